@@ -1,0 +1,1 @@
+"""The native stack launcher: Kafka (KRaft), MinIO and PostgreSQL on loopback, without Docker."""

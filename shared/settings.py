@@ -1,0 +1,128 @@
+"""Settings, one pydantic-settings class per concern, read from the environment and `.env`.
+
+Secrets have no default, so a service started without them fails at once. Every other default
+matches the local stack (compose, or `deploy/local/stack`), whose addresses are all 127.0.0.1.
+Only composition roots (a service's `app.py`, the CLI, the stack launcher) build these.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+
+class KafkaSettings(BaseSettings):
+    """Where the Kafka cluster is and how topics are laid out."""
+
+    model_config = _config("KAFKA_")
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="host:port[,host:port...]")
+    # Enough partitions for as many consumer replicas as a user would start.
+    partitions: int = Field(12, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+
+class MinioSettings(BaseSettings):
+    """The object store holding raw API answers, and its notification target."""
+
+    model_config = _config("MINIO_")
+
+    endpoint: str = Field("127.0.0.1:9000", description="host:port of the S3 API")
+    access_key: str = "minioadmin"
+    secret_key: SecretStr
+    secure: bool = False
+    bucket: str = "stocks-raw"
+    raw_prefix: str = Field("raw/", description="Objects under it trigger the loader")
+    # The ID of the Kafka notification target configured on the server
+    # (MINIO_NOTIFY_KAFKA_*_<ID>); the bucket rule refers to it by ARN.
+    notify_target_id: str = "PRIMARY"
+    region: str = ""
+
+    @property
+    def notify_arn(self) -> str:
+        return f"arn:minio:sqs:{self.region}:{self.notify_target_id}:kafka"
+
+
+class PostgresSettings(BaseSettings):
+    """A connection as one of the application roles; bootstrap uses the admin role."""
+
+    model_config = _config("PG_")
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    database: str = "stocks"
+    user: str = "elt_ingest"
+    password: SecretStr
+    pool_min: int = 1
+    pool_max: int = 5
+
+    def dsn(self) -> str:
+        """A libpq URL; only for clients that need one (the password is in it: never log it)."""
+        pw = self.password.get_secret_value()
+        return f"postgresql://{self.user}:{pw}@{self.host}:{self.port}/{self.database}"
+
+
+class PostgresAdminSettings(BaseSettings):
+    """The superuser that bootstrap uses to create the database, schemas and roles."""
+
+    model_config = _config("PG_ADMIN_")
+
+    user: str = "postgres"
+    password: SecretStr
+    # Passwords of the application roles that bootstrap creates.
+    ingest_password: SecretStr
+    transform_password: SecretStr
+    reader_password: SecretStr
+
+
+class PolygonSettings(BaseSettings):
+    """The Polygon.io / Massive REST API, or the local simulator that stands in for it.
+
+    The prefix is POLYGON_ rather than API_ because users know the key as POLYGON_API_KEY.
+    """
+
+    model_config = _config("POLYGON_")
+
+    api_key: SecretStr
+    base_url: str = "http://127.0.0.1:8800"
+    timeout_s: float = 10.0
+    max_retry_s: float = Field(300.0, description="Give up on one request after this long")
+    # Requests per second for the whole deployment, however many fetchers run.
+    rate_limit_per_s: float = Field(50.0, gt=0)
+    max_connections: int = 20
+
+
+class StackSettings(BaseSettings):
+    """The native stack launcher: where it caches downloads and keeps data and logs."""
+
+    model_config = _config("STACK_")
+
+    cache_dir: Path = Path.home() / ".cache" / "stocks-elt"
+    # Postgres runs as its own user, which cannot enter root's home: root keeps state in /var/lib.
+    state_dir: Path = (
+        Path("/var/lib/stocks-elt")
+        if os.geteuid() == 0
+        else Path.home() / ".local" / "state" / "stocks-elt"
+    )
+    kafka_controller_port: int = 9093
+    minio_console_port: int = 9001
+    minio_queue_dir: str = "minio-events-queue"
+
+
+__all__ = [
+    "KafkaSettings",
+    "MinioSettings",
+    "PolygonSettings",
+    "PostgresAdminSettings",
+    "PostgresSettings",
+    "StackSettings",
+]
