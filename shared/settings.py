@@ -98,7 +98,13 @@ class PolygonSettings(BaseSettings):
     max_retry_s: float = Field(300.0, description="Give up on one request after this long")
     # Requests per second for the whole deployment, however many fetchers run.
     rate_limit_per_s: float = Field(50.0, gt=0)
+    rate_limit_burst: int = Field(1, ge=1, description="Requests that may go at once after a lull")
+    # The row of control.api_rate_limit that replicas share: one per API key.
+    rate_limit_name: str = "polygon"
     max_connections: int = 20
+    # Full-jitter exponential backoff: sleep U(0, min(cap, base * 2**attempt)) between attempts.
+    backoff_base_s: float = Field(0.5, gt=0)
+    backoff_cap_s: float = Field(60.0, gt=0)
 
 
 class StackSettings(BaseSettings):

@@ -1,0 +1,38 @@
+"""The Polygon.io / Massive REST client: models, typed errors, rate limiters."""
+
+from ._client import PolygonClient
+from ._errors import (
+    PolygonAuthError,
+    PolygonBadRequest,
+    PolygonError,
+    PolygonGaveUp,
+    PolygonMalformedResponse,
+    PolygonNotEntitled,
+    PolygonNotFound,
+    PolygonPaginationLoop,
+    PolygonUnexpectedStatus,
+)
+from ._models import DailyBar, TickerRef, trading_date_of
+from ._pg_rate_limit import PostgresRateLimiter
+from ._rate_limit import InProcessRateLimiter, RateLimiter
+from ._retry import RETRY_MALFORMED_RESPONSES
+
+__all__ = [
+    "RETRY_MALFORMED_RESPONSES",
+    "DailyBar",
+    "InProcessRateLimiter",
+    "PolygonAuthError",
+    "PolygonBadRequest",
+    "PolygonClient",
+    "PolygonError",
+    "PolygonGaveUp",
+    "PolygonMalformedResponse",
+    "PolygonNotEntitled",
+    "PolygonNotFound",
+    "PolygonPaginationLoop",
+    "PolygonUnexpectedStatus",
+    "PostgresRateLimiter",
+    "RateLimiter",
+    "TickerRef",
+    "trading_date_of",
+]

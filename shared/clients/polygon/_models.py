@@ -1,0 +1,133 @@
+"""Models the client returns (DailyBar, TickerRef), and their parsing from response bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._errors import PolygonMalformedResponse
+
+NEW_YORK = ZoneInfo("America/New_York")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class DailyBar(BaseModel):
+    """One daily bar. `trading_date` is the New York date of `t` (midnight or 16:00 ET)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticker: str = Field(description="As received, case-sensitive", examples=["BRK.A", "KIMpL"])
+    trading_date: date = Field(description="Date of t in America/New_York", examples=["2005-04-04"])
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float = Field(description="May be fractional", examples=[642646396.0])
+    vwap: float | None = None
+    transactions: int | None = None
+    otc: bool = False
+    t_ms: int = Field(description="`t` as sent, ms since the epoch", examples=[1112587200000])
+    adjusted: bool = Field(description="Split-adjusted, as requested")
+
+
+class TickerRef(BaseModel):
+    """One entry of /v3/reference/tickers. Optional keys the API left out are None."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticker: str
+    name: str
+    market: str
+    locale: str
+    primary_exchange: str | None = None
+    type: str | None = None
+    active: bool | None = None
+    currency_name: str | None = None
+    cik: str | None = None
+    composite_figi: str | None = None
+    share_class_figi: str | None = None
+    last_updated_utc: datetime | None = None
+    delisted_utc: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False, description="The item as sent")
+
+
+class _AggRow(BaseModel):
+    """A bar as the aggs endpoints send it (single-letter keys)."""
+
+    T: str | None = None
+    o: float
+    h: float
+    low: float = Field(alias="l")
+    c: float
+    v: float
+    vw: float | None = None
+    n: int | None = None
+    t: int
+    otc: bool = False
+
+
+def trading_date_of(t_ms: int) -> date:
+    """The trading date of a bar: the New York calendar date of `t`, never the UTC one."""
+    return datetime.fromtimestamp(t_ms / 1000, NEW_YORK).date()
+
+
+def results_of(body: dict[str, Any]) -> list[Any]:
+    """`results`, where a missing key, null and [] all mean no data (a success)."""
+    results = body.get("results")
+    if results is None:
+        return []
+    if not isinstance(results, list):
+        raise PolygonMalformedResponse("`results` is not a list")
+    return results
+
+
+def parse_bars(body: dict[str, Any], *, ticker: str | None, adjusted: bool) -> list[DailyBar]:
+    """Bars of an aggs body; `ticker` None means take each row's `T` (grouped daily)."""
+    bars = []
+    for item in results_of(body):
+        row = _validated(_AggRow, item)
+        symbol = ticker if ticker is not None else row.T
+        if not symbol:
+            raise PolygonMalformedResponse("a grouped row has no `T`")
+        bars.append(
+            DailyBar(
+                ticker=symbol,
+                trading_date=trading_date_of(row.t),
+                open=row.o,
+                high=row.h,
+                low=row.low,
+                close=row.c,
+                volume=row.v,
+                vwap=row.vw,
+                transactions=row.n,
+                otc=row.otc,
+                t_ms=row.t,
+                adjusted=adjusted,
+            )
+        )
+    return bars
+
+
+def parse_tickers(body: dict[str, Any]) -> list[TickerRef]:
+    """Tickers of a /v3/reference/tickers page."""
+    refs = []
+    for item in results_of(body):
+        if not isinstance(item, dict):
+            raise PolygonMalformedResponse("a ticker item is not an object")
+        refs.append(_validated(TickerRef, {**item, "raw": item}))
+    return refs
+
+
+def _validated(model: type[_M], item: Any) -> _M:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        # Only field names and error types: values could be long or odd.
+        where = ", ".join(f"{'.'.join(map(str, e['loc']))}:{e['type']}" for e in exc.errors())
+        raise PolygonMalformedResponse(f"unexpected shape ({where})") from None
+
+
+__all__ = ["DailyBar", "TickerRef", "parse_bars", "parse_tickers", "trading_date_of"]

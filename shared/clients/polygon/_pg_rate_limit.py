@@ -1,0 +1,67 @@
+"""A deployment-wide request rate: GCRA on one row of control.api_rate_limit, shared by replicas."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from ._rate_limit import Sleep
+
+# One atomic statement per request. The row lock taken by ON CONFLICT DO UPDATE serialises the
+# replicas; the slot is computed from the database clock, so replicas' clocks never matter.
+#   new tat = greatest(tat, now) + interval
+#   wait    = greatest(old tat - tolerance - now, 0)  (old tat or now = new tat - interval)
+# The first request for a name inserts the row and goes at once.
+_ACQUIRE_SQL = """
+insert into control.api_rate_limit as r (name, tat, updated_at)
+values ($1, clock_timestamp() + make_interval(secs => $2), clock_timestamp())
+on conflict (name) do update
+    set tat = greatest(r.tat, clock_timestamp()) + make_interval(secs => $2),
+        updated_at = clock_timestamp()
+returning greatest(
+    extract(epoch from (r.tat - make_interval(secs => $2 + $3) - clock_timestamp())), 0
+)::float8
+"""
+
+
+class _Pool(Protocol):
+    """The part of `asyncpg.Pool` this adapter uses."""
+
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
+
+
+class PostgresRateLimiter:
+    """`rate_per_s` requests per second across every process that uses the same row `name`.
+
+    Needs migration 0002 (control.api_rate_limit). Each `acquire` is one round trip plus a sleep
+    until the reserved slot; the pool is the service's own asyncpg pool, passed in.
+    """
+
+    def __init__(
+        self,
+        pool: _Pool,
+        *,
+        name: str,
+        rate_per_s: float,
+        burst: int = 1,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate_per_s <= 0 or burst < 1:
+            raise ValueError("rate_per_s must be > 0 and burst >= 1")
+        self._pool = pool
+        self._name = name
+        self._interval = 1.0 / rate_per_s
+        self._tolerance = (burst - 1) * self._interval
+        self._sleep = sleep
+
+    async def acquire(self) -> None:
+        """Reserve the next deployment-wide slot and sleep until it comes."""
+        wait = await self._pool.fetchval(_ACQUIRE_SQL, self._name, self._interval, self._tolerance)
+        if wait and wait > 0:
+            await self._sleep(float(wait))
+
+    def __repr__(self) -> str:
+        return f"PostgresRateLimiter(name={self._name!r}, rate_per_s={1 / self._interval:g})"
+
+
+__all__ = ["PostgresRateLimiter"]
