@@ -1,5 +1,27 @@
 """Message contracts: topic names and the versioned payloads that travel on them."""
 
 from . import topics
+from .envelope import Envelope
+from .minio_events import ObjectCreated
+from .v1 import (
+    FINAL_STATUSES,
+    BatchLoaded,
+    FetchBatch,
+    RunEvent,
+    RunEventKind,
+    RunRequest,
+    RunStatus,
+)
 
-__all__ = ["topics"]
+__all__ = [
+    "FINAL_STATUSES",
+    "BatchLoaded",
+    "Envelope",
+    "FetchBatch",
+    "ObjectCreated",
+    "RunEvent",
+    "RunEventKind",
+    "RunRequest",
+    "RunStatus",
+    "topics",
+]

@@ -12,15 +12,18 @@ create table if not exists control.runs (
         check (status in ('listing', 'running', 'transforming', 'succeeded',
                           'succeeded_with_errors', 'failed')),
     total_batches       integer check (total_batches >= 0),  -- known once the lister is done
+    tickers_total       integer,
     plan                text,                                -- per_ticker | grouped_daily
     plan_reason         text,
-    api_requests        bigint not null default 0,
+    api_requests        bigint not null default 0,           -- the lister's own requests
     requested_at        timestamptz not null default now(),
     listed_at           timestamptz,
     transform_started_at timestamptz,
     finished_at         timestamptz,
     reason              text,                                -- why it failed, or what went wrong
     dbt_result          jsonb,                               -- models built, tests passed/failed
+    -- A transformer running dbt renews this; a stale one means it died and the run is resumed.
+    transform_heartbeat timestamptz,
     updated_at          timestamptz not null default now()
 );
 
@@ -32,6 +35,7 @@ create table if not exists control.batches (
     object_key      text,
     fetched_at      timestamptz,
     loaded_at       timestamptz,
+    api_requests    integer,           -- set, not added to: a re-fetch does not double it
     bars_loaded     integer,
     tickers_failed  integer,
     primary key (run_id, batch_id)

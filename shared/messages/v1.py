@@ -1,0 +1,114 @@
+"""Version 1 of every payload. Commands have imperative names, events past-tense ones.
+
+Breaking changes (rename, remove, retype) go into a `v2.py` and a `<topic>.v2`, never here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .envelope import Envelope
+
+MAX_BATCH_SIZE = 1000
+
+
+class RunRequest(BaseModel):
+    """Start a run (command). Every field is optional: `{}` from Kafka UI starts a run."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    run_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="Id of the run; derived from the message's Kafka coordinates when absent",
+        examples=["demo-2024q1"],
+    )
+    from_: date | None = Field(
+        None, alias="from", description="First trading date (inclusive); default: one year ago",
+        examples=["2024-01-02"],
+    )
+    to: date | None = Field(
+        None, description="Last trading date (inclusive); default: yesterday",
+        examples=["2024-03-28"],
+    )
+    tickers: list[str] | None = Field(
+        None, description="Only these tickers (case-sensitive); default: the whole universe",
+        examples=[["AAPL", "BRK.B"]],
+    )
+    max_tickers: int | None = Field(
+        None, ge=0, description="Only the first N tickers of the universe, in ticker order",
+        examples=[300],
+    )
+    batch_size: int = Field(
+        100, ge=1, le=MAX_BATCH_SIZE, description="Tickers per batch", examples=[100]
+    )
+    adjusted: bool = Field(True, description="Split-adjusted bars (Polygon's default)")
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers_not_blank(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and any(not t or t != t.strip() for t in v):
+            raise ValueError("tickers must be non-empty strings without surrounding spaces")
+        return v
+
+
+class FetchBatch(Envelope):
+    """Fetch the daily bars of these tickers (command, on the ticker-batches topic)."""
+
+    batch_id: str = Field(description="Deterministic within the run", examples=["b00007"])
+    seq: int = Field(ge=0, description="Position of the batch in the run", examples=[7])
+    total_batches: int = Field(ge=0, description="How many batches the run has", examples=[40])
+    tickers: list[str] = Field(description="Tickers, exactly as listed", examples=[["A", "AA"]])
+    from_: date = Field(alias="from", description="First date (inclusive)", examples=["2024-01-02"])
+    to: date = Field(description="Last date (inclusive)", examples=["2024-12-31"])
+    adjusted: bool = Field(True, description="Split-adjusted bars")
+
+
+class BatchLoaded(Envelope):
+    """A batch's object is in the raw tables (event, on the batch-loaded topic)."""
+
+    batch_id: str = Field(description="The batch loaded", examples=["b00007"])
+    object_key: str = Field(description="The object it came from", examples=["raw/polygon/r1/b00007.jsonl"])
+    bars_loaded: int = Field(ge=0, description="Bars in the object", examples=[25200])
+    tickers_failed: int = Field(ge=0, description="Tickers the fetcher could not get", examples=[0])
+
+
+class RunStatus(StrEnum):
+    LISTING = "listing"
+    RUNNING = "running"
+    TRANSFORMING = "transforming"
+    SUCCEEDED = "succeeded"
+    SUCCEEDED_WITH_ERRORS = "succeeded_with_errors"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS, RunStatus.FAILED}
+)
+
+
+class RunEventKind(StrEnum):
+    LISTED = "listed"
+    PROGRESS = "progress"
+    TRANSFORMING = "transforming"
+    TRANSFORMED = "transformed"
+    FINISHED = "finished"
+
+
+class RunEvent(Envelope):
+    """Something happened to a run (event, on the run-events topic, for people and the CLI)."""
+
+    kind: RunEventKind = Field(description="What happened", examples=["progress"])
+    status: RunStatus = Field(description="The run's status after it", examples=["running"])
+    total_batches: int | None = Field(None, description="Batches in the run", examples=[40])
+    batches_loaded: int | None = Field(None, description="Batches loaded so far", examples=[12])
+    tickers: int | None = Field(None, description="Tickers in the run", examples=[3000])
+    tickers_failed: int | None = Field(None, description="Tickers that failed for good")
+    bars_loaded: int | None = Field(None, description="Bars loaded by the run")
+    plan: str | None = Field(None, description="How the run fetches", examples=["per_ticker"])
+    detail: str | None = Field(None, description="Why, or what went wrong")
+    dbt: dict[str, int] | None = Field(
+        None, description="dbt outcome counts", examples=[{"models": 3, "tests_passed": 20}]
+    )
