@@ -20,6 +20,7 @@ _MASK64 = (1 << 64) - 1
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _MASK16 = np.uint64(0xFFFF)
+_SQRT3 = 3.0**0.5
 
 
 def stable_u64(*parts: object) -> int:
@@ -42,9 +43,11 @@ def unit(h: U64, lane: int) -> F64:
 
 
 def normal(h: U64) -> F64:
-    """An approximately standard normal number (Irwin-Hall of the four 16-bit lanes)."""
-    total = unit(h, 0) + unit(h, 1) + unit(h, 2) + unit(h, 3)
-    return (total - 2.0) * np.sqrt(3.0)
+    """An approximately standard normal number (Irwin-Hall sum of the four 16-bit lanes)."""
+    lanes = (h & _MASK16) + ((h >> np.uint64(16)) & _MASK16) + ((h >> np.uint64(32)) & _MASK16)
+    total: F64 = (lanes + (h >> np.uint64(48))).astype(np.float64)
+    scaled: F64 = (total / 65536.0 - 2.0) * _SQRT3
+    return scaled
 
 
 def uniform_scalar(*parts: object) -> float:

@@ -25,8 +25,9 @@ _BLOCK = 32  # sessions per walk checkpoint: grouped cost ~ block x universe, me
 class Market:
     """A deterministic US stock market: same arguments, same tickers and bars, every time."""
 
-    def __init__(self, seed: int, universe_size: int, history_start: date,
-                 history_end: date | None = None) -> None:
+    def __init__(
+        self, seed: int, universe_size: int, history_start: date, history_end: date | None = None
+    ) -> None:
         end = history_end or _today_in_new_york()
         self.seed = seed
         self.calendar = TradingCalendar(history_start, end)
@@ -62,6 +63,10 @@ class Market:
         """The trading days within [start, end] inside the simulated window."""
         lo, hi = self.calendar.span(start, end)
         return self.calendar.days[lo:hi]
+
+    def warm(self) -> None:
+        """Compute every walk checkpoint now, so no grouped request pays for them later."""
+        self._checkpoint((len(self.calendar) - 1) // _BLOCK)
 
     # Bars -----------------------------------------------------------------------------------
 
@@ -103,11 +108,20 @@ class Market:
             num[ahead] *= split.to
             den[ahead] *= split.from_
         n = hi - lo
-        cols = compute_bars(BarInputs(
-            keys=np.full(n, x.key, dtype=np.uint64), sessions=sessions, logc_prev=prev[lo:hi],
-            logc=walk[lo:hi], sigma=np.full(n, x.sigma), volume_scale=np.full(n, x.volume_scale),
-            illiquid=np.full(n, x.illiquid), factor_num=num, factor_den=den,
-        ), adjusted)
+        cols = compute_bars(
+            BarInputs(
+                keys=np.full(n, x.key, dtype=np.uint64),
+                sessions=sessions,
+                logc_prev=prev[lo:hi],
+                logc=walk[lo:hi],
+                sigma=np.full(n, x.sigma),
+                volume_scale=np.full(n, x.volume_scale),
+                illiquid=np.full(n, x.illiquid),
+                factor_num=num,
+                factor_den=den,
+            ),
+            adjusted,
+        )
         return sessions[cols.traded], _select(cols, cols.traded)
 
     def _cross_section(self, s: int, adjusted: bool, include_otc: bool) -> tuple[I64, BarColumns]:
@@ -122,12 +136,20 @@ class Market:
         ahead = self._splits[self._splits[:, 1] > s]
         np.multiply.at(num, ahead[:, 0], ahead[:, 2])
         np.multiply.at(den, ahead[:, 0], ahead[:, 3])
-        cols = compute_bars(BarInputs(
-            keys=self._keys[pos], sessions=np.full(len(pos), s, dtype=np.int64),
-            logc_prev=walk - steps[-1], logc=walk, sigma=self._sigma[pos],
-            volume_scale=self._vscale[pos], illiquid=self._illiquid[pos],
-            factor_num=num[pos], factor_den=den[pos],
-        ), adjusted)
+        cols = compute_bars(
+            BarInputs(
+                keys=self._keys[pos],
+                sessions=np.full(len(pos), s, dtype=np.int64),
+                logc_prev=walk - steps[-1],
+                logc=walk,
+                sigma=self._sigma[pos],
+                volume_scale=self._vscale[pos],
+                illiquid=self._illiquid[pos],
+                factor_num=num[pos],
+                factor_den=den[pos],
+            ),
+            adjusted,
+        )
         return pos[cols.traded], _select(cols, cols.traded)
 
     def _checkpoint(self, block: int) -> I64:
@@ -142,8 +164,16 @@ class Market:
 
 
 def _select(cols: BarColumns, mask: np.typing.NDArray[np.bool_]) -> BarColumns:
-    return BarColumns(o=cols.o[mask], h=cols.h[mask], low=cols.low[mask], c=cols.c[mask],
-                      v=cols.v[mask], vw=cols.vw[mask], n=cols.n[mask], traded=cols.traded[mask])
+    return BarColumns(
+        o=cols.o[mask],
+        h=cols.h[mask],
+        low=cols.low[mask],
+        c=cols.c[mask],
+        v=cols.v[mask],
+        vw=cols.vw[mask],
+        n=cols.n[mask],
+        traded=cols.traded[mask],
+    )
 
 
 def _today_in_new_york() -> date:

@@ -73,15 +73,20 @@ def compute_bars(x: BarInputs, adjusted: bool) -> BarColumns:
     scale = np.where(low * factor >= 1.0, 100.0, 10_000.0)
     prices = [_traded(p, factor, scale, adjusted) for p in (open_, high, low, close, vwap)]
     flags = unit(extra, 2)
-    volume = np.maximum(np.rint(x.volume_scale * np.exp(unit(extra, 0) + unit(extra, 1) - 1.0)
-                                / factor), 1.0)
+    volume = np.maximum(
+        np.rint(x.volume_scale * np.exp(unit(extra, 0) + unit(extra, 1) - 1.0) / factor), 1.0
+    )
     # About one bar in a hundred has a fractional volume, as the real feed sometimes does.
     volume = np.where(flags < 0.01, volume + 0.1 * (1.0 + np.floor(flags * 90_000) % 9), volume)
     trades = np.maximum(np.rint(volume / 150.0), 1.0).astype(np.int64)
     if adjusted:
         volume = np.where(factor == 1.0, volume, np.rint(volume * factor * 10_000) / 10_000)
     return BarColumns(
-        o=prices[0], h=prices[1], low=prices[2], c=prices[3], v=volume,
+        o=prices[0],
+        h=prices[1],
+        low=prices[2],
+        c=prices[3],
+        v=volume,
         vw=np.where((flags >= 0.01) & (flags < 0.02), np.nan, prices[4]),
         n=np.where((flags >= 0.015) & (flags < 0.025), -1, trades),
         traded=~(x.illiquid & (unit(extra, 3) < 0.03)),

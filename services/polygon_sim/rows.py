@@ -16,8 +16,16 @@ def render_rows(
     """One dict per bar in the recorded key order; `T` only when `tickers` is given (grouped)."""
     rows: list[Row] = []
     columns = zip(
-        cols.v.tolist(), cols.vw.tolist(), cols.o.tolist(), cols.c.tolist(), cols.h.tolist(),
-        cols.low.tolist(), t_ms, cols.n.tolist(), otc, strict=True,
+        cols.v.tolist(),
+        cols.vw.tolist(),
+        cols.o.tolist(),
+        cols.c.tolist(),
+        cols.h.tolist(),
+        cols.low.tolist(),
+        t_ms,
+        cols.n.tolist(),
+        otc,
+        strict=True,
     )
     for i, (v, vw, o, c, h, low, t, n, is_otc) in enumerate(columns):
         row: Row = {"T": tickers[i]} if tickers is not None else {}

@@ -21,6 +21,8 @@ class SimulatorSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8800, ge=0, le=65535)
     log_level: str = "warning"
+    access_log: bool = False
+    warm_start: bool = Field(True, description="Precompute walk checkpoints before serving")
     # The market: everything below (with `seed`) fixes every ticker and every bar.
     seed: int = Field(42, description="Seeds the market and the fault decisions")
     universe_size: int = Field(12_000, ge=10, le=200_000, description="Tickers, incl. delisted")
@@ -48,18 +50,13 @@ class SimulatorSettings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> SimulatorSettings:
         shares = (
-            self.error_5xx_share + self.malformed_share + self.results_null_share + self.delayed_share
+            self.error_5xx_share
+            + self.malformed_share
+            + self.results_null_share
+            + self.delayed_share
         )
         if shares > 1:
             raise ValueError("fault shares add up to more than 1")
         if self.history_end is not None and self.history_end < self.history_start:
             raise ValueError("history_end is before history_start")
         return self
-
-    @property
-    def faults_enabled(self) -> bool:
-        """Whether any random fault can happen (attempt counting is only needed then)."""
-        return (
-            self.error_5xx_share + self.malformed_share + self.results_null_share
-            + self.delayed_share
-        ) > 0 or self.latency_mean_ms > 0 or self.latency_jitter_ms > 0

@@ -8,8 +8,31 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # FIGIs use digits and consonants only.
 _FIGI_CHARS = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
 _SYLLABLES = (
-    "ac", "al", "ar", "bel", "bio", "cor", "dyn", "en", "gen", "in", "lum", "max", "nov",
-    "om", "or", "pan", "quan", "ra", "sol", "ter", "tri", "ver", "vi", "xen", "zen",
+    "ac",
+    "al",
+    "ar",
+    "bel",
+    "bio",
+    "cor",
+    "dyn",
+    "en",
+    "gen",
+    "in",
+    "lum",
+    "max",
+    "nov",
+    "om",
+    "or",
+    "pan",
+    "quan",
+    "ra",
+    "sol",
+    "ter",
+    "tri",
+    "ver",
+    "vi",
+    "xen",
+    "zen",
 )
 _SUFFIXES = {
     "CS": ("Inc.", "Corporation", "Holdings Inc.", "Group Inc.", "Co."),
@@ -25,9 +48,7 @@ _SUFFIXES = {
 }
 
 
-def draw_symbol(
-    rng: Random, taken: set[str], length: int, attempts: int = 1000
-) -> str | None:
+def draw_symbol(rng: Random, taken: set[str], length: int, attempts: int = 1000) -> str | None:
     """A new upper-case symbol of the given length that is not in `taken` (which it joins).
 
     None when `attempts` draws all collided, i.e. symbols of that length are nearly used up.

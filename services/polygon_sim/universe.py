@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
-
 from random import Random
 
 import numpy as np
@@ -85,21 +84,34 @@ def build_listings(seed: int, size: int, sessions: int) -> list[Listing]:
     return out
 
 
-def _special(seed: int, rng: Random, spec: tuple[str, str, str, float, float],
-             sessions: int) -> Listing:
+def _special(
+    seed: int, rng: Random, spec: tuple[str, str, str, float, float], sessions: int
+) -> Listing:
     ticker, name, kind, price, sigma = spec
     return Listing(
-        ticker=ticker, name=name, market="stocks", type=kind, primary_exchange="XNYS",
-        cik=symbols.cik(rng) if kind == "CS" else None, composite_figi=symbols.figi(rng),
-        share_class_figi=symbols.figi(rng), first_index=0, last_index=sessions - 1,
-        delisted=False, illiquid=False, key=stable_u64("bars", seed, ticker),
-        log_p0=round(math.log(price) * LOG_SCALE), sigma=sigma,
-        volume_scale=50_000.0 if ticker == "BRK.A" else 4_000_000.0, splits=(),
+        ticker=ticker,
+        name=name,
+        market="stocks",
+        type=kind,
+        primary_exchange="XNYS",
+        cik=symbols.cik(rng) if kind == "CS" else None,
+        composite_figi=symbols.figi(rng),
+        share_class_figi=symbols.figi(rng),
+        first_index=0,
+        last_index=sessions - 1,
+        delisted=False,
+        illiquid=False,
+        key=stable_u64("bars", seed, ticker),
+        log_p0=round(math.log(price) * LOG_SCALE),
+        sigma=sigma,
+        volume_scale=50_000.0 if ticker == "BRK.A" else 4_000_000.0,
+        splits=(),
     )
 
 
-def _random(seed: int, rng: Random, taken: set[str], sessions: int, years: float,
-            role: str | None) -> Listing:
+def _random(
+    seed: int, rng: Random, taken: set[str], sessions: int, years: float, role: str | None
+) -> Listing:
     otc = role is None and rng.random() < 0.03
     kind = "CS" if otc or role else _TYPES[_pick(rng, _TYPE_CDF)]
     ticker = _symbol(rng, taken, kind, otc)
@@ -112,12 +124,17 @@ def _random(seed: int, rng: Random, taken: set[str], sessions: int, years: float
         last = min(last, sessions - 1)
     fund = kind in ("ETF", "ETN", "FUND")
     return Listing(
-        ticker=ticker, name=symbols.company_name(rng, kind), market="otc" if otc else "stocks",
-        type=kind, primary_exchange=None if otc else _exchange(rng, kind),
+        ticker=ticker,
+        name=symbols.company_name(rng, kind),
+        market="otc" if otc else "stocks",
+        type=kind,
+        primary_exchange=None if otc else _exchange(rng, kind),
         cik=None if rng.random() < (0.4 if fund else 0.05) else symbols.cik(rng),
         composite_figi=None if rng.random() < 0.08 else symbols.figi(rng),
         share_class_figi=None if rng.random() < 0.05 else symbols.figi(rng),
-        first_index=first, last_index=last, delisted=delisted,
+        first_index=first,
+        last_index=last,
+        delisted=delisted,
         illiquid=otc or kind in ("WARRANT", "RIGHT") or rng.random() < 0.05,
         key=stable_u64("bars", seed, ticker),
         log_p0=round(min(max(rng.gauss(math.log(25), 1.0), 0.0), 6.7) * LOG_SCALE),
@@ -154,8 +171,7 @@ def _exchange(rng: Random, kind: str) -> str:
     return rng.choice(choices)
 
 
-def _splits(rng: Random, first: int, last: int, years: float,
-            force: bool) -> tuple[Split, ...]:
+def _splits(rng: Random, first: int, last: int, years: float, force: bool) -> tuple[Split, ...]:
     count = min(3, _poisson(rng, _SPLITS_PER_YEAR * years))
     if force:
         count = 1
@@ -166,7 +182,9 @@ def _splits(rng: Random, first: int, last: int, years: float,
     else:
         indices = sorted({rng.randint(first + 10, last) for _ in range(count)})
     ratios = [_RATIOS[_pick(rng, _RATIO_CDF)] for _ in indices]
-    return tuple(Split(index=i, to=to, from_=fr) for i, (to, fr) in zip(indices, ratios, strict=True))
+    return tuple(
+        Split(index=i, to=to, from_=fr) for i, (to, fr) in zip(indices, ratios, strict=True)
+    )
 
 
 def _poisson(rng: Random, lam: float) -> int:

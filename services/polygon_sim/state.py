@@ -1,0 +1,24 @@
+"""Everything a running simulator holds, built once by `app.create_app` and shared by routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.polygon_sim.auth import RateLimiter
+from services.polygon_sim.faults import FaultInjector
+from services.polygon_sim.market import Market
+from services.polygon_sim.settings import SimulatorSettings
+from services.polygon_sim.stats import RequestStats
+from services.polygon_sim.tickers_query import TickerCatalog
+
+
+@dataclass(slots=True)
+class SimState:
+    """The market, its reference catalog, and the per-process counters and budgets."""
+
+    settings: SimulatorSettings
+    market: Market
+    catalog: TickerCatalog
+    stats: RequestStats
+    limiter: RateLimiter
+    faults: FaultInjector
