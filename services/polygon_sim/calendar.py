@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,10 @@ class TradingCalendar:
 
     def __init__(self, start: date, end: date) -> None:
         # The calendar's bounds are its first and last sessions, which need not be start and end.
-        cal = xcals.get_calendar("XNYS", start=start.isoformat(), end=end.isoformat())
+        with warnings.catch_warnings():
+            # exchange_calendars trips a pandas 3 deprecation warning that is not ours to fix.
+            warnings.simplefilter("ignore")
+            cal = xcals.get_calendar("XNYS", start=start.isoformat(), end=end.isoformat())
         self.days: list[date] = [ts.date() for ts in cal.sessions if start <= ts.date() <= end]
         self._ordinals = np.array([d.toordinal() for d in self.days], dtype=np.int64)
         # Range bars start at New York midnight; grouped bars are stamped at the 16:00 close.
