@@ -26,6 +26,8 @@ class RangeQuery:
     ticker: str
     from_ms: int
     to_ms: int
+    from_raw: str  # next_url keeps the bound it does not move as the client wrote it
+    to_raw: str
     adjusted: bool
     descending: bool
     limit: int
@@ -51,6 +53,8 @@ def parse_range(
         ticker=ticker,
         from_ms=_instant(from_, "from"),
         to_ms=_instant(to, "to"),
+        from_raw=from_,
+        to_raw=to,
         adjusted=parse_bool(params.get("adjusted"), "adjusted", default=True),
         descending=sort == "desc",
         limit=parse_limit(params.get("limit"), default=5000, maximum=50_000),
@@ -84,7 +88,7 @@ def _next_url(q: RangeQuery, last_t: int, base_url: str) -> str:
     # The window after (or, descending, before) the last bar becomes the new from (or to).
     step = timedelta(days=-1 if q.descending else 1)
     edge = ny_ms(ms_to_ny_date(last_t) + step, time(0))
-    from_ms, to_ms = (q.from_ms, edge) if q.descending else (edge, q.to_ms)
+    lower, upper = (q.from_raw, str(edge)) if q.descending else (str(edge), q.to_raw)
     cursor = encode_cursor(
         {
             "adjusted": str(q.adjusted).lower(),
@@ -94,7 +98,7 @@ def _next_url(q: RangeQuery, last_t: int, base_url: str) -> str:
     )
     return (
         f"{base_url}/v2/aggs/ticker/{quote(q.ticker, safe='')}/range/1/day/"
-        f"{from_ms}/{to_ms}?cursor={cursor}"
+        f"{lower}/{upper}?cursor={cursor}"
     )
 
 

@@ -25,8 +25,14 @@ ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 def small_settings(**overrides: Any) -> SimulatorSettings:
     """Settings of the shared small market, plus any overrides (faults, limits...)."""
-    fields: dict[str, Any] = {"seed": SEED, "universe_size": 300, "history_start": START,
-                              "history_end": END, "warm_start": False, **overrides}
+    fields: dict[str, Any] = {
+        "seed": SEED,
+        "universe_size": 300,
+        "history_start": START,
+        "history_end": END,
+        "warm_start": False,
+        **overrides,
+    }
     return SimulatorSettings(**fields)
 
 
@@ -41,7 +47,9 @@ def sim_client(market: Market) -> ClientFactory:
     """Opens a client on a fresh simulator app (fresh counters) with the given setting overrides."""
 
     @asynccontextmanager
-    async def open_client(key: str | None = KEY, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async def open_client(
+        key: str | None = KEY, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(small_settings(**overrides), market=market)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         transport = httpx.ASGITransport(app=app)

@@ -1,5 +1,8 @@
 """Bars from the Python ground truth: consistent, split-adjusted, bounded by listing dates."""
 
+# The style guide writes asserts as `expected == actual`, literal first.
+# ruff: noqa: SIM300
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +31,8 @@ class TestBarInvariants:
     def test_ohlc_is_consistent(self, market: Market, adjusted: bool) -> None:
         """low <= open, close, vw <= high, all prices positive and volume non-negative."""
         broken = [
-            b for b in _all_bars(market, adjusted)
+            b
+            for b in _all_bars(market, adjusted)
             if not (0 < b["l"] <= min(b["o"], b["c"]) and max(b["o"], b["c"]) <= b["h"])  # type: ignore[operator]
             or not b["l"] <= b.get("vw", b["l"]) <= b["h"]  # type: ignore[operator]
             or b["v"] < 0  # type: ignore[operator]
@@ -102,7 +106,9 @@ class TestRangeAndGroupedAgree:
     def test_same_bar_either_way_except_t(self, market: Market, day: date, adjusted: bool) -> None:
         """Each grouped row equals that ticker's range bar for the day in every field but t."""
         grouped = market.grouped(day, adjusted, include_otc=True)
-        from_grouped = {r["T"]: {k: v for k, v in r.items() if k not in ("T", "t")} for r in grouped}
+        from_grouped = {
+            r["T"]: {k: v for k, v in r.items() if k not in ("T", "t")} for r in grouped
+        }
         from_range = {
             x.ticker: {k: v for k, v in bars[0].items() if k != "t"}
             for x in market.tickers()
