@@ -1,0 +1,75 @@
+"""dbt's own tests: the unit tests pass, and a bad bar fails exactly the test that guards it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.dbt.conftest import Build, insert_bars
+from tests.integration.dbt.project import DbtProject
+from tests.integration.dbt.raw_data import bad_bar
+
+pytestmark = pytest.mark.integration
+
+OHLC_TESTS = [
+    "stg_polygon__stock_bars_daily_low_le_open",
+    "stg_polygon__stock_bars_daily_low_le_close",
+    "stg_polygon__stock_bars_daily_open_le_high",
+    "stg_polygon__stock_bars_daily_close_le_high",
+    "stg_polygon__stock_bars_daily_low_le_high",
+]
+
+
+UNIT_TESTS = [
+    "test_fct_daily_returns_span_gaps_and_start_null",
+    "test_fct_moving_averages_null_until_full_and_sma_seeded_ema",
+    "test_fct_rolling_volatility_null_until_window_of_returns",
+]
+
+
+class TestFirstBuild:
+    def test_every_node_succeeds(self, first_build: Build) -> None:
+        """On clean raw rows every model, data test and unit test of the build succeeds."""
+        expected: dict[str, str] = {}
+
+        actual = {
+            uid: status
+            for uid, status in first_build.invocation.statuses.items()
+            if status not in ("success", "pass")
+        }
+
+        assert expected == actual
+
+    def test_unit_tests_pass(self, first_build: Build) -> None:
+        """The hand-computed dbt unit tests (returns, SMA, EMA, volatility) all pass."""
+        expected = dict.fromkeys(UNIT_TESTS, "pass")
+
+        actual = {
+            uid.split(".")[-1]: status
+            for uid, status in first_build.invocation.statuses.items()
+            if uid.startswith("unit_test.")
+        }
+
+        assert expected == actual
+
+
+class TestBadBarFailsItsTest:
+    def test_low_above_open_fails_only_low_le_open(
+        self, dbt_project: DbtProject, first_build: Build
+    ) -> None:
+        """A raw bar with low > open makes the staging low <= open test fail, and only that one."""
+        statuses = {name: "pass" for name in OHLC_TESTS}
+        statuses["stg_polygon__stock_bars_daily_low_le_open"] = "fail"
+        expected = (1, statuses)
+
+        insert_bars(dbt_project, [bad_bar()])
+        try:
+            invocation = dbt_project.invoke("test", "--select", "stg_polygon__stock_bars_daily")
+        finally:
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute("delete from raw.stock_bars_daily where ticker = 'BAD'")
+        actual = (
+            invocation.returncode,
+            {name: invocation.status_of(name) for name in OHLC_TESTS},
+        )
+
+        assert expected == actual
