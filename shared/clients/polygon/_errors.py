@@ -49,6 +49,16 @@ class PolygonMalformedResponse(PolygonError):
     kind = "malformed_response"
 
 
+class PolygonIncompleteResponse(PolygonError):
+    """`results` missing or null although the body counts results (`resultsCount`/`count` > 0).
+
+    The real API's empty answer counts 0; a positive count without rows is a glitch (the
+    simulator injects it), so this one IS retried, and ends as PolygonGaveUp if it persists.
+    """
+
+    kind = "incomplete_response"
+
+
 class PolygonUnexpectedStatus(PolygonError):
     """A 2xx body whose `status` is neither OK nor DELAYED, or an HTTP code we do not know."""
 
@@ -78,6 +88,7 @@ __all__ = [
     "PolygonBadRequest",
     "PolygonError",
     "PolygonGaveUp",
+    "PolygonIncompleteResponse",
     "PolygonMalformedResponse",
     "PolygonNotEntitled",
     "PolygonNotFound",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._errors import PolygonMalformedResponse
+from ._errors import PolygonIncompleteResponse, PolygonMalformedResponse
 
 NEW_YORK = ZoneInfo("America/New_York")
 _M = TypeVar("_M", bound=BaseModel)
@@ -75,9 +75,15 @@ def trading_date_of(t_ms: int) -> date:
 
 
 def results_of(body: dict[str, Any]) -> list[Any]:
-    """`results`, where a missing key, null and [] all mean no data (a success)."""
+    """`results`, where a missing key, null and [] all mean no data (a success).
+
+    Unless the body counts results: then rows went missing and the answer is incomplete.
+    """
     results = body.get("results")
     if results is None:
+        counted = [body.get(k) for k in ("resultsCount", "count")]
+        if any(isinstance(n, int) and n > 0 for n in counted):
+            raise PolygonIncompleteResponse(f"no `results` but counts {counted}")
         return []
     if not isinstance(results, list):
         raise PolygonMalformedResponse("`results` is not a list")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from ._errors import PolygonError, PolygonMalformedResponse
+from ._errors import PolygonError, PolygonIncompleteResponse, PolygonMalformedResponse
 
 # DECISION (issue #client): a malformed 2xx body (invalid JSON, or JSON of the wrong shape) is
 # PERMANENT and not retried. The simulator's fault injection can produce one as a transient
@@ -25,7 +25,12 @@ def is_retryable_status(status: int) -> bool:
 
 
 def is_retryable_error(error: PolygonError) -> bool:
-    """Typed errors raised from a 2xx answer; only malformed bodies could ever be retried."""
+    """Whether a typed error raised from a 2xx answer is worth another attempt.
+
+    Incomplete answers (rows counted but absent) are; malformed ones per the decision above.
+    """
+    if isinstance(error, PolygonIncompleteResponse):
+        return True
     return RETRY_MALFORMED_RESPONSES and isinstance(error, PolygonMalformedResponse)
 
 

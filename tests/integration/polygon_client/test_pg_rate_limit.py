@@ -57,10 +57,11 @@ class TestPostgresRateLimiter:
         times = sorted(a + b)
         rate = (len(times) - 1) / (times[-1] - times[0])
         print(f"measured {rate:.2f} req/s for {RATE} (max {max_in_window(times, 1.0)} in 1 s)")  # noqa: T201
-        assert (
+        expected = (True, True)
+        assert expected == (
             abs(rate - RATE) / RATE <= TOLERANCE,
             max_in_window(times, 1.0) <= RATE * (1 + TOLERANCE) + 1,
-        ) == (True, True)
+        )
 
     async def test_both_replicas_get_served(self, pg_connect_kwargs: dict[str, Any]) -> None:
         """The shared budget is split, not hogged: each replica gets all its 25 permits."""
@@ -69,7 +70,8 @@ class TestPostgresRateLimiter:
             replica(pg_connect_kwargs, "fairness", 25, 2),
         )
 
-        assert (len(a), len(b)) == (25, 25)
+        expected = (25, 25)
+        assert expected == (len(a), len(b))
 
     async def test_separate_names_are_separate_budgets(
         self, pg_connect_kwargs: dict[str, Any]

@@ -67,7 +67,8 @@ class TestDailyBars:
 
         bars = await h.client.daily_bars("AAPL", date(2005, 4, 1), date(2005, 4, 4), adjusted=False)
 
-        assert [b.adjusted for b in bars] == [False, False]
+        expected = [False, False]
+        assert expected == [b.adjusted for b in bars]
 
 
 class TestGroupedDaily:
@@ -91,7 +92,8 @@ class TestGroupedDaily:
 
         bars = await h.client.grouped_daily(date(2020, 10, 14), include_otc=True)
 
-        assert [(b.ticker, b.otc) for b in bars] == [("KIMpL", False), ("OTCX", True)]
+        expected = [("KIMpL", False), ("OTCX", True)]
+        assert expected == [(b.ticker, b.otc) for b in bars]
 
     async def test_row_without_t_is_malformed(self) -> None:
         """A grouped row with no `T` cannot be attributed: the body is malformed."""
@@ -101,7 +103,8 @@ class TestGroupedDaily:
         with pytest.raises(PolygonMalformedResponse) as caught:
             await h.client.grouped_daily(date(2020, 10, 14))
 
-        assert caught.value.kind == "malformed_response"
+        expected = "malformed_response"
+        assert expected == caught.value.kind
 
 
 class TestTickers:
@@ -138,7 +141,8 @@ class TestTickers:
 
         refs = [t async for t in h.client.list_tickers()]
 
-        assert [(r.ticker, r.cik, r.delisted_utc) for r in refs] == [("AAA", None, None)]
+        expected = [("AAA", None, None)]
+        assert expected == [(r.ticker, r.cik, r.delisted_utc) for r in refs]
 
 
 class TestEmptyResults:
@@ -157,7 +161,8 @@ class TestEmptyResults:
 
         bars = await h.client.daily_bars("AAMC", date(2024, 1, 6), date(2024, 1, 7))
 
-        assert (bars, h.client.requests_made) == ([], 1)
+        expected = ([], 1)
+        assert expected == (bars, h.client.requests_made)
 
     async def test_delayed_status_is_success(self) -> None:
         """status DELAYED parses like OK."""
@@ -166,10 +171,12 @@ class TestEmptyResults:
 
         bars = await h.client.daily_bars("AAPL", date(2005, 4, 1), date(2005, 4, 4))
 
-        assert len(bars) == 2
+        expected = 2
+        assert expected == len(bars)
 
     async def test_empty_grouped_day_is_an_empty_list(self) -> None:
         """A weekend grouped day with no results is []."""
         h = Harness([httpx.Response(200, json={"status": "OK", "resultsCount": 0})])
 
-        assert await h.client.grouped_daily(date(2024, 1, 6)) == []
+        expected = []
+        assert expected == await h.client.grouped_daily(date(2024, 1, 6))

@@ -16,6 +16,7 @@ class TestPublicSurface:
         expected = {
             "RETRY_MALFORMED_RESPONSES", "DailyBar", "InProcessRateLimiter", "PolygonAuthError",
             "PolygonBadRequest", "PolygonClient", "PolygonError", "PolygonGaveUp",
+            "PolygonIncompleteResponse",
             "PolygonMalformedResponse", "PolygonNotEntitled", "PolygonNotFound",
             "PolygonPaginationLoop", "PolygonUnexpectedStatus", "PostgresRateLimiter",
             "RateLimiter", "TickerRef", "trading_date_of",

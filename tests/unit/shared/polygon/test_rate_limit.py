@@ -24,7 +24,8 @@ class TestInProcessRateLimiter:
             await limiter.acquire()
             granted.append(round(clock.now, 6))
 
-        assert granted == [0.0, 0.1, 0.2, 0.3, 0.4]
+        expected = [0.0, 0.1, 0.2, 0.3, 0.4]
+        assert expected == granted
 
     async def test_concurrent_waiters_get_distinct_slots(self) -> None:
         """Ten tasks acquiring at once are given ten different slots 0.1 s apart."""
@@ -48,7 +49,8 @@ class TestInProcessRateLimiter:
         for _ in range(4):
             await limiter.acquire()
 
-        assert [round(s, 6) for s in clock.sleeps] == [0.1]
+        expected = [0.1]
+        assert expected == [round(s, 6) for s in clock.sleeps]
 
     async def test_idle_time_does_not_bank_more_than_the_burst(self) -> None:
         """After a long pause only `burst` permits are free again."""
@@ -60,7 +62,8 @@ class TestInProcessRateLimiter:
         for _ in range(3):
             await limiter.acquire()
 
-        assert [round(s, 6) for s in clock.sleeps] == [0.1]
+        expected = [0.1]
+        assert expected == [round(s, 6) for s in clock.sleeps]
 
     def test_rejects_a_non_positive_rate(self) -> None:
         """A zero rate is a configuration error."""

@@ -46,10 +46,11 @@ class TestRequestShape:
         _ = [t async for t in h.client.list_tickers(active=False)]
 
         params = [dict(r.url.params) for r in h.script.requests]
-        assert params == [
+        expected = [
             {"adjusted": "false", "include_otc": "true"},
             {"market": "stocks", "active": "false", "limit": "1000"},
         ]
+        assert expected == params
 
     async def test_active_none_leaves_the_filter_out(self) -> None:
         """active=None and market=None send neither parameter."""
@@ -57,7 +58,8 @@ class TestRequestShape:
 
         _ = [t async for t in h.client.list_tickers(market=None, active=None)]
 
-        assert dict(h.script.requests[0].url.params) == {"limit": "1000"}
+        expected = {"limit": "1000"}
+        assert expected == dict(h.script.requests[0].url.params)
 
     @pytest.mark.parametrize(
         ("ticker", "segment"),
@@ -82,7 +84,8 @@ class TestRequestShape:
 
         bars = await h.client.daily_bars("KIMpL", date(2024, 1, 2), date(2024, 1, 2))
 
-        assert [b.ticker for b in bars] == ["KIMpL"]
+        expected = ["KIMpL"]
+        assert expected == [b.ticker for b in bars]
 
 
 class TestPagination:
@@ -111,7 +114,8 @@ class TestPagination:
 
         _ = [t async for t in h.client.list_tickers()]
 
-        assert dict(h.script.requests[1].url.params) == {"cursor": "c2"}
+        expected = {"cursor": "c2"}
+        assert expected == dict(h.script.requests[1].url.params)
 
     async def test_aggs_pages_with_a_repeated_cursor_but_new_path_are_followed(self) -> None:
         """Aggs paginate by rewriting `from`; the same cursor on a new path is not a loop."""
@@ -138,7 +142,8 @@ class TestPagination:
         with pytest.raises(PolygonPaginationLoop) as caught:
             _ = [t async for t in h.client.list_tickers()]
 
-        assert (caught.value.kind, h.client.requests_made) == ("pagination_loop", 2)
+        expected = ("pagination_loop", 2)
+        assert expected == (caught.value.kind, h.client.requests_made)
 
     async def test_each_page_consumes_a_rate_limit_permit(self) -> None:
         """Two pages, two permits, two requests counted."""
@@ -148,7 +153,8 @@ class TestPagination:
 
         _ = [t async for t in h.client.list_tickers()]
 
-        assert (h.limiter.acquired, h.client.requests_made) == (2, 2)
+        expected = (2, 2)
+        assert expected == (h.limiter.acquired, h.client.requests_made)
 
 
 class TestLifecycle:
@@ -161,7 +167,8 @@ class TestLifecycle:
 
         with pytest.raises(RuntimeError):
             await h.client.grouped_daily(date(2024, 1, 2))
-        assert len(h.script.requests) == 1
+        expected = 1
+        assert expected == len(h.script.requests)
 
     def test_transport_is_injected(self) -> None:
         """The injected transport is the one the pool uses (no real network in tests)."""

@@ -46,9 +46,10 @@ class TestRetries:
 
         result = await fetch(h)
 
-        assert (
+        expected = ([], [1.0, 2.0], 3, 3)
+        assert expected == (
             result, h.clock.sleeps, h.client.requests_made, h.limiter.acquired,
-        ) == ([], [1.0, 2.0], 3, 3)  # fmt: skip
+        )  # fmt: skip
 
     @pytest.mark.parametrize(
         "error",
@@ -67,7 +68,8 @@ class TestRetries:
 
         result = await fetch(h)
 
-        assert (result, h.clock.sleeps, h.client.requests_made) == ([], [1.0], 2)
+        expected = ([], [1.0], 2)
+        assert expected == (result, h.clock.sleeps, h.client.requests_made)
 
     async def test_retry_after_seconds_is_honoured(self) -> None:
         """A 429 with Retry-After: 7 waits 7 s, not the (smaller) jittered backoff."""
@@ -75,7 +77,8 @@ class TestRetries:
 
         await fetch(h)
 
-        assert h.clock.sleeps == [7.0]
+        expected = [7.0]
+        assert expected == h.clock.sleeps
 
     async def test_retry_after_http_date_is_honoured(self) -> None:
         """Retry-After as an HTTP date one hour ahead waits about an hour."""
@@ -86,7 +89,8 @@ class TestRetries:
 
         await fetch(h)
 
-        assert [round(s / 60) for s in h.clock.sleeps] == [60]
+        expected = [60]
+        assert expected == [round(s / 60) for s in h.clock.sleeps]
 
     async def test_retry_is_logged_with_attempt_status_and_delay(self) -> None:
         """Each retry logs one warning with attempt, status and delay."""
@@ -98,9 +102,40 @@ class TestRetries:
             await fetch(h)
 
         retried = [e for e in logs if e["event"] == "polygon_request_retried"]
-        assert [(e["log_level"], e["attempt"], e["status"], e["delay_s"]) for e in retried] == [
-            ("warning", 0, 503, 1.0)
+        expected = [("warning", 0, 503, 1.0)]
+        assert expected == [
+            (e["log_level"], e["attempt"], e["status"], e["delay_s"]) for e in retried
         ]
+
+
+class TestIncompleteAnswers:
+    @pytest.mark.parametrize(
+        "glitch",
+        [
+            {"status": "OK", "resultsCount": 2, "results": None},
+            {"status": "OK", "resultsCount": 2},
+            {"status": "OK", "count": 2, "results": None},
+        ],
+        ids=["null-counted", "missing-counted", "null-count"],
+    )
+    async def test_rows_counted_but_absent_are_retried(self, glitch: dict[str, object]) -> None:
+        """results null/missing while the body counts rows is a glitch: retried, then the data."""
+        rows = [{"o": 1, "h": 1, "l": 1, "c": 1, "v": 1, "t": 1704171600000}] * 2
+        h = Harness([ok(glitch), ok({"status": "OK", "resultsCount": 2, "results": rows})])
+
+        bars = await fetch(h)
+
+        expected = (2, 2, [1.0])
+        assert expected == (len(bars), h.client.requests_made, h.clock.sleeps)  # type: ignore[arg-type]
+
+    async def test_persistent_incomplete_answers_give_up(self) -> None:
+        """If rows never come, the client gives up (not an empty success)."""
+        h = Harness([ok({"status": "OK", "resultsCount": 3, "results": None})], max_retry_s=5.0)
+
+        with pytest.raises(PolygonGaveUp) as caught:
+            await fetch(h)
+
+        assert True is ("incomplete_response" in str(caught.value))
 
 
 class TestGiveUp:
@@ -111,10 +146,11 @@ class TestGiveUp:
         with pytest.raises(PolygonGaveUp) as caught:
             await fetch(h)
 
-        assert (
+        expected = ([1.0, 2.0, 4.0], 4, 4, "gave_up", 503)
+        assert expected == (
             h.clock.sleeps, h.client.requests_made, caught.value.attempts,
             caught.value.kind, caught.value.status,
-        ) == ([1.0, 2.0, 4.0], 4, 4, "gave_up", 503)  # fmt: skip
+        )  # fmt: skip
 
     async def test_retry_after_beyond_the_budget_gives_up_at_once(self) -> None:
         """A Retry-After longer than max_retry_s is not slept through."""
@@ -123,7 +159,8 @@ class TestGiveUp:
         with pytest.raises(PolygonGaveUp):
             await fetch(h)
 
-        assert (h.clock.sleeps, h.client.requests_made) == ([], 1)
+        expected = ([], 1)
+        assert expected == (h.clock.sleeps, h.client.requests_made)
 
     async def test_gave_up_after_timeouts_names_the_cause(self) -> None:
         """Giving up after timeouts says which transport error it was."""
@@ -132,7 +169,8 @@ class TestGiveUp:
         with pytest.raises(PolygonGaveUp) as caught:
             await fetch(h)
 
-        assert ("ReadTimeout" in str(caught.value), caught.value.status) == (True, None)
+        expected = (True, None)
+        assert expected == ("ReadTimeout" in str(caught.value), caught.value.status)
 
 
 class TestPermanentErrors:
@@ -182,9 +220,10 @@ class TestPermanentErrors:
         with pytest.raises(PolygonMalformedResponse) as caught:
             await fetch(h)
 
-        assert (
+        expected = (False, "malformed_response", 1)
+        assert expected == (
             RETRY_MALFORMED_RESPONSES, caught.value.kind, h.client.requests_made,
-        ) == (False, "malformed_response", 1)  # fmt: skip
+        )  # fmt: skip
 
     @pytest.mark.parametrize("status", ["ERROR", "NOT_AUTHORIZED", None])
     async def test_body_status_other_than_ok_or_delayed_raises(self, status: str | None) -> None:
@@ -194,7 +233,8 @@ class TestPermanentErrors:
         with pytest.raises(PolygonUnexpectedStatus) as caught:
             await fetch(h)
 
-        assert (caught.value.kind, h.client.requests_made) == ("unexpected_status", 1)
+        expected = ("unexpected_status", 1)
+        assert expected == (caught.value.kind, h.client.requests_made)
 
 
 class TestBackoff:
@@ -205,7 +245,8 @@ class TestBackoff:
         ceilings = [min(10.0, 0.5 * 2**n) for n in range(8)]
         delays = [backoff.delay(n) for n in range(8)]
 
-        assert [0.0 <= d <= c for d, c in zip(delays, ceilings, strict=True)] == [True] * 8
+        expected = [True] * 8
+        assert expected == [0.0 <= d <= c for d, c in zip(delays, ceilings, strict=True)]
 
     def test_jitter_is_spread_not_constant(self) -> None:
         """Full jitter spreads the waits of many clients (not all at the ceiling)."""
