@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from shared.bootstrap import bootstrap_all
 from shared.logging import configure_logging
-from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
+from shared.messages import RunRequest
+from shared.settings import (
+    KafkaSettings,
+    MinioSettings,
+    PolygonSettings,
+    PostgresAdminSettings,
+    PostgresSettings,
+    StackSettings,
+)
+
+from . import views
+from .processes import SERVICES, SIMULATOR, Supervisor, replicas
+from .runs import RunReader, new_run_id, publish_request
 
 app = typer.Typer(help="stocks-elt: US stock daily bars from Polygon into Postgres.",
                   no_args_is_help=True)
+services_app = typer.Typer(help="Run the services natively, N replicas each.",
+                           no_args_is_help=True)
+app.add_typer(services_app, name="services")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @app.callback()
@@ -23,14 +43,96 @@ def _root() -> None:
 def bootstrap() -> None:
     """Create topics, the bucket and its notification rule, the database, roles and tables."""
     configure_logging("bootstrap")
-    asyncio.run(
-        bootstrap_all(
-            KafkaSettings(),
-            MinioSettings(),  # type: ignore[call-arg]
-            PostgresSettings(),  # type: ignore[call-arg]
-            PostgresAdminSettings(),  # type: ignore[call-arg]
-        )
-    )
+    asyncio.run(bootstrap_all(
+        KafkaSettings(), MinioSettings(),  # type: ignore[call-arg]
+        PostgresSettings(), PostgresAdminSettings(),  # type: ignore[call-arg]
+    ))
+
+
+@app.command()
+def run(
+    from_: Annotated[date | None, typer.Option("--from", formats=["%Y-%m-%d"])] = None,
+    to: Annotated[date | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    tickers: Annotated[str | None, typer.Option(help="Comma-separated, case-sensitive")] = None,
+    max_tickers: Annotated[int | None, typer.Option(help="First N of the universe")] = None,
+    batch_size: int = 100,
+    unadjusted: bool = False,
+    run_id: Annotated[str | None, typer.Option()] = None,
+    wait: Annotated[bool, typer.Option(help="Show progress until the run ends")] = False,
+    timeout: float = 3600,
+) -> None:
+    """Start a run by publishing its request; with --wait, follow it to the end."""
+    request = RunRequest.model_validate({
+        "run_id": run_id or new_run_id(), "from": from_, "to": to, "max_tickers": max_tickers,
+        "tickers": tickers.split(",") if tickers else None, "batch_size": batch_size,
+        "adjusted": not unadjusted,
+    })
+    started = time.monotonic()
+    asyncio.run(publish_request(KafkaSettings(), request))
+    views.console.print(f"run requested: [bold]{request.run_id}[/]")
+    if wait:
+        ok = asyncio.run(_wait(request.run_id or "", timeout, started))
+        raise typer.Exit(0 if ok else 1)
+
+
+async def _wait(run_id: str, timeout: float, started: float) -> bool:
+    reader = await RunReader.connect(PostgresSettings())  # type: ignore[call-arg]
+    try:
+        done = await views.watch(reader, run_id, timeout)
+        views.summary(done, await reader.ticker_errors(run_id), time.monotonic() - started)
+        return done.status != "failed"
+    finally:
+        await reader.close()
+
+
+@app.command()
+def status(limit: int = 20) -> None:
+    """Recent runs, newest first."""
+
+    async def show() -> None:
+        reader = await RunReader.connect(PostgresSettings())  # type: ignore[call-arg]
+        try:
+            views.console.print(views.runs_table(await reader.recent(limit)))
+        finally:
+            await reader.close()
+
+    asyncio.run(show())
+
+
+@services_app.command("up")
+def services_up(
+    fetchers: int = 2, loaders: int = 2,
+    simulator: Annotated[bool | None, typer.Option(
+        help="Start the Polygon simulator (default: when POLYGON_BASE_URL is on 127.0.0.1)")] = None,
+) -> None:
+    """Start lister, fetchers, loaders and transformer (and the simulator in demo mode)."""
+    counts = {"lister": 1, "fetcher": fetchers, "loader": loaders, "transformer": 1}
+    if simulator is None:
+        simulator = PolygonSettings().base_url.startswith("http://127.0.0.1")  # type: ignore[call-arg]
+    if simulator:
+        counts = {SIMULATOR: 1, **counts}
+    sup = Supervisor(StackSettings(), REPO)
+    sup.start(replicas(counts))
+    for name, pid in sup.running().items():
+        views.console.print(f"{name:16} pid {pid}")
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop every service replica this machine started."""
+    for name in Supervisor(StackSettings(), REPO).stop():
+        views.console.print(f"stopped {name}")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """The running replicas and where their logs are."""
+    sup = Supervisor(StackSettings(), REPO)
+    running = sup.running()
+    for service in (SIMULATOR, *SERVICES):
+        names = [n for n in running if n.rsplit("-", 1)[0] == service]
+        views.console.print(f"{service:12} {len(names)} running")
+    views.console.print(f"logs: {StackSettings().state_dir / 'services' / 'logs'}")
 
 
 def main() -> None:

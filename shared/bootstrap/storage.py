@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from minio import Minio
 from minio.notificationconfig import NotificationConfig, PrefixFilterRule, QueueConfig
 
+from shared.clients.storage import minio_client
 from shared.settings import MinioSettings
 
 log = structlog.get_logger()
@@ -28,16 +28,6 @@ def notification_rule(settings: MinioSettings) -> NotificationConfig:
                 prefix_filter_rule=PrefixFilterRule(settings.raw_prefix),
             )
         ]
-    )
-
-
-def minio_client(settings: MinioSettings) -> Minio:
-    return Minio(
-        settings.endpoint,
-        access_key=settings.access_key,
-        secret_key=settings.secret_key.get_secret_value(),
-        secure=settings.secure,
-        region=settings.region or None,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from deploy.local.launcher import kafka as kafka_server
 from deploy.local.launcher.layout import Layout
 from shared.bootstrap import bootstrap_storage, bootstrap_topics
-from shared.bootstrap.storage import minio_client
+from shared.clients.storage import minio_client
 from shared.messages import ObjectCreated
 from shared.messages.topics import RAW_OBJECT_EVENTS
 from shared.settings import MinioSettings, StackSettings

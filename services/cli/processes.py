@@ -1,0 +1,88 @@
+"""Running the services natively, N replicas each, as background processes with pid files and
+logs in the stack's state directory: what compose does for Docker users."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy.local.launcher.process import pid_of, spawn, terminate
+from shared.settings import PostgresAdminSettings, StackSettings
+
+SERVICES = ("lister", "fetcher", "loader", "transformer")
+SIMULATOR = "polygon_sim"
+
+
+def command(service: str) -> list[str]:
+    """The entry point of a service: the same one the Dockerfile and compose run."""
+    bindir = Path(sys.executable).parent
+    if service == SIMULATOR:
+        return [sys.executable, "-m", "services.polygon_sim"]
+    return [str(bindir / "faststream"), "run", f"services.{service}.app:app"]
+
+
+@dataclass(frozen=True)
+class Replica:
+    service: str
+    index: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.index}"
+
+
+class Supervisor:
+    def __init__(self, stack: StackSettings, cwd: Path) -> None:
+        self._dir = stack.state_dir / "services"
+        self._cwd = cwd
+
+    def pidfile(self, r: Replica) -> Path:
+        return self._dir / f"{r.name}.pid"
+
+    def log(self, r: Replica) -> Path:
+        return self._dir / "logs" / f"{r.name}.log"
+
+    def env(self, service: str, extra: dict[str, str]) -> dict[str, str]:
+        env = {**os.environ, **extra}
+        if service == "transformer":
+            # dbt and the transformer connect as the transform role.
+            admin = PostgresAdminSettings()  # type: ignore[call-arg]
+            env.setdefault("TRANSFORMER_PG_USER", "elt_transform")
+            env["PG_USER"] = env["TRANSFORMER_PG_USER"]
+            env["PG_PASSWORD"] = env.get(
+                "TRANSFORMER_PG_PASSWORD", admin.transform_password.get_secret_value())
+        return env
+
+    def start(self, replicas: list[Replica], extra_env: dict[str, str] | None = None) -> list[int]:
+        (self._dir / "logs").mkdir(parents=True, exist_ok=True)
+        pids = []
+        for r in replicas:
+            pid = pid_of(self.pidfile(r))
+            if pid is None:
+                pid = spawn(command(r.service), self.log(r), self.pidfile(r),
+                            self.env(r.service, extra_env or {}), self._cwd)
+            pids.append(pid)
+        return pids
+
+    def running(self) -> dict[str, int]:
+        if not self._dir.exists():
+            return {}
+        found = {}
+        for pidfile in sorted(self._dir.glob("*.pid")):
+            pid = pid_of(pidfile)
+            if pid is not None:
+                found[pidfile.stem] = pid
+        return found
+
+    def stop(self, names: list[str] | None = None) -> list[str]:
+        stopped = []
+        for pidfile in sorted(self._dir.glob("*.pid")) if self._dir.exists() else []:
+            if (names is None or pidfile.stem in names) and terminate(pidfile, grace_s=15):
+                stopped.append(pidfile.stem)
+        return stopped
+
+
+def replicas(counts: dict[str, int]) -> list[Replica]:
+    return [Replica(s, i) for s, n in counts.items() for i in range(1, n + 1)]

@@ -1,0 +1,1 @@
+"""The fetcher: daily bars of one ticker batch into one raw object."""

@@ -1,0 +1,36 @@
+"""The fetcher's pure logic: a ticker's outcome as a raw-object line, the object's header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.clients.polygon import DailyBar, PolygonError
+from shared.messages import FetchBatch
+from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError
+
+
+def bar_as_sent(bar: DailyBar) -> dict[str, Any]:
+    """The bar in the API's own keys; optional ones left out when the API left them out."""
+    row: dict[str, Any] = {"t": bar.t_ms, "o": bar.open, "h": bar.high, "l": bar.low,
+                           "c": bar.close, "v": bar.volume}
+    if bar.vwap is not None:
+        row["vw"] = bar.vwap
+    if bar.transactions is not None:
+        row["n"] = bar.transactions
+    if bar.otc:
+        row["otc"] = True
+    return row
+
+
+def outcome(ticker: str, result: list[DailyBar] | PolygonError) -> TickerBars:
+    if isinstance(result, PolygonError):
+        return TickerBars(ticker=ticker, error=TickerError(kind=result.kind, reason=str(result)))
+    return TickerBars(ticker=ticker, bars=[bar_as_sent(b) for b in result])
+
+
+def header(batch: FetchBatch, items: int, api_requests: int) -> ObjectHeader:
+    return ObjectHeader(
+        kind="daily_bars", run_id=batch.run_id, batch_id=batch.batch_id, source="aggs_range",
+        adjusted=batch.adjusted, from_=batch.from_, to=batch.to, items=items,
+        api_requests=api_requests,
+    )

@@ -1,0 +1,42 @@
+"""The lister's composition root: `faststream run services.lister.app:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from faststream import FastStream
+
+from shared.clients.broker import make_broker
+from shared.clients.db import create_pool
+from shared.clients.polygon import PolygonClient, PostgresRateLimiter
+from shared.clients.storage import MinioObjectStore
+from shared.logging import configure_logging
+
+from .handlers import ListerDeps, build_router
+from .repository import RunRepository
+from .service import Lister
+from .settings import ListerSettings
+
+settings = ListerSettings()
+logger = configure_logging("lister")
+broker = make_broker(settings.kafka, logger)
+
+
+@asynccontextmanager
+async def lifespan() -> AsyncIterator[None]:
+    pool = await create_pool(settings.postgres)
+    limiter = PostgresRateLimiter(pool, name="polygon",
+                                  rate_per_s=settings.polygon.rate_limit_per_s)
+    async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
+        repo = RunRepository(pool)
+        lister = Lister(api, MinioObjectStore(settings.minio), repo, broker,
+                        settings.minio.raw_prefix, settings.options.include_delisted)
+        broker.include_router(build_router(
+            ListerDeps(broker, repo, lister, settings.options.default_history_days)
+        ))
+        yield
+    await pool.close()
+
+
+app = FastStream(broker, logger=logger, lifespan=lifespan)

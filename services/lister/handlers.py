@@ -1,0 +1,57 @@
+"""The lister's subscriber: run request in, registered run and keyed batches out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from shared.clients.broker import dead_letter, parse_or_dead_letter
+from shared.logging import bind_message_context
+from shared.messages import RunRequest, RunStatus, topics
+
+from .core import InvalidRequest, KafkaCoordinates, resolve_run
+from .repository import RunRepository
+from .service import Lister
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class ListerDeps:
+    broker: KafkaBroker
+    repo: RunRepository
+    lister: Lister
+    history_days: int
+
+
+def build_router(deps: ListerDeps) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.RUN_REQUESTS, group_id="lister", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+        title="run requests", description="Start a run: list tickers, register, publish batches",
+    )
+    async def on_run_request(message: KafkaMessage) -> None:
+        bind_message_context(message_id=message.message_id)
+        request = await parse_or_dead_letter(deps.broker, message, RunRequest)
+        if request is None:
+            return
+        raw = message.raw_message
+        at = KafkaCoordinates(raw.partition, raw.offset, raw.timestamp)  # type: ignore[union-attr]
+        try:
+            spec = resolve_run(request, at, deps.history_days)
+        except InvalidRequest as exc:
+            await dead_letter(deps.broker, message, f"invalid RunRequest: {exc}")
+            return
+        bind_message_context(run_id=spec.run_id, message_id=message.message_id)
+        status = await deps.repo.ensure_run(spec)
+        if status == RunStatus.LISTING:
+            await deps.lister.list_and_publish(spec)
+        else:
+            await deps.lister.republish(spec)
+
+    return router

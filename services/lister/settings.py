@@ -1,0 +1,26 @@
+"""The lister's settings: the shared concerns plus its own defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import KafkaSettings, MinioSettings, PolygonSettings, PostgresSettings
+
+
+class ListerOptions(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LISTER_", env_file=".env", extra="ignore")
+
+    default_history_days: int = Field(365, ge=1, description="Range of a request without dates")
+    include_delisted: bool = Field(
+        True, description="Also fetch tickers delisted inside the range (no survivorship bias)"
+    )
+
+
+class ListerSettings:
+    def __init__(self) -> None:
+        self.kafka = KafkaSettings()
+        self.minio = MinioSettings()  # type: ignore[call-arg]
+        self.postgres = PostgresSettings()  # type: ignore[call-arg]
+        self.polygon = PolygonSettings()  # type: ignore[call-arg]
+        self.options = ListerOptions()

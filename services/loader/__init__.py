@@ -1,0 +1,1 @@
+"""The loader: a raw object announced by MinIO, upserted into the raw tables."""

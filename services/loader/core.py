@@ -1,0 +1,105 @@
+"""The loader's pure logic: raw-object lines into table rows, and what cannot be loaded."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import ValidationError
+
+from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError
+
+NEW_YORK = ZoneInfo("America/New_York")
+# Vendor glitches have put control characters into tickers; none has whitespace.
+_BAD_TICKER = re.compile(r"[\x00-\x20\x7f]")
+
+BAR_COLUMNS = (
+    "ticker", "trading_date", "adjusted", "open", "high", "low", "close", "volume", "vwap",
+    "transactions", "otc", "bar_ts_ms", "source", "run_id", "object_key",
+)
+BarRow = tuple[Any, ...]
+
+
+class MalformedObject(ValueError):
+    """The object cannot be read at all (no valid header): dead-lettered."""
+
+
+def parse_header(line: bytes | None) -> ObjectHeader:
+    if line is None:
+        raise MalformedObject("empty object")
+    try:
+        return ObjectHeader.model_validate_json(line)
+    except ValidationError as exc:
+        raise MalformedObject(f"bad header: {exc.errors()[0]['msg']}") from exc
+
+
+def trading_date(t_ms: int) -> date:
+    """The bar's New York calendar date (midnight or 16:00 ET both fall on it)."""
+    return datetime.fromtimestamp(t_ms / 1000, NEW_YORK).date()
+
+
+def _number(bar: dict[str, Any], key: str) -> float:
+    value = bar[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{key} is not a finite number: {value!r}")
+    return float(value)
+
+
+def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> BarRow:
+    t = bar["t"]
+    if not isinstance(t, int) or isinstance(t, bool):
+        raise ValueError(f"t is not an integer: {t!r}")
+    vw, n = bar.get("vw"), bar.get("n")
+    return (
+        ticker, trading_date(t), head.adjusted, _number(bar, "o"), _number(bar, "h"),
+        _number(bar, "l"), _number(bar, "c"), _number(bar, "v"),
+        None if vw is None else _number(bar, "vw"), None if n is None else int(n),
+        bool(bar.get("otc", False)), t, head.source, head.run_id, key,
+    )
+
+
+def ticker_line(
+    line: bytes, head: ObjectHeader, key: str
+) -> tuple[str | None, list[BarRow], TickerError | None]:
+    """(ticker, rows, error) of one line. A bad line costs its ticker, never the batch."""
+    try:
+        item = TickerBars.model_validate(orjson.loads(line))
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        return None, [], TickerError(kind="malformed_object", reason=f"unreadable line: {exc}"[:300])
+    if _BAD_TICKER.search(item.ticker):
+        return item.ticker, [], TickerError(kind="invalid_ticker", reason="control characters")
+    if item.error is not None:
+        return item.ticker, [], item.error
+    try:
+        rows = [bar_row(b, item.ticker, head, key) for b in item.bars]
+    except (KeyError, ValueError, TypeError) as exc:
+        return item.ticker, [], TickerError(kind="malformed_bar", reason=f"bad bar: {exc}"[:300])
+    return item.ticker, rows, None
+
+
+TICKER_COLUMNS = (
+    "ticker", "name", "market", "locale", "primary_exchange", "type", "active",
+    "currency_name", "cik", "composite_figi", "share_class_figi", "last_updated_utc",
+    "delisted_utc", "run_id", "object_key",
+)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def ticker_row(line: bytes, head: ObjectHeader, key: str) -> tuple[Any, ...]:
+    item = orjson.loads(line)
+    if not isinstance(item, dict) or not isinstance(item.get("ticker"), str):
+        raise ValueError("ticker entry without a ticker")
+    return (
+        item["ticker"], *(item.get(c) for c in TICKER_COLUMNS[1:11]),
+        _timestamp(item.get("last_updated_utc")), _timestamp(item.get("delisted_utc")),
+        head.run_id, key,
+    )

@@ -1,0 +1,1 @@
+"""The transformer: the run's completion set, and `dbt build` exactly once when it is complete."""

@@ -1,0 +1,41 @@
+"""The transformer's subscriber: batch-loaded events in, run events (and dbt) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from shared.clients.broker import parse_or_dead_letter
+from shared.logging import bind_message_context
+from shared.messages import BatchLoaded, topics
+
+from .service import Transformer
+
+
+@dataclass(frozen=True)
+class TransformerDeps:
+    broker: KafkaBroker
+    transformer: Transformer
+
+
+def build_router(deps: TransformerDeps) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.BATCH_LOADED, group_id="transformer", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+        max_poll_interval_ms=60 * 60 * 1000,
+        title="batch loaded", description="Count the batch; build with dbt when the run is complete",
+    )
+    async def on_batch_loaded(message: KafkaMessage) -> None:
+        bind_message_context(message_id=message.message_id)
+        event = await parse_or_dead_letter(deps.broker, message, BatchLoaded)
+        if event is None:
+            return
+        bind_message_context(run_id=event.run_id, batch_id=event.batch_id,
+                             message_id=event.message_id)
+        await deps.transformer.batch_loaded(event)
+
+    return router

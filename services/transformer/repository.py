@@ -1,0 +1,96 @@
+"""The transformer's control-schema reads and writes: the completion set, the atomic claim of a
+complete run, heartbeats, the run's end, and the sweeps that keep runs from hanging."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from shared.messages import RunStatus
+
+from .core import DbtOutcome
+
+# Serialises dbt builds across runs and replicas: two builds must not write the marts at once.
+DBT_LOCK_KEY = 7_304_112_002
+
+
+class ControlRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
+        """Add the batch to the run's set; (batches in the set, total or None)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "insert into control.completed_batches (run_id, batch_id) values ($1, $2)"
+                " on conflict do nothing", run_id, batch_id)
+            row = await conn.fetchrow(
+                "select (select count(*) from control.completed_batches where run_id = $1) as done,"
+                " total_batches from control.runs where run_id = $1", run_id)
+        return (int(row["done"]), row["total_batches"]) if row else (0, None)
+
+    async def claim(self, run_id: str) -> bool:
+        """Move a complete, running run to transforming: true only for the one caller that did."""
+        return bool(await self._pool.fetchval(
+            """
+            update control.runs set status = 'transforming', transform_started_at = now(),
+                transform_heartbeat = now(), updated_at = now()
+            where run_id = $1 and status = 'running' and total_batches is not null
+              and (select count(*) from control.completed_batches c where c.run_id = $1)
+                  >= total_batches
+            returning true
+            """, run_id))
+
+    async def take_over_stale(self, stale_after_s: float) -> list[str]:
+        """Claim runs whose transformer stopped renewing its claim (it died during dbt)."""
+        rows = await self._pool.fetch(
+            "update control.runs set transform_heartbeat = now(), updated_at = now()"
+            " where status = 'transforming'"
+            " and transform_heartbeat < now() - make_interval(secs => $1) returning run_id",
+            stale_after_s)
+        return [r["run_id"] for r in rows]
+
+    async def heartbeat(self, run_id: str) -> None:
+        await self._pool.execute(
+            "update control.runs set transform_heartbeat = now() where run_id = $1", run_id)
+
+    async def fail_stalled(self, stall_after_s: float) -> list[tuple[str, str]]:
+        """Fail running runs with no progress for too long, naming what never arrived."""
+        rows = await self._pool.fetch(
+            """
+            with stalled as (
+                select r.run_id from control.runs r
+                where r.status in ('listing', 'running') and greatest(r.updated_at, r.listed_at,
+                    (select max(greatest(b.fetched_at, b.loaded_at)) from control.batches b
+                     where b.run_id = r.run_id)) < now() - make_interval(secs => $1)
+            )
+            update control.runs r set status = 'failed', finished_at = now(), updated_at = now(),
+                reason = 'stalled: batches never loaded: ' || coalesce((
+                    select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
+                    where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
+            from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
+            """, stall_after_s)
+        return [(r["run_id"], r["reason"]) for r in rows]
+
+    async def summary(self, run_id: str) -> dict[str, Any]:
+        row = await self._pool.fetchrow(
+            """
+            select r.total_batches, r.tickers_total,
+                (select count(*) from control.ticker_errors e where e.run_id = r.run_id) as failed,
+                (select coalesce(sum(bars_loaded), 0) from control.batches b
+                 where b.run_id = r.run_id and b.batch_id <> 'tickers') as bars
+            from control.runs r where r.run_id = $1
+            """, run_id)
+        return dict(row) if row else {}
+
+    async def finish(self, run_id: str, status: RunStatus, reason: str | None,
+                     dbt: DbtOutcome) -> None:
+        await self._pool.execute(
+            "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
+            " finished_at = now(), updated_at = now() where run_id = $1",
+            run_id, status.value, reason, json.dumps(dbt.as_json()))
+
+    def dbt_lock(self) -> asyncpg.pool.PoolAcquireContext:
+        return self._pool.acquire()

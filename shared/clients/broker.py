@@ -1,0 +1,62 @@
+"""The Kafka broker every service builds, and the dead-letter path for input it cannot use."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from pydantic import BaseModel, ValidationError
+
+from shared.messages.topics import dlq
+from shared.settings import KafkaSettings
+
+log = structlog.get_logger()
+M = TypeVar("M", bound=BaseModel)
+
+REASON_HEADER = "x-dead-letter-reason"
+ORIGIN_HEADER = "x-original-topic"
+
+
+def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
+    # acks=all and idempotence: a publish that returned is on the log, once.
+    return KafkaBroker(
+        settings.bootstrap_servers, logger=logger, acks="all", enable_idempotence=True
+    )
+
+
+async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -> None:
+    """Send the original bytes to the topic's `.dlq` twin, with the reason in a header."""
+    raw = message.raw_message
+    topic = raw.topic  # type: ignore[union-attr]
+    await broker.publish(
+        message.body,
+        topic=dlq(topic),
+        key=raw.key,  # type: ignore[union-attr]
+        headers={REASON_HEADER: reason[:2000], ORIGIN_HEADER: topic},
+    )
+    log.warning(
+        "message_dead_lettered",
+        topic=topic,
+        reason=reason[:500],
+        partition=raw.partition,
+        offset=raw.offset,
+    )  # type: ignore[union-attr]
+
+
+async def parse_or_dead_letter(
+    broker: KafkaBroker, message: KafkaMessage, model: type[M]
+) -> M | None:
+    """The message as `model`, or None after dead-lettering it with the validation error."""
+    try:
+        return model.model_validate_json(message.body)
+    except ValidationError as exc:
+        errors = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        await dead_letter(broker, message, f"invalid {model.__name__}: {errors}")
+        return None
+
+
+__all__ = ["dead_letter", "make_broker", "parse_or_dead_letter"]

@@ -1,0 +1,79 @@
+"""The raw objects in MinIO: newline-delimited JSON, a header line then one line per item.
+
+A batch object holds, for each ticker, either the bars exactly as the API sent them (its own
+single-letter keys) or why the ticker failed. The tickers object holds the listing as sent.
+Lines keep the loader's memory bounded: it reads one line at a time. No secret is ever written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+TICKERS_BATCH_ID = "tickers"
+
+
+def object_key(prefix: str, run_id: str, batch_id: str) -> str:
+    """Deterministic, so a re-fetch overwrites the same object. Ids are key-safe by pattern."""
+    return f"{prefix}polygon/{run_id}/{batch_id}.jsonl"
+
+
+class _Line(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class ObjectHeader(_Line):
+    """The first line of every raw object."""
+
+    kind: Literal["daily_bars", "tickers"]
+    format_version: int = FORMAT_VERSION
+    run_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    batch_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    source: Literal["aggs_range", "grouped_daily", "reference_tickers"]
+    adjusted: bool = True
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    items: int = Field(ge=0, description="How many lines follow")
+    api_requests: int = Field(0, ge=0)
+
+
+class TickerError(_Line):
+    kind: str = Field(description="e.g. malformed_response, not_entitled, gave_up")
+    reason: str
+
+
+class TickerBars(_Line):
+    """One ticker's outcome: its bars as sent by the API, or its error."""
+
+    ticker: str = Field(min_length=1)
+    bars: list[dict[str, Any]] = Field(default_factory=list)
+    error: TickerError | None = None
+
+
+
+
+def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, Any]]) -> bytes:
+    """Header line, then one line per item."""
+    out = [header.model_dump_json(by_alias=True).encode()]
+    for item in items:
+        if isinstance(item, BaseModel):
+            out.append(item.model_dump_json(exclude_none=True).encode())
+        else:
+            out.append(orjson.dumps(item))
+    return b"\n".join(out) + b"\n"
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "TICKERS_BATCH_ID",
+    "ObjectHeader",
+    "TickerBars",
+    "TickerError",
+    "encode_object",
+    "object_key",
+]
