@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+import numpy as np
 
 from services.polygon_sim.prices import BarColumns
 
@@ -14,28 +15,20 @@ def render_rows(
     cols: BarColumns, t_ms: list[int], tickers: list[str] | None, otc: list[bool]
 ) -> list[Row]:
     """One dict per bar in the recorded key order; `T` only when `tickers` is given (grouped)."""
-    rows: list[Row] = []
-    columns = zip(
-        cols.v.tolist(),
-        cols.vw.tolist(),
-        cols.o.tolist(),
-        cols.c.tolist(),
-        cols.h.tolist(),
-        cols.low.tolist(),
-        t_ms,
-        cols.n.tolist(),
-        otc,
-        strict=True,
-    )
-    for i, (v, vw, o, c, h, low, t, n, is_otc) in enumerate(columns):
-        row: Row = {"T": tickers[i]} if tickers is not None else {}
-        row["v"] = v
-        if not math.isnan(vw):
-            row["vw"] = vw
-        row.update(o=o, c=c, h=h, l=low, t=t)
-        if n >= 0:
-            row["n"] = n
+    columns = (cols.v.tolist(), np.nan_to_num(cols.vw).tolist(), cols.o.tolist(),
+               cols.c.tolist(), cols.h.tolist(), cols.low.tolist(), t_ms, cols.n.tolist())
+    # Build the common full row fast, then patch the few rows with quirks.
+    if tickers is None:
+        rows = [{"v": v, "vw": vw, "o": o, "c": c, "h": h, "l": lo, "t": t, "n": n}
+                for v, vw, o, c, h, lo, t, n in zip(*columns, strict=True)]
+    else:
+        rows = [{"T": s, "v": v, "vw": vw, "o": o, "c": c, "h": h, "l": lo, "t": t, "n": n}
+                for s, v, vw, o, c, h, lo, t, n in zip(tickers, *columns, strict=True)]
+    for i in np.flatnonzero(np.isnan(cols.vw)).tolist():
+        del rows[i]["vw"]
+    for i in np.flatnonzero(cols.n < 0).tolist():
+        del rows[i]["n"]
+    for i, is_otc in enumerate(otc):
         if is_otc:
-            row["otc"] = True
-        rows.append(row)
+            rows[i]["otc"] = True
     return rows
