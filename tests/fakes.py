@@ -1,0 +1,468 @@
+"""In-memory fakes of the ports the pipeline services use: the same method signatures as the real
+adapters, and state kept the way the real tables key it, so a replay shows up as no change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+import orjson
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from services.lister.core import RunSpec
+from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
+from services.transformer.core import DbtOutcome
+from shared.clients.polygon import DailyBar, PolygonError, TickerRef
+from shared.messages import RunStatus
+from shared.messages.raw_objects import TickerError
+
+
+async def _yield_to_others() -> None:
+    """A scheduling point where the real adapter awaits the network (no time passes)."""
+    await asyncio.sleep(0)
+
+
+# --- object store ------------------------------------------------------------------------------
+
+
+class NoSuchObject(LookupError):
+    """The key was never put (MinIO answers NoSuchKey)."""
+
+
+class FakeObjectStore:
+    """`ObjectStore` over a dict: a put overwrites, as a re-fetch does in MinIO."""
+
+    def __init__(self, fail_puts_with: Exception | None = None) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.content_types: dict[str, str] = {}
+        self.puts: list[str] = []
+        self._fail_puts_with = fail_puts_with
+
+    async def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> None:
+        await _yield_to_others()
+        if self._fail_puts_with is not None:
+            raise self._fail_puts_with
+        self.objects[key] = data
+        self.content_types[key] = content_type
+        self.puts.append(key)
+
+    async def lines(self, key: str) -> AsyncIterator[bytes]:
+        if key not in self.objects:
+            raise NoSuchObject(key)
+        for line in self.objects[key].split(b"\n"):
+            if line.strip():
+                yield line
+
+
+# --- Polygon -----------------------------------------------------------------------------------
+
+
+class FakePolygonClient:
+    """The Polygon client's calls the services make, over canned tickers, bars and errors."""
+
+    def __init__(
+        self,
+        tickers: Iterable[TickerRef] = (),
+        bars: Mapping[str, list[DailyBar]] | None = None,
+        errors: Mapping[str, PolygonError] | None = None,
+        listing_error: PolygonError | None = None,
+    ) -> None:
+        self.tickers = list(tickers)
+        self.bars = dict(bars or {})
+        self.errors = dict(errors or {})
+        self.listing_error = listing_error
+        self.bar_calls: list[tuple[str, date, date, bool]] = []
+        self._requests = 0
+
+    @property
+    def requests_made(self) -> int:
+        return self._requests
+
+    async def list_tickers(
+        self,
+        *,
+        market: str | None = "stocks",
+        active: bool | None = True,
+        ticker_type: str | None = None,
+        as_of: date | None = None,
+        limit: int = 1000,
+    ) -> AsyncIterator[TickerRef]:
+        # Polygon's `active=false` lists only the delisted names; None lists both.
+        chosen = [r for r in self.tickers if active is None or (r.active is not False) == active]
+        pages = [chosen[i : i + limit] for i in range(0, len(chosen), limit)] or [[]]
+        for page in pages:
+            self._requests += 1
+            await _yield_to_others()
+            if self.listing_error is not None:
+                raise self.listing_error
+            for ref in page:
+                yield ref
+
+    async def daily_bars(
+        self, ticker: str, start: date, end: date, *, adjusted: bool = True, limit: int = 50000
+    ) -> list[DailyBar]:
+        self._requests += 1  # counted when sent, like the real transport
+        self.bar_calls.append((ticker, start, end, adjusted))
+        await _yield_to_others()
+        if ticker in self.errors:
+            raise self.errors[ticker]
+        return [b for b in self.bars.get(ticker, []) if start <= b.trading_date <= end]
+
+
+# --- Postgres: the fetcher's one update ---------------------------------------------------------
+
+
+class FakePool:
+    """The one asyncpg pool method the fetcher calls directly: records each statement."""
+
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        await _yield_to_others()
+        self.executed.append((query, args))
+        return "UPDATE 1"
+
+
+# --- lister: control.runs and control.batches ---------------------------------------------------
+
+
+@dataclass
+class FakeRun:
+    request: dict[str, object]
+    status: RunStatus = RunStatus.LISTING
+    total_batches: int | None = None
+    tickers_total: int | None = None
+    api_requests: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class FakeBatch:
+    tickers: list[str]
+    object_key: str | None = None
+    loaded: bool = False
+
+
+class FakeRunRepository:
+    """`RunRepository` over dicts keyed like control.runs and control.batches."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, FakeRun] = {}
+        self.batches: dict[tuple[str, str], FakeBatch] = {}
+
+    async def ensure_run(self, spec: RunSpec) -> RunStatus:
+        run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
+        return run.status
+
+    async def register_batches(
+        self,
+        run_id: str,
+        batches: list[tuple[str, list[str]]],
+        tickers_total: int,
+        api_requests: int,
+        tickers_batch: tuple[str, str],
+    ) -> None:
+        for batch_id, tickers in batches:
+            self.batches.setdefault((run_id, batch_id), FakeBatch(list(tickers)))
+        tickers_id, key = tickers_batch
+        self.batches.setdefault((run_id, tickers_id), FakeBatch([], object_key=key))
+        run = self.runs[run_id]
+        if run.status == RunStatus.LISTING:
+            run.status, run.total_batches = RunStatus.RUNNING, len(batches) + 1
+            run.tickers_total, run.api_requests = tickers_total, api_requests
+
+    async def fail(self, run_id: str, reason: str) -> None:
+        run = self.runs[run_id]
+        if run.status == RunStatus.LISTING:
+            run.status, run.reason = RunStatus.FAILED, reason
+
+    async def unloaded_batches(self, run_id: str) -> list[tuple[str, list[str]]]:
+        return [
+            (batch_id, list(b.tickers))
+            for (run, batch_id), b in sorted(self.batches.items())
+            if run == run_id and not b.loaded and b.tickers
+        ]
+
+    async def total_batches(self, run_id: str) -> int:
+        run = self.runs.get(run_id)
+        return (run.total_batches or 0) if run else 0
+
+    def mark_loaded(self, run_id: str, batch_id: str) -> None:
+        """What the loader does to control.batches, for tests of a redelivered request."""
+        self.batches[(run_id, batch_id)].loaded = True
+
+
+# --- loader: the raw tables ---------------------------------------------------------------------
+
+
+class DuplicateKeyInObject(ValueError):
+    """Postgres: ON CONFLICT DO UPDATE cannot affect a row a second time in one statement."""
+
+
+@dataclass(frozen=True)
+class FakeLoadedBatch:
+    object_key: str
+    bars_loaded: int
+    tickers_failed: int
+    first_loaded_by: int  # which load() call set loaded_at (coalesce keeps the first)
+
+
+_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc", "bar_ts_ms")
+
+
+class FakeRawRepository:
+    """`RawRepository` over dicts keyed like the tables: bars by (ticker, trading_date, adjusted),
+    tickers by ticker, errors by (run_id, ticker), batches by (run_id, batch_id)."""
+
+    def __init__(self, runs: Iterable[str] = ()) -> None:
+        self.runs = set(runs)
+        self.bars: dict[tuple[str, date, bool], dict[str, Any]] = {}
+        self.tickers: dict[str, dict[str, Any]] = {}
+        self.ticker_errors: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.batches: dict[tuple[str, str], FakeLoadedBatch] = {}
+        self.loads: list[tuple[str, str, str, str]] = []
+        self.rows_written = 0  # rows an upsert inserted or changed
+
+    async def run_exists(self, run_id: str) -> bool:
+        return run_id in self.runs
+
+    async def load(
+        self,
+        kind: str,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        records: AsyncIterable[tuple[Any, ...]],
+        errors: list[tuple[str, TickerError]],
+    ) -> int:
+        incoming = [row async for row in records]  # as COPY drains the stream
+        self.loads.append((kind, run_id, batch_id, key))
+        if kind == "daily_bars":
+            self._upsert(self.bars, BAR_COLUMNS, incoming, _bar_key, _BAR_VALUES, key)
+        else:
+            self._upsert(
+                self.tickers, TICKER_COLUMNS, incoming, _ticker_key, TICKER_COLUMNS[1:13], key
+            )
+        for ticker, error in errors:
+            prior = self.ticker_errors.get((run_id, ticker))
+            first_batch = prior[0] if prior else batch_id
+            self.ticker_errors[(run_id, ticker)] = (first_batch, error.kind, error.reason)
+        prior_batch = self.batches.get((run_id, batch_id))
+        self.batches[(run_id, batch_id)] = FakeLoadedBatch(
+            key,
+            len(incoming),
+            len(errors),
+            prior_batch.first_loaded_by if prior_batch else len(self.loads),
+        )
+        return len(incoming)
+
+    def _upsert(
+        self,
+        table: dict[Any, dict[str, Any]],
+        columns: tuple[str, ...],
+        incoming: list[tuple[Any, ...]],
+        key_of: Callable[[dict[str, Any]], Hashable],
+        compared: Sequence[str],
+        object_key: str,
+    ) -> None:
+        """Insert, or rewrite only rows whose values changed (`is distinct from`)."""
+        rows = [dict(zip(columns, r, strict=True)) for r in incoming]
+        keys = [key_of(r) for r in rows]
+        if len(set(keys)) != len(keys):
+            raise DuplicateKeyInObject(f"{object_key}: a key appears twice")
+        for k, row in zip(keys, rows, strict=True):
+            old = table.get(k)
+            if old is None or any(old[c] != row[c] for c in compared):
+                table[k] = row
+                self.rows_written += 1
+
+
+def _bar_key(row: dict[str, Any]) -> tuple[str, date, bool]:
+    return row["ticker"], row["trading_date"], row["adjusted"]
+
+
+def _ticker_key(row: dict[str, Any]) -> str:
+    return str(row["ticker"])
+
+
+# --- transformer: control.runs and the completion set -------------------------------------------
+
+
+@dataclass
+class ControlRun:
+    status: RunStatus = RunStatus.RUNNING
+    total_batches: int | None = None
+    tickers_total: int = 0
+    tickers_failed: int = 0
+    bars: int = 0
+    reason: str | None = None
+    dbt_result: dict[str, Any] | None = None
+    heartbeats: int = 0
+
+
+class FakeConnection:
+    """A pooled connection; records the advisory lock statements."""
+
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        self.executed.append((query, args))
+        return "SELECT 1"
+
+
+class FakeAcquire:
+    """What `pool.acquire()` returns: an async context manager around one connection."""
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    async def __aenter__(self) -> FakeConnection:
+        return self._conn
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class FakeControlRepository:
+    """`ControlRepository` over dicts: the completion SET per run, and a claim that only one
+    caller wins (no await between the check and the change, as one UPDATE is atomic)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, ControlRun] = {}
+        self.completed: dict[str, set[str]] = {}
+        self.claims: list[str] = []
+        self.stale: set[str] = set()  # runs whose heartbeat the test declares old
+        self.stalled: set[str] = set()  # runs the test declares without progress
+        self.lock_conn = FakeConnection()
+
+    def add_run(self, run_id: str, **fields: Any) -> ControlRun:
+        """A run as the lister leaves it (status running with its total, unless given)."""
+        self.runs[run_id] = ControlRun(**fields)
+        return self.runs[run_id]
+
+    async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
+        await _yield_to_others()
+        run = self.runs.get(run_id)
+        if run is None:
+            return 0, None
+        done = self.completed.setdefault(run_id, set())
+        done.add(batch_id)
+        return len(done), run.total_batches
+
+    async def claim(self, run_id: str) -> bool:
+        await _yield_to_others()
+        run = self.runs.get(run_id)
+        complete = (
+            run is not None
+            and run.total_batches is not None
+            and len(self.completed.get(run_id, set())) >= run.total_batches
+        )
+        if run is None or run.status != RunStatus.RUNNING or not complete:
+            return False
+        run.status = RunStatus.TRANSFORMING
+        self.claims.append(run_id)
+        return True
+
+    async def take_over_stale(self, stale_after_s: float) -> list[str]:
+        taken = sorted(r for r in self.stale if self.runs[r].status == RunStatus.TRANSFORMING)
+        self.stale -= set(taken)
+        return taken
+
+    async def heartbeat(self, run_id: str) -> None:
+        self.runs[run_id].heartbeats += 1
+
+    async def fail_stalled(self, stall_after_s: float) -> list[tuple[str, str]]:
+        failed = []
+        for run_id in sorted(self.stalled):
+            run = self.runs[run_id]
+            if run.status in (RunStatus.LISTING, RunStatus.RUNNING):
+                run.status = RunStatus.FAILED
+                run.reason = "stalled: batches never loaded"
+                failed.append((run_id, run.reason))
+        self.stalled.clear()
+        return failed
+
+    async def summary(self, run_id: str) -> dict[str, Any]:
+        run = self.runs.get(run_id)
+        if run is None:
+            return {}
+        return {
+            "total_batches": run.total_batches,
+            "tickers_total": run.tickers_total,
+            "failed": run.tickers_failed,
+            "bars": run.bars,
+        }
+
+    async def finish(
+        self, run_id: str, status: RunStatus, reason: str | None, dbt: DbtOutcome
+    ) -> None:
+        run = self.runs[run_id]
+        run.status, run.reason, run.dbt_result = status, reason, dbt.as_json()
+
+    def dbt_lock(self) -> FakeAcquire:
+        return FakeAcquire(self.lock_conn)
+
+
+class FakeDbtRunner:
+    """`DbtRunner` that counts builds and answers with a canned outcome."""
+
+    def __init__(self, outcome: DbtOutcome | None = None) -> None:
+        self.outcome = outcome or DbtOutcome(ok=True, models_built=5, tests_passed=20)
+        self.builds: list[str] = []
+
+    async def build(self, run_id: str) -> DbtOutcome:
+        self.builds.append(run_id)
+        await _yield_to_others()  # a real build takes a while: let another replica interleave
+        return self.outcome
+
+
+# --- Kafka: a throwaway consumer ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One message as a consumer of the topic would see it."""
+
+    body: bytes
+    key: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+class TopicRecorder:
+    """Subscribes to `topic` on the broker under test (before `TestKafkaBroker` starts) and
+    records every message published there, bytes and headers as sent."""
+
+    def __init__(self, broker: KafkaBroker, topic: str) -> None:
+        self.messages: list[Delivered] = []
+
+        @broker.subscriber(topic)
+        async def record(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            key = raw.key if not isinstance(raw, tuple) else None
+            self.messages.append(Delivered(message.body, key, dict(message.headers)))
+
+    def bodies(self) -> list[Any]:
+        return [m.json() for m in self.messages]
