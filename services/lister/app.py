@@ -26,7 +26,7 @@ broker = make_broker(settings.kafka, logger)
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
-    limiter = PostgresRateLimiter(pool, name="polygon",
+    limiter = PostgresRateLimiter(pool, name=settings.polygon.rate_limit_name,
                                   rate_per_s=settings.polygon.rate_limit_per_s)
     async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
         repo = RunRepository(pool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 class Tail:
     def __init__(self, consumer: AIOKafkaConsumer) -> None:
         self._consumer = consumer
+        self._pending: deque[ConsumerRecord[bytes, bytes]] = deque()
         self.positions: dict[TopicPartition, int] = {}
 
     async def wait_for(
@@ -21,13 +23,28 @@ class Tail:
 
         async def scan() -> ConsumerRecord[bytes, bytes]:
             while True:
+                # Records fetched together but not yet looked at wait for the next call.
+                while self._pending:
+                    record = self._pending.popleft()
+                    if match(record):
+                        return record
                 batches = await self._consumer.getmany(timeout_ms=500)
                 for records in batches.values():
-                    for record in records:
-                        if match(record):
-                            return record
+                    self._pending.extend(records)
 
         return await asyncio.wait_for(scan(), timeout_s)
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Every partition of the topic; the consumer's metadata may not know the topic yet."""
+    for _ in range(50):
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return [TopicPartition(topic, p) for p in sorted(found)]
+        await consumer._client.force_metadata_update()
+        consumer._client.add_topic(topic)
+        await asyncio.sleep(0.1)
+    raise LookupError(f"topic {topic} has no partitions")
 
 
 async def end_offsets(bootstrap_servers: str, topic: str) -> dict[TopicPartition, int]:
@@ -46,10 +63,7 @@ async def tail(
     )
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        parts = await _partitions(consumer, topic)
         consumer.assign(parts)
         if start is None:
             await consumer.seek_to_end(*parts)
@@ -62,3 +76,20 @@ async def tail(
         yield t
     finally:
         await consumer.stop()
+
+
+async def commit_groups_to_end(bootstrap_servers: str, groups: dict[str, str]) -> None:
+    """Commit each consumer group's offsets at the end of its topic, so services started next
+    begin with what is published from now on, not with older tests' leftovers."""
+    for group, topic in groups.items():
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            parts = await _partitions(consumer, topic)
+            consumer.assign(parts)
+            await consumer.seek_to_end(*parts)
+            await consumer.commit({p: await consumer.position(p) for p in parts})
+        finally:
+            await consumer.stop()

@@ -1,0 +1,136 @@
+"""The whole pipeline as real processes for the e2e tier: the simulator and every service,
+on a database and bucket of their own, driven through Kafka like a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from services.cli.processes import Replica, Supervisor, replicas
+from shared.messages import FINAL_STATUSES, RunStatus, topics
+from shared.settings import PostgresSettings, StackSettings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    """Handles on a running pipeline; `pg` connects as the admin to the test database."""
+
+    pg: PostgresSettings
+    admin_password: str
+    kafka: str
+    sim_url: str
+    supervisor: Supervisor
+    env: dict[str, str]
+    sim: subprocess.Popen[bytes] | None = None
+    started: list[Replica] = field(default_factory=list)
+
+    async def connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            host=self.pg.host, port=self.pg.port, database=self.pg.database, user="postgres",
+            password=self.admin_password)
+
+    async def publish_raw(self, topic: str, body: bytes, key: bytes | None = None) -> None:
+        """Like kcat: bytes, no headers."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.kafka)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, body, key=key)
+        finally:
+            await producer.stop()
+
+    async def request_run(self, **fields: Any) -> str:
+        run_id = fields.setdefault("run_id", f"e2e-{time.monotonic_ns()}")
+        body = json.dumps({k: v.isoformat() if isinstance(v, date) else v
+                           for k, v in fields.items()}).encode()
+        await self.publish_raw(topics.RUN_REQUESTS, body)
+        return str(run_id)
+
+    async def wait_finished(self, run_id: str, timeout_s: float = 240) -> asyncpg.Record:
+        conn = await self.connect()
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                row = await conn.fetchrow("select * from control.runs where run_id = $1", run_id)
+                if row is not None and RunStatus(row["status"]) in FINAL_STATUSES:
+                    return row
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+        raise TimeoutError(f"run {run_id} did not finish in {timeout_s} s; logs: "
+                           f"{self.supervisor.log(Replica('transformer', 1))}")
+
+    def truth(self, tickers: list[str], start: date, end: date) -> dict[str, list[dict[str, Any]]]:
+        bars: dict[str, list[dict[str, Any]]] = {}
+        for i in range(0, len(tickers), 200):
+            r = httpx.get(f"{self.sim_url}/_sim/truth/bars", params={
+                "tickers": ",".join(tickers[i:i + 200]), "from": start.isoformat(),
+                "to": end.isoformat(), "adjusted": "true"}, timeout=30)
+            r.raise_for_status()
+            bars.update(r.json()["bars"])
+        return bars
+
+    def start(self, counts: dict[str, int]) -> None:
+        wanted = replicas(counts)
+        self.supervisor.start(wanted, self.env)
+        self.started = wanted
+
+    def kill(self, replica: Replica) -> None:
+        """SIGKILL: no clean shutdown, no offset commit."""
+        pid = self.supervisor.running().get(replica.name)
+        assert pid is not None, f"{replica.name} is not running"
+        os.killpg(pid, signal.SIGKILL)
+        while replica.name in self.supervisor.running():
+            time.sleep(0.05)
+
+    def restart(self, replica: Replica) -> None:
+        self.supervisor.start([replica], self.env)
+
+    def start_simulator(self, sim_env: dict[str, str]) -> None:
+        env = {**os.environ, **sim_env}
+        log = (self.supervisor.log(Replica("polygon_sim", 1)))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.sim = subprocess.Popen(
+            [sys.executable, "-m", "services.polygon_sim"], env=env, cwd=REPO,
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.sim_url}/_sim/stats", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert self.sim.poll() is None, f"simulator exited; see {log}"
+            time.sleep(0.2)
+        raise TimeoutError("simulator did not start")
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        if self.sim is not None:
+            self.sim.terminate()
+            self.sim.wait(10)
+
+
+def make_supervisor(state_dir: Path) -> Supervisor:
+    return Supervisor(StackSettings(state_dir=state_dir), REPO)
