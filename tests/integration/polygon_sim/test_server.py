@@ -1,8 +1,5 @@
 """The simulator over a real loopback socket: in-process uvicorn and `python -m` as a process."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import os

@@ -1,8 +1,5 @@
 """API keys, entitlements and the per-key request-rate limit."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import httpx

@@ -1,8 +1,5 @@
 """The simulated window trades on the real NYSE calendar."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import date

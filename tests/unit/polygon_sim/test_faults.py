@@ -1,8 +1,5 @@
 """Faults are reproducible from (seed, request, attempt), so retries can succeed."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

@@ -1,8 +1,5 @@
 """GET /v2/aggs/grouped/locale/us/market/stocks/{date}: one day of the whole market."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import date

@@ -1,8 +1,5 @@
 """Bars from the Python ground truth: consistent, split-adjusted, bounded by listing dates."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import date

@@ -1,8 +1,5 @@
 """Simulator success bodies validate against the API's published OpenAPI response schemas."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

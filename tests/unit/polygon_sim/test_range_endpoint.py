@@ -1,8 +1,5 @@
 """GET /v2/aggs/ticker/{ticker}/range/1/day/{from}/{to}: bars, timestamps, empties and paging."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import date

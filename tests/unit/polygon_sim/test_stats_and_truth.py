@@ -1,8 +1,5 @@
 """Request counters and the /_sim/truth endpoints."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import date

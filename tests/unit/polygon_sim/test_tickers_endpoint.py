@@ -1,8 +1,5 @@
 """GET /v3/reference/tickers: filters, cursor pages and the real API's row shape."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from typing import Any

@@ -1,8 +1,5 @@
 """The universe is deterministic and holds the odd cases a pipeline must cope with."""
 
-# The style guide writes asserts as `expected == actual`, literal first.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest
