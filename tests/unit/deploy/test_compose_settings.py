@@ -1,0 +1,178 @@
+"""Compose, the settings classes and .env.example cannot drift apart: every setting a service
+needs is set for it, every variable compose sets or interpolates is one the code reads and is
+documented, defaults agree with the code, and secrets have no default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, TypeAdapter
+from pydantic_settings import BaseSettings
+
+from services.fetcher.settings import FetcherOptions, FetcherSettings
+from services.lister.settings import ListerOptions, ListerSettings
+from services.loader.settings import LoaderSettings
+from services.polygon_sim.settings import SimulatorSettings
+from services.transformer.settings import TransformerOptions, TransformerSettings
+from shared.settings import (
+    KafkaSettings,
+    MinioSettings,
+    PolygonSettings,
+    PostgresAdminSettings,
+    PostgresSettings,
+)
+
+from .compose_file import APP_SERVICES, all_refs, documented, env_example, environment, refs
+from .compose_file import raw_environment as raw
+
+pytestmark = pytest.mark.unit
+
+Classes = list[type[BaseSettings]]
+SHARED: Classes = [KafkaSettings, MinioSettings, PostgresSettings]
+# What each container reads. `init` runs `stocks-elt bootstrap` (and `status`/`run` on demand).
+READS: dict[str, Classes] = {
+    "init": [*SHARED, PostgresAdminSettings],
+    "polygon-sim": [SimulatorSettings],
+    "lister": [*SHARED, PolygonSettings, ListerOptions],
+    "fetcher": [*SHARED, PolygonSettings, FetcherOptions],
+    "loader": SHARED,
+    "transformer": [KafkaSettings, PostgresSettings, TransformerOptions],
+}
+COMPOSED: dict[str, Callable[[], object]] = {
+    "lister": ListerSettings,
+    "fetcher": FetcherSettings,
+    "loader": LoaderSettings,
+    "transformer": TransformerSettings,
+}
+# The simulator's demo key: required by PolygonSettings, but not a secret worth a `:?`.
+NOT_SECRET = {"POLYGON_API_KEY"}
+
+
+def env_names(cls: type[BaseSettings]) -> dict[str, str]:
+    """Field name by environment variable: the prefix plus the field name, upper-cased."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    return {f"{prefix}{name}".upper(): name for name in cls.model_fields}
+
+
+def reads(svc: str) -> dict[str, tuple[type[BaseSettings], str]]:
+    return {env: (cls, field) for cls in READS[svc] for env, field in env_names(cls).items()}
+
+
+def required_secrets() -> set[str]:
+    return {
+        env
+        for classes in READS.values()
+        for cls in classes
+        for env, field in env_names(cls).items()
+        if cls.model_fields[field].annotation is SecretStr and cls.model_fields[field].is_required()
+    } - NOT_SECRET
+
+
+class TestEveryNeededSettingIsSet:
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_each_required_field_is_set_for_the_service(self, svc: str) -> None:
+        """A field without default (a secret, mostly) would stop the service at startup."""
+        missing = sorted(
+            env
+            for env, (cls, field) in reads(svc).items()
+            if cls.model_fields[field].is_required() and env not in raw(svc)
+        )
+
+        assert [] == missing
+
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_each_variable_set_is_a_setting_the_service_reads(self, svc: str) -> None:
+        """No typo, and no variable meant for another service (PG_ADMIN_* only for init)."""
+        assert [] == sorted(set(raw(svc)) - set(reads(svc)))
+
+    @pytest.mark.parametrize("svc", COMPOSED)
+    def test_the_service_settings_build_from_the_compose_environment(
+        self,
+        svc: str,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        """With .env.example as the user's .env, the service's own settings object builds from
+        exactly what compose gives the container, and is made of the classes listed here."""
+        prefixes = {str(c.model_config.get("env_prefix")) for cs in READS.values() for c in cs}
+        for var in [v for v in os.environ if v.startswith(tuple(prefixes))]:
+            monkeypatch.delenv(var)
+        for key, value in environment(svc, env_example()).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(tmp_path)  # no .env here: only the container's environment counts
+
+        built = COMPOSED[svc]()
+
+        assert READS[svc] == [type(part) for part in vars(built).values()]
+
+
+class TestDefaultsAgreeWithTheCode:
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_a_passed_through_variable_defaults_to_the_codes_default(self, svc: str) -> None:
+        """`KEY: ${KEY:-d}` must give what the code gives when KEY is unset."""
+        differ = []
+        for key, value in raw(svc).items():
+            found = refs(value)
+            if len(found) != 1 or found[0].name != key or found[0].op not in (":-", "-"):
+                continue
+            cls, field = reads(svc)[key]
+            info = cls.model_fields[field]
+            if info.is_required():
+                continue
+            compose_default: object = TypeAdapter(info.annotation).validate_python(found[0].arg)
+            if compose_default != info.get_default(call_default_factory=True):
+                differ.append(key)
+
+        assert [] == differ
+
+
+class TestSecrets:
+    def test_every_secret_is_required_where_compose_interpolates_it(self) -> None:
+        """`${VAR:?message}`: compose refuses to start without the secret, never invents one."""
+        secret = required_secrets() | {r.name for r in all_refs() if r.name.endswith("_PASSWORD")}
+        loose = sorted({r.name for r in all_refs() if r.name in secret and r.op != ":?"})
+
+        assert [] == loose
+
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_a_secret_setting_comes_only_from_a_required_variable(self, svc: str) -> None:
+        """PG_PASSWORD and friends are never literals in the compose file."""
+        literal = sorted(
+            key
+            for key, value in raw(svc).items()
+            if key in required_secrets() and [r.op for r in refs(value)] != [":?"]
+        )
+
+        assert [] == literal
+
+
+class TestEnvExampleDocumentsCompose:
+    def test_every_interpolated_variable_is_documented(self) -> None:
+        """Whatever compose reads from .env appears in .env.example."""
+        assert [] == sorted({r.name for r in all_refs()} - documented())
+
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_every_variable_set_for_a_service_is_documented(self, svc: str) -> None:
+        """Fixed in-network values too (PG_HOST, SIM_HOST...), so users know they exist."""
+        assert [] == sorted(set(raw(svc)) - documented())
+
+    @pytest.mark.parametrize("svc", APP_SERVICES)
+    def test_a_setting_in_env_example_reaches_the_service(self, svc: str) -> None:
+        """A value a user edits in .env is passed to every container that reads it (or set
+        there on purpose), never silently ignored by Docker while the native stack uses it."""
+        ignored = sorted(set(env_example()) & set(reads(svc)) - set(raw(svc)))
+
+        assert [] == ignored
+
+    def test_compose_starts_from_a_copy_of_env_example(self) -> None:
+        """`cp .env.example .env` is enough: every `${VAR:?}` finds a value there."""
+        dotenv = env_example()
+
+        unset = sorted(
+            {r.name for r in all_refs() if r.op in (":?", "?") and not dotenv.get(r.name)}
+        )
+
+        assert [] == unset
