@@ -302,6 +302,10 @@ def _ticker_key(row: dict[str, Any]) -> str:
 # --- transformer: control.runs and the completion set -------------------------------------------
 
 
+class ForeignKeyViolation(LookupError):
+    """Postgres: the row references a run that control.runs does not hold."""
+
+
 @dataclass
 class ControlRun:
     status: RunStatus = RunStatus.RUNNING
@@ -364,7 +368,7 @@ class FakeControlRepository:
         await _yield_to_others()
         run = self.runs.get(run_id)
         if run is None:
-            return 0, None
+            raise ForeignKeyViolation(f"completed_batches.run_id {run_id!r} is not in control.runs")
         done = self.completed.setdefault(run_id, set())
         done.add(batch_id)
         return len(done), run.total_batches
