@@ -351,8 +351,9 @@ class FakeControlRepository:
     """`ControlRepository` over dicts: the completion SET per run, and a claim that only one
     caller wins (no await between the check and the change, as one UPDATE is atomic)."""
 
-    def __init__(self) -> None:
+    def __init__(self, claim_barrier: asyncio.Barrier | None = None) -> None:
         self.runs: dict[str, ControlRun] = {}
+        self._claim_barrier = claim_barrier  # makes racing replicas all reach the check
         self.completed: dict[str, set[str]] = {}
         self.claims: list[str] = []
         self.stale: set[str] = set()  # runs whose heartbeat the test declares old
@@ -375,6 +376,8 @@ class FakeControlRepository:
 
     async def claim(self, run_id: str) -> bool:
         await _yield_to_others()
+        if self._claim_barrier is not None:
+            await self._claim_barrier.wait()
         run = self.runs.get(run_id)
         complete = (
             run is not None

@@ -44,7 +44,7 @@ LISTING = [
 
 
 @dataclass
-class Lister_:
+class ListerUnderTest:
     broker: KafkaBroker
     api: FakePolygonClient
     store: FakeObjectStore
@@ -59,7 +59,7 @@ class Lister_:
 
 
 @pytest.fixture
-async def lister() -> AsyncIterator[Lister_]:
+async def lister() -> AsyncIterator[ListerUnderTest]:
     broker = KafkaBroker()
     api, store, repo = FakePolygonClient(LISTING), FakeObjectStore(), FakeRunRepository()
     service = Lister(
@@ -78,22 +78,26 @@ async def lister() -> AsyncIterator[Lister_]:
         for t in (topics.TICKER_BATCHES, topics.RUN_EVENTS, topics.dlq(topics.RUN_REQUESTS))
     ]
     async with TestKafkaBroker(broker):
-        yield Lister_(broker, api, store, repo, *recorders)
+        yield ListerUnderTest(broker, api, store, repo, *recorders)
 
 
-async def deliver(lister: Lister_, body: bytes, timestamp_ms: int = SENT_MS) -> None:
+async def deliver(lister: ListerUnderTest, body: bytes, timestamp_ms: int = SENT_MS) -> None:
     await lister.broker.publish(body, topic=topics.RUN_REQUESTS, timestamp_ms=timestamp_ms)
 
 
 class TestRunRequest:
-    async def test_the_run_is_registered_running_with_its_total(self, lister: Lister_) -> None:
+    async def test_the_run_is_registered_running_with_its_total(
+        self, lister: ListerUnderTest
+    ) -> None:
         """Five tickers in batches of two: three fetch batches plus the tickers batch."""
         await deliver(lister, REQUEST)
 
         run = lister.repo.runs["r1"]
         assert (RunStatus.RUNNING, 4, 5) == (run.status, run.total_batches, run.tickers_total)
 
-    async def test_the_listing_is_stored_as_sent_for_the_loader(self, lister: Lister_) -> None:
+    async def test_the_listing_is_stored_as_sent_for_the_loader(
+        self, lister: ListerUnderTest
+    ) -> None:
         """The tickers object: a header, then each chosen ticker's item as the API sent it."""
         await deliver(lister, REQUEST)
 
@@ -107,7 +111,9 @@ class TestRunRequest:
         )
         assert {"AAPL", "BRK.A", "KIMpL", "LATE", "MSFT"} == {i["ticker"] for i in items}
 
-    async def test_fetch_batches_are_published_keyed_with_stable_ids(self, lister: Lister_) -> None:
+    async def test_fetch_batches_are_published_keyed_with_stable_ids(
+        self, lister: ListerUnderTest
+    ) -> None:
         """One FetchBatch per batch, keyed run/batch, with deterministic message ids."""
         await deliver(lister, REQUEST)
 
@@ -121,7 +127,7 @@ class TestRunRequest:
             (b"r1/b00002", "r1/b00002/fetch", ["MSFT"], 4),
         ] == sent
 
-    async def test_a_listed_event_announces_the_run(self, lister: Lister_) -> None:
+    async def test_a_listed_event_announces_the_run(self, lister: ListerUnderTest) -> None:
         """The run-events topic says the run is listed, with its totals."""
         await deliver(lister, REQUEST)
 
@@ -134,7 +140,7 @@ class TestRunRequest:
         )
 
     async def test_a_request_without_run_id_is_named_by_its_kafka_coordinates(
-        self, lister: Lister_
+        self, lister: ListerUnderTest
     ) -> None:
         """`{}` (as from Kafka UI) starts a run named by its timestamp, partition, offset."""
         await deliver(lister, b"{}")
@@ -143,7 +149,9 @@ class TestRunRequest:
 
 
 class TestRedelivery:
-    async def test_the_same_request_twice_leaves_the_same_state(self, lister: Lister_) -> None:
+    async def test_the_same_request_twice_leaves_the_same_state(
+        self, lister: ListerUnderTest
+    ) -> None:
         """A redelivered request registers nothing new and lists nothing again."""
         await deliver(lister, REQUEST)
         runs, batches = dict(lister.repo.runs), dict(lister.repo.batches)
@@ -158,7 +166,9 @@ class TestRedelivery:
             lister.api.requests_made,
         )
 
-    async def test_a_redelivery_republishes_the_same_commands(self, lister: Lister_) -> None:
+    async def test_a_redelivery_republishes_the_same_commands(
+        self, lister: ListerUnderTest
+    ) -> None:
         """The second delivery publishes the unloaded batches again, identical but for the
         producer's clock, so the fetchers' work is idempotent."""
         await deliver(lister, REQUEST)
@@ -168,7 +178,7 @@ class TestRedelivery:
 
         assert first + first == lister.fetch_commands()
 
-    async def test_a_redelivery_skips_batches_already_loaded(self, lister: Lister_) -> None:
+    async def test_a_redelivery_skips_batches_already_loaded(self, lister: ListerUnderTest) -> None:
         """Only batches not yet loaded are published again."""
         await deliver(lister, REQUEST)
         lister.repo.mark_loaded("r1", "b00001")
@@ -178,7 +188,9 @@ class TestRedelivery:
 
         assert ["b00000", "b00002"] == [c["batch_id"] for c in lister.fetch_commands()]
 
-    async def test_a_request_without_run_id_redelivered_is_one_run(self, lister: Lister_) -> None:
+    async def test_a_request_without_run_id_redelivered_is_one_run(
+        self, lister: ListerUnderTest
+    ) -> None:
         """The same Kafka coordinates name the same run on every delivery."""
         await deliver(lister, b"{}")
         await deliver(lister, b"{}")
@@ -189,7 +201,7 @@ class TestRedelivery:
 class TestUnusableRequests:
     @pytest.mark.parametrize("body", [b"{not json", b'{"batch_size": 0}', b'{"tickers": [" A"]}'])
     async def test_a_malformed_request_is_dead_lettered_with_its_bytes(
-        self, lister: Lister_, body: bytes
+        self, lister: ListerUnderTest, body: bytes
     ) -> None:
         """The original bytes go to the .dlq twin with the reason; no run is registered."""
         await deliver(lister, body)
@@ -202,7 +214,7 @@ class TestUnusableRequests:
         )
         assert dead.headers["x-dead-letter-reason"].startswith("invalid RunRequest")
 
-    async def test_from_after_to_is_dead_lettered(self, lister: Lister_) -> None:
+    async def test_from_after_to_is_dead_lettered(self, lister: ListerUnderTest) -> None:
         """A valid but unrunnable range is dead-lettered, saying why."""
         body = b'{"from": "2024-02-01", "to": "2024-01-01"}'
 

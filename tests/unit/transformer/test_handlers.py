@@ -226,13 +226,14 @@ class TestRedelivery:
 class TestReplicas:
     async def test_two_replicas_over_one_repository_build_once(self) -> None:
         """Batches spread over two transformers (Kafka's partitions), then the last one
-        redelivered to both after a rebalance: one claim, one build."""
-        repo, dbt = FakeControlRepository(), FakeDbtRunner()
+        redelivered to both after a rebalance: both see the set complete and try to claim
+        it at the same moment; one claim wins, one build."""
+        repo, dbt = FakeControlRepository(claim_barrier=asyncio.Barrier(2)), FakeDbtRunner()
         repo.add_run("r1", total_batches=len(BATCHES))
         a, b = KafkaBroker(), KafkaBroker()
         ra, rb = Replica(a, transformer_on(a, repo, dbt)), Replica(b, transformer_on(b, repo, dbt))
 
-        async with TestKafkaBroker(a), TestKafkaBroker(b):
+        async with TestKafkaBroker(a), TestKafkaBroker(b), asyncio.timeout(10):
             for i, batch_id in enumerate(BATCHES[:-1]):
                 await (ra if i % 2 else rb).deliver(loaded(batch_id))
             await asyncio.gather(ra.deliver(loaded(BATCHES[-1])), rb.deliver(loaded(BATCHES[-1])))
