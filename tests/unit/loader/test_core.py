@@ -44,8 +44,8 @@ BAR = {
 }
 
 
-def ny_ms(*parts: int) -> int:
-    return int(datetime(*parts, tzinfo=NEW_YORK).timestamp() * 1000)
+def ny_ms(year: int, month: int, day: int, hour: int = 0) -> int:
+    return int(datetime(year, month, day, hour, tzinfo=NEW_YORK).timestamp() * 1000)
 
 
 def line(ticker: str = "AAPL", **fields: Any) -> bytes:
