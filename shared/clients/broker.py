@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import structlog
+from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pydantic import BaseModel, ValidationError
 
+from shared.logging import bind_message_context
 from shared.messages.topics import dlq
 from shared.settings import KafkaSettings
 
@@ -19,10 +21,18 @@ REASON_HEADER = "x-dead-letter-reason"
 ORIGIN_HEADER = "x-original-topic"
 
 
+class FreshLogContext(BaseMiddleware):  # type: ignore[type-arg]
+    """Drops the previous message's run and batch ids before FastStream logs the next one."""
+
+    async def on_receive(self) -> None:
+        bind_message_context()
+
+
 def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
     # acks=all and idempotence: a publish that returned is on the log, once.
     return KafkaBroker(
-        settings.bootstrap_servers, logger=logger, acks="all", enable_idempotence=True
+        settings.bootstrap_servers, logger=logger, acks="all", enable_idempotence=True,
+        middlewares=[FreshLogContext],
     )
 
 

@@ -15,7 +15,7 @@ from shared.messages import RunEvent, topics
 from tests.support.kafka_tail import end_offsets, tail
 
 from .conftest import malformed_ticker
-from .pipeline import Pipeline
+from tests.support.pipeline import Pipeline
 
 pytestmark = pytest.mark.e2e
 H1 = (date(2024, 1, 2), date(2024, 6, 28))

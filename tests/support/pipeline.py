@@ -1,4 +1,4 @@
-"""The whole pipeline as real processes for the e2e tier: the simulator and every service,
+"""The whole pipeline as real processes, for the e2e tier and the benchmark: the simulator and every service,
 on a database and bucket of their own, driven through Kafka like a user would."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,8 +23,18 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from services.cli.processes import Replica, Supervisor, replicas
+from shared.bootstrap import bootstrap_database, bootstrap_storage, bootstrap_topics
+from shared.clients.storage import minio_client
 from shared.messages import FINAL_STATUSES, RunStatus, topics
-from shared.settings import PostgresSettings, StackSettings
+from shared.settings import (
+    KafkaSettings,
+    MinioSettings,
+    PostgresAdminSettings,
+    PostgresSettings,
+    StackSettings,
+)
+from tests.support.kafka_tail import commit_groups_to_end
+from tests.support.names import unique, unique_db
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -134,3 +146,54 @@ class Pipeline:
 
 def make_supervisor(state_dir: Path) -> Supervisor:
     return Supervisor(StackSettings(state_dir=state_dir), REPO)
+
+
+GROUPS = {"lister": topics.RUN_REQUESTS, "fetcher": topics.TICKER_BATCHES,
+          "loader": topics.RAW_OBJECT_EVENTS, "transformer": topics.BATCH_LOADED}
+
+
+@contextmanager
+def running_pipeline(
+    state_dir: Path, sim_env: dict[str, str], service_env: dict[str, str],
+    counts: dict[str, int], db_prefix: str = "stocks_e2e",
+) -> Iterator[Pipeline]:
+    """A database and bucket of its own, consumer groups moved past older messages, then the
+    simulator and the services started; everything stopped and dropped afterwards."""
+    kafka, minio = KafkaSettings(), MinioSettings()  # type: ignore[call-arg]
+    admin = PostgresAdminSettings()  # type: ignore[call-arg]
+    pg = PostgresSettings().model_copy(update={"database": unique_db(db_prefix)})  # type: ignore[call-arg]
+    bucket = minio.model_copy(update={"bucket": unique("e2e")})
+
+    async def prepare() -> None:
+        await bootstrap_topics(kafka)
+        await bootstrap_storage(bucket)
+        await bootstrap_database(pg, admin)
+        await commit_groups_to_end(kafka.bootstrap_servers, GROUPS)
+
+    asyncio.run(prepare())
+    sim_port = free_port()
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    env = {"PG_DATABASE": pg.database, "MINIO_BUCKET": bucket.bucket,
+           "POLYGON_BASE_URL": sim_url, "POLYGON_API_KEY": "demo-key", **service_env}
+    p = Pipeline(pg, admin.password.get_secret_value(), kafka.bootstrap_servers, sim_url,
+                 make_supervisor(state_dir), env)
+    try:
+        p.start_simulator({"SIM_PORT": str(sim_port), **sim_env})
+        p.start(counts)
+        yield p
+    finally:
+        p.stop()
+        asyncio.run(_drop_database(pg, admin))
+        client = minio_client(bucket)
+        for obj in client.list_objects(bucket.bucket, recursive=True):
+            client.remove_object(bucket.bucket, obj.object_name)
+        client.remove_bucket(bucket.bucket)
+
+
+async def _drop_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
+    conn = await asyncpg.connect(host=pg.host, port=pg.port, user=admin.user,
+                                 password=admin.password.get_secret_value(), database="postgres")
+    try:
+        await conn.execute(f'drop database if exists "{pg.database}" with (force)')
+    finally:
+        await conn.close()
