@@ -10,12 +10,14 @@
     end
 {%- endmacro %}
 
-{#- One EMA step, SMA-seeded: null before bar n, `seed` (SMA of n bars) at bar n, then recursive. -#}
-{% macro ema_step(close, seed, previous_ema, n) -%}
-    case
-        when bar.bar_number = {{ n }} then {{ seed }}
-        when bar.bar_number > {{ n }}
-            then (2.0 / ({{ n }} + 1))::double precision * {{ close }}
-                + (1 - (2.0 / ({{ n }} + 1))::double precision) * {{ previous_ema }}
-    end
+{#-
+    SMA-seeded EMA of `column` over the ticker's bars so far: null before bar n, the SMA of the
+    first n closes at bar n, then alpha * close + (1 - alpha) * previous EMA, alpha = 2 / (n + 1).
+-#}
+{% macro exponential_average(column, n) -%}
+    {{ var('udf_schema') }}.ema_sma_seeded({{ column }}, {{ n }}) over (
+        partition by ticker
+        order by bar_number
+        rows between unbounded preceding and current row
+    )
 {%- endmacro %}
