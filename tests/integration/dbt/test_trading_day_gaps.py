@@ -1,0 +1,61 @@
+"""The gap check: a ticker missing trading days between its first and last bar is reported
+(warn), counted against the calendar of dates on which any ticker has a bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from tests.integration.dbt.conftest import Build, insert_bars
+from tests.integration.dbt.project import DbtProject
+from tests.integration.dbt.raw_data import RawBar, bad_bar, trading_days
+
+pytestmark = pytest.mark.integration
+
+GAP_TEST = "stg_polygon__stock_bars_daily_no_missing_trading_days"
+
+
+def gap_bars() -> list[RawBar]:
+    """GAP trades on 6 weekdays from 2023-01-02 but not the 3rd and 4th, while AAA does."""
+    days = trading_days(dt.date(2023, 1, 2), 6)
+    sane = replace(bad_bar(), ticker="GAP", low=9.0, object_key="raw/polygon/run-dbt-test/GAP.json")
+    return [replace(sane, trading_date=d) for i, d in enumerate(days) if i not in (2, 3)]
+
+
+class TestTradingDayGaps:
+    def test_the_clean_data_has_no_gap_the_calendar_can_see(self, first_build: Build) -> None:
+        """AAA's March gap falls on dates no other ticker trades: the derived calendar does not
+        hold them, so the first build passes the check."""
+        assert "pass" == first_build.invocation.status_of(GAP_TEST)
+
+    def test_a_ticker_missing_days_others_traded_warns(
+        self, dbt_project: DbtProject, first_build: Build
+    ) -> None:
+        """Two missing days inside GAP's span: the check warns (one ticker), the build does not
+        fail."""
+        insert_bars(dbt_project, gap_bars())
+        try:
+            invocation = dbt_project.invoke("test", "--select", GAP_TEST)
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute(
+                    "select trading_days_missing from"
+                    f" ({_compiled_gap_query(dbt_project)}) t where ticker = 'GAP'"
+                )
+                missing = cur.fetchall()
+        finally:
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute("delete from raw.stock_bars_daily where ticker = 'GAP'")
+
+        assert (0, "warn", [(2,)]) == (
+            invocation.returncode,
+            invocation.status_of(GAP_TEST),
+            missing,
+        )
+
+
+def _compiled_gap_query(project: DbtProject) -> str:
+    """The gap test's SQL as dbt compiled it in the last invocation."""
+    [path] = (project.work_dir / "target" / "compiled").rglob(f"{GAP_TEST}.sql")
+    return path.read_text()
