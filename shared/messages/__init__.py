@@ -6,6 +6,7 @@ from .minio_events import ObjectCreated
 from .v1 import (
     FINAL_STATUSES,
     BatchLoaded,
+    DataTestFailed,
     FetchBatch,
     RunEvent,
     RunEventKind,
@@ -16,6 +17,7 @@ from .v1 import (
 __all__ = [
     "FINAL_STATUSES",
     "BatchLoaded",
+    "DataTestFailed",
     "Envelope",
     "FetchBatch",
     "ObjectCreated",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -111,4 +112,28 @@ class RunEvent(Envelope):
     detail: str | None = Field(None, description="Why, or what went wrong")
     dbt: dict[str, int] | None = Field(
         None, description="dbt outcome counts", examples=[{"models": 3, "tests_passed": 20}]
+    )
+
+
+class DataTestFailed(Envelope):
+    """A dbt test of a run failed, errored or warned (event, on the alerts topic): one per test,
+    published once the run's test results are stored. `message_id` is `<run_id>/<unique_id>`."""
+
+    unique_id: str = Field(
+        description="dbt's id of the test",
+        examples=["test.stocks_elt.stg_polygon__stock_bars_daily_low_le_high"],
+    )
+    status: Literal["fail", "error", "warn"] = Field(
+        description="fail: rows failed it; error: it could not run; warn: rows failed a warn test",
+        examples=["fail"],
+    )
+    severity: Literal["error", "warn"] = Field(
+        description="error: the run ends succeeded_with_errors; warn: its status is unaffected",
+        examples=["error"],
+    )
+    failures: int | None = Field(
+        None, ge=0, description="Rows that failed the test; null when it errored", examples=[3]
+    )
+    message: str | None = Field(
+        None, description="dbt's message", examples=["Got 3 results, configured to fail if != 0"]
     )
