@@ -24,7 +24,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.lister.core import RunSpec
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
-from services.transformer.core import DbtOutcome
+from services.transformer.core import DataTestResult, DbtOutcome
 from shared.clients.polygon import DailyBar, PolygonError, TickerRef
 from shared.messages import RunStatus
 from shared.messages.raw_objects import TickerError
@@ -316,6 +316,7 @@ class ControlRun:
     reason: str | None = None
     dbt_result: dict[str, Any] | None = None
     heartbeats: int = 0
+    test_results: dict[str, DataTestResult] = field(default_factory=dict)
 
 
 class FakeConnection:
@@ -390,6 +391,20 @@ class FakeControlRepository:
         self.claims.append(run_id)
         return True
 
+    async def run_exists(self, run_id: str) -> bool:
+        return run_id in self.runs
+
+    async def claim_complete(self) -> list[str]:
+        claimed = []
+        for run_id in sorted(self.runs):
+            run = self.runs[run_id]
+            if (run.status == RunStatus.RUNNING and run.total_batches is not None
+                    and len(self.completed.get(run_id, set())) >= run.total_batches):
+                run.status = RunStatus.TRANSFORMING
+                self.claims.append(run_id)
+                claimed.append(run_id)
+        return claimed
+
     async def take_over_stale(self, stale_after_s: float) -> list[str]:
         taken = sorted(r for r in self.stale if self.runs[r].status == RunStatus.TRANSFORMING)
         self.stale -= set(taken)
@@ -425,6 +440,7 @@ class FakeControlRepository:
     ) -> None:
         run = self.runs[run_id]
         run.status, run.reason, run.dbt_result = status, reason, dbt.as_json()
+        run.test_results.update((t.unique_id, t) for t in dbt.tests)
 
     def dbt_lock(self) -> FakeAcquire:
         return FakeAcquire(self.lock_conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.clients.polygon import DailyBar, PolygonError
@@ -28,9 +29,33 @@ def outcome(ticker: str, result: list[DailyBar] | PolygonError) -> TickerBars:
     return TickerBars(ticker=ticker, bars=[bar_as_sent(b) for b in result])
 
 
+def grouped_outcomes(
+    batch: FetchBatch, results: list[tuple[date, list[DailyBar] | PolygonError]]
+) -> list[TickerBars]:
+    """Whole-market days regrouped per ticker, keeping the batch's tickers (all when none are
+    named) and, per ticker, the days from its own start. A failed day is recorded under a
+    pseudo-ticker `*grouped YYYY-MM-DD`, so the run names it."""
+    only = set(batch.tickers)
+    starts = batch.starts or {}
+    per_ticker: dict[str, list[DailyBar]] = {}
+    failed: list[TickerBars] = []
+    for day, result in results:
+        if isinstance(result, PolygonError):
+            failed.append(outcome(f"*grouped {day.isoformat()}", result))
+            continue
+        for bar in result:
+            if only and bar.ticker not in only:
+                continue
+            if bar.ticker in starts and bar.trading_date < starts[bar.ticker]:
+                continue
+            per_ticker.setdefault(bar.ticker, []).append(bar)
+    return [outcome(t, per_ticker[t]) for t in sorted(per_ticker)] + failed
+
+
 def header(batch: FetchBatch, items: int, api_requests: int) -> ObjectHeader:
     return ObjectHeader(
-        kind="daily_bars", run_id=batch.run_id, batch_id=batch.batch_id, source="aggs_range",
+        kind="daily_bars", run_id=batch.run_id, batch_id=batch.batch_id,
+        source="grouped_daily" if batch.days is not None else "aggs_range",
         adjusted=batch.adjusted, from_=batch.from_, to=batch.to, items=items,
         api_requests=api_requests,
     )

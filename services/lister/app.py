@@ -30,11 +30,11 @@ async def lifespan() -> AsyncIterator[None]:
                                   rate_per_s=settings.polygon.rate_limit_per_s)
     async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
         repo = RunRepository(pool)
+        opts = settings.options
         lister = Lister(api, MinioObjectStore(settings.minio), repo, broker,
-                        settings.minio.raw_prefix, settings.options.include_delisted)
-        broker.include_router(build_router(
-            ListerDeps(broker, repo, lister, settings.options.default_history_days)
-        ))
+                        settings.minio.raw_prefix, opts.include_delisted, opts.history_start,
+                        opts.days_per_batch)
+        broker.include_router(build_router(ListerDeps(broker, repo, lister)))
         yield
     await pool.close()
 

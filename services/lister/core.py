@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.clients.polygon import TickerRef
-from shared.messages import RunRequest
+from shared.messages import FetchBatch, Plan, RunRequest
+
+from .planner import FetchPlan
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -24,19 +26,24 @@ class KafkaCoordinates:
 @dataclass(frozen=True)
 class RunSpec:
     run_id: str
-    start: date
+    start: date | None  # None: incremental, each ticker from the day after its last bar
     end: date
     adjusted: bool
     batch_size: int
     tickers: tuple[str, ...] | None
     max_tickers: int | None
+    plan: Plan = Plan.AUTO
+
+    @property
+    def incremental(self) -> bool:
+        return self.start is None
 
     def as_json(self) -> dict[str, object]:
         return {
-            "run_id": self.run_id, "from": self.start.isoformat(), "to": self.end.isoformat(),
-            "adjusted": self.adjusted, "batch_size": self.batch_size,
+            "run_id": self.run_id, "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat(), "adjusted": self.adjusted, "batch_size": self.batch_size,
             "tickers": list(self.tickers) if self.tickers is not None else None,
-            "max_tickers": self.max_tickers,
+            "max_tickers": self.max_tickers, "plan": self.plan.value,
         }
 
 
@@ -44,27 +51,37 @@ class InvalidRequest(ValueError):
     """A request that parsed but cannot be run (e.g. from after to)."""
 
 
-def resolve_run(request: RunRequest, at: KafkaCoordinates, history_days: int) -> RunSpec:
+def resolve_run(request: RunRequest, at: KafkaCoordinates) -> RunSpec:
     """Fill in the defaults. `today` is the request's own Kafka timestamp, so a redelivery
     tomorrow resolves to the same run."""
     sent = datetime.fromtimestamp(at.timestamp_ms / 1000, UTC)
     run_id = request.run_id or f"{sent:%Y%m%d-%H%M%S}-p{at.partition}o{at.offset}"
     end = request.to or (sent.astimezone(NEW_YORK).date() - timedelta(days=1))
-    start = request.from_ or (end - timedelta(days=history_days))
-    if start > end:
-        raise InvalidRequest(f"from {start} is after to {end}")
+    if request.from_ is not None and request.from_ > end:
+        raise InvalidRequest(f"from {request.from_} is after to {end}")
     tickers = tuple(dict.fromkeys(request.tickers)) if request.tickers is not None else None
-    return RunSpec(run_id, start, end, request.adjusted, request.batch_size, tickers,
-                   request.max_tickers)
+    return RunSpec(run_id, request.from_, end, request.adjusted, request.batch_size, tickers,
+                   request.max_tickers, request.plan)
 
 
-def select_tickers(listed: list[TickerRef], spec: RunSpec) -> list[str]:
+def ticker_starts(
+    tickers: list[str], spec: RunSpec, watermarks: dict[str, date], history_start: date
+) -> dict[str, date]:
+    """Each ticker's first date: the run's `from`, or (incremental) the day after its last
+    loaded bar, or `history_start` for a ticker never loaded."""
+    if spec.start is not None:
+        return dict.fromkeys(tickers, spec.start)
+    return {t: watermarks[t] + timedelta(days=1) if t in watermarks else history_start
+            for t in tickers}
+
+
+def select_tickers(listed: list[TickerRef], spec: RunSpec, earliest: date) -> list[str]:
     """The run's tickers, sorted and unique: the requested ones (listed or not: a delisted name
-    is still worth asking for), or the listing, less names delisted before the range."""
+    is still worth asking for), or the listing, less names delisted before `earliest`."""
     if spec.tickers is not None:
         chosen = list(spec.tickers)
     else:
-        chosen = [r.ticker for r in listed if _alive_in_range(r, spec.start)]
+        chosen = [r.ticker for r in listed if _alive_in_range(r, earliest)]
     ordered = sorted(set(chosen))
     return ordered[: spec.max_tickers] if spec.max_tickers is not None else ordered
 
@@ -85,3 +102,40 @@ def plan_batches(tickers: list[str], batch_size: int) -> list[tuple[str, list[st
 
 def batch_id(seq: int) -> str:
     return f"b{seq:05d}"
+
+
+def day_batches(days: list[date], days_per_batch: int) -> list[tuple[str, list[date]]]:
+    """Grouped-daily batches: (batch_id, days), ids `g` + position."""
+    return [(f"g{i // days_per_batch:05d}", days[i : i + days_per_batch])
+            for i in range(0, len(days), days_per_batch)]
+
+
+def fetch_commands(
+    spec: RunSpec, plan: FetchPlan, starts: dict[str, date], days_per_batch: int
+) -> list[FetchBatch]:
+    """The run's batches: ranges of `batch_size` tickers, then grouped days."""
+    ranges = plan_batches(plan.ranges, spec.batch_size)
+    days = day_batches(plan.days, days_per_batch)
+    total = len(ranges) + len(days) + 1  # + the tickers listing, loaded like any batch
+    out = []
+    for seq, (bid, tickers) in enumerate(ranges):
+        first = min(starts[t] for t in tickers)
+        own = {t: starts[t] for t in tickers if starts[t] != first}
+        out.append(_command(spec, bid, seq, total, tickers, first, spec.end, own or None, None))
+    only = set(plan.grouped_tickers)
+    for seq, (bid, chunk) in enumerate(days, start=len(ranges)):
+        own = {t: s for t, s in starts.items() if s > chunk[0] and (not only or t in only)}
+        out.append(_command(spec, bid, seq, total, plan.grouped_tickers, chunk[0], chunk[-1],
+                            own or None, chunk))
+    return out
+
+
+def _command(
+    spec: RunSpec, bid: str, seq: int, total: int, tickers: list[str], start: date, end: date,
+    starts: dict[str, date] | None, days: list[date] | None,
+) -> FetchBatch:
+    return FetchBatch(
+        run_id=spec.run_id, message_id=f"{spec.run_id}/{bid}/fetch", batch_id=bid, seq=seq,
+        total_batches=total, tickers=tickers, from_=start, to=end, adjusted=spec.adjusted,
+        starts=starts, days=days,
+    )

@@ -25,7 +25,6 @@ class ListerDeps:
     broker: KafkaBroker
     repo: RunRepository
     lister: Lister
-    history_days: int
 
 
 def build_router(deps: ListerDeps) -> KafkaRouter:
@@ -43,7 +42,7 @@ def build_router(deps: ListerDeps) -> KafkaRouter:
         raw = message.raw_message
         at = KafkaCoordinates(raw.partition, raw.offset, raw.timestamp)  # type: ignore[union-attr]
         try:
-            spec = resolve_run(request, at, deps.history_days)
+            spec = resolve_run(request, at)
         except InvalidRequest as exc:
             await dead_letter(deps.broker, message, f"invalid RunRequest: {exc}")
             return

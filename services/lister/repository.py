@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import asyncpg
 
-from shared.messages import RunStatus
+from shared.messages import FetchBatch, RunStatus
 
 from .core import RunSpec
+from .planner import FetchPlan
 
 
 class RunRepository:
@@ -27,16 +29,23 @@ class RunRepository:
         )
         return RunStatus(status)
 
+    async def watermarks(self, adjusted: bool) -> dict[str, date]:
+        """Each ticker's last loaded trading date."""
+        rows = await self._pool.fetch(
+            "select ticker, last_date from control.ticker_watermarks where adjusted = $1", adjusted)
+        return {r["ticker"]: r["last_date"] for r in rows}
+
     async def register_batches(
-        self, run_id: str, batches: list[tuple[str, list[str]]], tickers_total: int,
-        api_requests: int, tickers_batch: tuple[str, str],
+        self, run_id: str, commands: list[FetchBatch], tickers_total: int, api_requests: int,
+        tickers_batch: tuple[str, str], plan: FetchPlan,
     ) -> None:
-        """Record every batch and the total; the run is then running. One transaction."""
+        """Record every batch with its command, and the total; the run is then running."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.executemany(
-                "insert into control.batches (run_id, batch_id, tickers) values ($1, $2, $3)"
-                " on conflict do nothing",
-                [(run_id, b, t) for b, t in batches],
+                "insert into control.batches (run_id, batch_id, tickers, command)"
+                " values ($1, $2, $3, $4::jsonb) on conflict do nothing",
+                [(run_id, c.batch_id, c.tickers, c.model_dump_json(by_alias=True))
+                 for c in commands],
             )
             await conn.execute(
                 "insert into control.batches (run_id, batch_id, tickers, object_key, fetched_at)"
@@ -46,11 +55,11 @@ class RunRepository:
             await conn.execute(
                 """
                 update control.runs set status = 'running', total_batches = $2,
-                    tickers_total = $3, api_requests = $4, plan = 'per_ticker',
+                    tickers_total = $3, api_requests = $4, plan = $5, plan_reason = $6,
                     listed_at = now(), updated_at = now()
                 where run_id = $1 and status = 'listing'
                 """,
-                run_id, len(batches) + 1, tickers_total, api_requests,
+                run_id, len(commands) + 1, tickers_total, api_requests, plan.kind, plan.reason,
             )
 
     async def fail(self, run_id: str, reason: str) -> None:
@@ -60,15 +69,8 @@ class RunRepository:
             run_id, reason,
         )
 
-    async def unloaded_batches(self, run_id: str) -> list[tuple[str, list[str]]]:
+    async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         rows = await self._pool.fetch(
-            "select batch_id, tickers from control.batches where run_id = $1"
-            " and loaded_at is null and cardinality(tickers) > 0 order by batch_id",
-            run_id,
-        )
-        return [(r["batch_id"], list(r["tickers"])) for r in rows]
-
-    async def total_batches(self, run_id: str) -> int:
-        return int(await self._pool.fetchval(
-            "select coalesce(total_batches, 0) from control.runs where run_id = $1", run_id
-        ))
+            "select command from control.batches where run_id = $1 and loaded_at is null"
+            " and command is not null order by batch_id", run_id)
+        return [FetchBatch.model_validate_json(r["command"]) for r in rows]

@@ -3,17 +3,21 @@ control tables and the broker."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import date
 
 import structlog
 from faststream.kafka import KafkaBroker
 
 from shared.clients.polygon import PolygonClient, PolygonError, TickerRef
 from shared.clients.storage import ObjectStore
+from shared.market_calendar import nyse_sessions
 from shared.messages import FetchBatch, RunEvent, RunEventKind, RunStatus, topics
 from shared.messages.raw_objects import TICKERS_BATCH_ID, ObjectHeader, encode_object, object_key
 
-from .core import RunSpec, plan_batches, select_tickers
+from .core import RunSpec, fetch_commands, select_tickers, ticker_starts
+from .planner import plan_fetch
 from .repository import RunRepository
 
 log = structlog.get_logger()
@@ -22,11 +26,13 @@ log = structlog.get_logger()
 class Lister:
     def __init__(
         self, api: PolygonClient, store: ObjectStore, repo: RunRepository, broker: KafkaBroker,
-        raw_prefix: str, include_delisted: bool,
+        raw_prefix: str, include_delisted: bool, history_start: date, days_per_batch: int,
     ) -> None:
         self._api, self._store, self._repo, self._broker = api, store, repo, broker
         self._prefix = raw_prefix
         self._include_delisted = include_delisted
+        self._history_start = history_start
+        self._days_per_batch = days_per_batch
 
     async def _listing(self) -> list[TickerRef]:
         listed = [r async for r in self._api.list_tickers(active=True)]
@@ -44,44 +50,47 @@ class Lister:
                               detail=f"listing tickers failed: {exc}")
             log.error("run_listing_failed", error=str(exc))
             return
-        tickers = select_tickers(listed, spec)
-        batches = plan_batches(tickers, spec.batch_size)
+        tickers = select_tickers(listed, spec, spec.start or self._history_start)
+        watermarks = await self._repo.watermarks(spec.adjusted) if spec.incremental else {}
+        starts = ticker_starts(tickers, spec, watermarks, self._history_start)
+        first = min(starts.values(), default=spec.end)
+        sessions = await asyncio.to_thread(nyse_sessions, first, spec.end)
+        whole_market = spec.tickers is None and spec.max_tickers is None
+        plan = plan_fetch(starts, spec.end, sessions, spec.plan, whole_market)
+        commands = fetch_commands(spec, plan, starts, self._days_per_batch)
         requests = self._api.requests_made - requests_before
-        key = object_key(self._prefix, spec.run_id, TICKERS_BATCH_ID)
-        listed_here = set(tickers)
-        header = ObjectHeader(
-            kind="tickers", run_id=spec.run_id, batch_id=TICKERS_BATCH_ID,
-            source="reference_tickers", items=sum(r.ticker in listed_here for r in listed),
-            api_requests=requests,
-        )
-        # The listing as the API sent it: the loader, not the lister, writes raw tables.
-        rows = (r.raw for r in listed if r.ticker in listed_here)
-        await self._store.put(key, encode_object(header, rows), "application/x-ndjson")
+        key = await self._store_listing(spec, listed, set(tickers), requests)
         await self._repo.register_batches(
-            spec.run_id, batches, len(tickers), requests, (TICKERS_BATCH_ID, key)
-        )
-        await self._publish(spec, batches, len(batches) + 1)
+            spec.run_id, commands, len(tickers), requests, (TICKERS_BATCH_ID, key), plan)
+        await self._publish(commands)
         await self._event(spec.run_id, RunEventKind.LISTED, RunStatus.RUNNING,
-                          total_batches=len(batches) + 1, tickers=len(tickers), plan="per_ticker")
-        log.info("run_listed", tickers=len(tickers), batches=len(batches) + 1,
-                 api_requests=requests, duration_s=round(time.monotonic() - started, 3))
+                          total_batches=len(commands) + 1, tickers=len(tickers), plan=plan.kind,
+                          detail=plan.reason)
+        log.info("run_listed", tickers=len(tickers), batches=len(commands) + 1, plan=plan.kind,
+                 plan_reason=plan.reason, api_requests=requests,
+                 duration_s=round(time.monotonic() - started, 3))
+
+    async def _store_listing(
+        self, spec: RunSpec, listed: list[TickerRef], chosen: set[str], requests: int
+    ) -> str:
+        """The listing as the API sent it: the loader, not the lister, writes raw tables."""
+        key = object_key(self._prefix, spec.run_id, TICKERS_BATCH_ID)
+        rows = [r.raw for r in listed if r.ticker in chosen]
+        header = ObjectHeader(kind="tickers", run_id=spec.run_id, batch_id=TICKERS_BATCH_ID,
+                              source="reference_tickers", items=len(rows), api_requests=requests)
+        await self._store.put(key, encode_object(header, rows), "application/x-ndjson")
+        return key
 
     async def republish(self, spec: RunSpec) -> None:
         """A redelivered request: publish again whatever is not loaded yet."""
-        batches = await self._repo.unloaded_batches(spec.run_id)
-        total = await self._repo.total_batches(spec.run_id)
-        await self._publish(spec, batches, total)
-        log.info("run_republished", batches=len(batches))
+        commands = await self._repo.unloaded_commands(spec.run_id)
+        await self._publish(commands)
+        log.info("run_republished", batches=len(commands))
 
-    async def _publish(self, spec: RunSpec, batches: list[tuple[str, list[str]]], total: int) -> None:
-        for batch_id, tickers in batches:
-            command = FetchBatch(
-                run_id=spec.run_id, message_id=f"{spec.run_id}/{batch_id}/fetch",
-                batch_id=batch_id, seq=int(batch_id[1:]), total_batches=total, tickers=tickers,
-                from_=spec.start, to=spec.end, adjusted=spec.adjusted,
-            )
+    async def _publish(self, commands: list[FetchBatch]) -> None:
+        for command in commands:
             await self._broker.publish(command, topic=topics.TICKER_BATCHES,
-                                       key=f"{spec.run_id}/{batch_id}".encode())
+                                       key=f"{command.run_id}/{command.batch_id}".encode())
 
     async def _event(self, run_id: str, kind: RunEventKind, status: RunStatus,
                      **fields: object) -> None:

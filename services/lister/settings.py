@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -11,7 +13,10 @@ from shared.settings import KafkaSettings, MinioSettings, PolygonSettings, Postg
 class ListerOptions(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LISTER_", env_file=".env", extra="ignore")
 
-    default_history_days: int = Field(365, ge=1, description="Range of a request without dates")
+    history_start: date = Field(
+        date(2015, 1, 2), description="Where an incremental run starts a ticker never loaded"
+    )
+    days_per_batch: int = Field(5, ge=1, le=60, description="Trading days per grouped batch")
     include_delisted: bool = Field(
         True, description="Also fetch tickers delisted inside the range (no survivorship bias)"
     )

@@ -49,15 +49,24 @@ def _number(bar: dict[str, Any], key: str) -> float:
     return float(value)
 
 
+def _count(value: Any) -> int:
+    """A trade count: a whole number a bigint holds, never a bool, float or string."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"n is not a count: {value!r}")
+    return value
+
+
 def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> BarRow:
     t = bar["t"]
     if not isinstance(t, int) or isinstance(t, bool):
         raise ValueError(f"t is not an integer: {t!r}")
+    if not 0 <= t < 2**63:
+        raise ValueError(f"t is out of range: {t!r}")
     vw, n = bar.get("vw"), bar.get("n")
     return (
         ticker, trading_date(t), head.adjusted, _number(bar, "o"), _number(bar, "h"),
         _number(bar, "l"), _number(bar, "c"), _number(bar, "v"),
-        None if vw is None else _number(bar, "vw"), None if n is None else int(n),
+        None if vw is None else _number(bar, "vw"), None if n is None else _count(n),
         bool(bar.get("otc", False)), t, head.source, head.run_id, key,
     )
 
@@ -76,7 +85,7 @@ def ticker_line(
         return item.ticker, [], item.error
     try:
         rows = [bar_row(b, item.ticker, head, key) for b in item.bars]
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError, OSError) as exc:
         return item.ticker, [], TickerError(kind="malformed_bar", reason=f"bad bar: {exc}"[:300])
     return item.ticker, rows, None
 

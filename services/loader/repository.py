@@ -12,19 +12,21 @@ from shared.messages.raw_objects import TickerError
 
 from .core import BAR_COLUMNS, TICKER_COLUMNS
 
-_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc", "bar_ts_ms")
+# The bar's values. Not `bar_ts_ms`: grouped daily stamps the same bar 16:00 instead of 00:00.
+_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
 _TICKER_VALUES = TICKER_COLUMNS[1:13]
 
 
 def _upsert(table: str, columns: Sequence[str], key: str, compared: Sequence[str]) -> str:
     # Only rows whose values changed are rewritten: a replayed object changes no row at all.
     cols = ", ".join(columns)
-    sets = ", ".join(f"{c} = excluded.{c}" for c in (*compared, "source", "run_id", "object_key")
-                     if c in columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in
+                     (*compared, "bar_ts_ms", "source", "run_id", "object_key") if c in columns)
     old = ", ".join(f"{table}.{c}" for c in compared)
     new = ", ".join(f"excluded.{c}" for c in compared)
     return (
-        f"insert into {table} ({cols}) select {cols} from pg_temp.incoming"
+        # distinct on: an object naming a ticker twice must not touch one row twice.
+        f"insert into {table} ({cols}) select distinct on ({key}) {cols} from pg_temp.incoming"
         f" on conflict ({key}) do update set {sets}, loaded_at = now()"
         f" where ({old}) is distinct from ({new})"
     )
@@ -33,6 +35,14 @@ def _upsert(table: str, columns: Sequence[str], key: str, compared: Sequence[str
 BARS_UPSERT = _upsert("raw.stock_bars_daily", BAR_COLUMNS, "ticker, trading_date, adjusted",
                       _BAR_VALUES)
 TICKERS_UPSERT = _upsert("raw.tickers", TICKER_COLUMNS, "ticker", _TICKER_VALUES)
+# Incremental runs start each ticker after its last loaded bar.
+WATERMARKS_UPSERT = """
+insert into control.ticker_watermarks (ticker, adjusted, last_date)
+select ticker, adjusted, max(trading_date) from pg_temp.incoming group by 1, 2
+on conflict (ticker, adjusted) do update
+set last_date = greatest(control.ticker_watermarks.last_date, excluded.last_date), updated_at = now()
+where excluded.last_date > control.ticker_watermarks.last_date
+"""
 
 
 class UnknownRun(LookupError):
@@ -64,6 +74,8 @@ class RawRepository:
             await conn.copy_records_to_table("incoming", records=records, columns=list(columns))
             rows = await conn.fetchval("select count(*) from pg_temp.incoming")
             await conn.execute(upsert)
+            if kind == "daily_bars":
+                await conn.execute(WATERMARKS_UPSERT)
             await conn.executemany(
                 "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
                 " values ($1, $2, $3, $4, $5) on conflict (run_id, ticker)"

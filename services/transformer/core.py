@@ -1,11 +1,35 @@
-"""The transformer's pure logic: reading dbt's run results, and how a run ends."""
+"""The transformer's pure logic: reading dbt's run results, how a run ends, and its alerts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.messages import RunStatus
+from shared.messages import DataTestFailed, RunStatus
+
+# A test's status that is worth an alert; `pass` and `skipped` are not.
+ALERTING = ("fail", "error", "warn")
+# dbt's message of a test that errored carries the SQL error; keep alerts and rows small.
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class DataTestResult:
+    """One dbt test of a build (data test or unit test), as run_results.json reports it."""
+
+    unique_id: str
+    status: str  # pass | fail | warn | error | skipped
+    failures: int | None = None
+    message: str | None = None
+
+    @property
+    def alerting(self) -> bool:
+        return self.status in ALERTING
+
+    @property
+    def severity(self) -> str:
+        """error when the test makes the run end with errors, warn when it does not."""
+        return "warn" if self.status == "warn" else "error"
 
 
 @dataclass(frozen=True)
@@ -18,6 +42,7 @@ class DbtOutcome:
     tests_warned: int = 0
     failed_nodes: list[str] = field(default_factory=list)
     error: str | None = None
+    tests: tuple[DataTestResult, ...] = ()
 
     def counts(self) -> dict[str, int]:
         return {
@@ -31,14 +56,26 @@ class DbtOutcome:
                 "error": self.error}
 
 
+def _test_result(r: dict[str, Any]) -> DataTestResult:
+    failures, message = r.get("failures"), r.get("message")
+    return DataTestResult(
+        str(r.get("unique_id", "")), str(r.get("status", "")),
+        failures if isinstance(failures, int) else None,
+        str(message)[:MAX_MESSAGE] if message is not None else None,
+    )
+
+
 def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutcome:
-    """Count dbt's `run_results.json`: models (and unit tests) by status, data tests by status."""
+    """Count dbt's `run_results.json`: models (and unit tests) by status, data tests by status;
+    keep every test with its status, failures and message."""
     c = {"mb": 0, "mf": 0, "tp": 0, "tf": 0, "tw": 0}
     failed: list[str] = []
+    tests: list[DataTestResult] = []
     for r in results.get("results", []):
         uid, status = str(r.get("unique_id", "")), str(r.get("status", ""))
         if uid.startswith(("test.", "unit_test.")):
             key = {"pass": "tp", "fail": "tf", "error": "tf", "warn": "tw"}.get(status)
+            tests.append(_test_result(r))
         elif uid.startswith(("model.", "seed.", "snapshot.")):
             key = {"success": "mb", "error": "mf", "skipped": "mf"}.get(status)
         else:
@@ -49,7 +86,7 @@ def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutc
             failed.append(uid)
     return DbtOutcome(ok=exit_code == 0, models_built=c["mb"], models_failed=c["mf"],
                       tests_passed=c["tp"], tests_failed=c["tf"], tests_warned=c["tw"],
-                      failed_nodes=failed)
+                      failed_nodes=failed, tests=tuple(tests))
 
 
 def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str | None]:
@@ -64,3 +101,15 @@ def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str |
     if problems:
         return RunStatus.SUCCEEDED_WITH_ERRORS, "; ".join(problems)
     return RunStatus.SUCCEEDED, None
+
+
+def alerts(run_id: str, dbt: DbtOutcome) -> list[DataTestFailed]:
+    """One alert per test that failed, errored or warned, with a deterministic id."""
+    return [
+        DataTestFailed(
+            run_id=run_id, message_id=f"{run_id}/{t.unique_id}", unique_id=t.unique_id,
+            status=t.status, severity=t.severity,  # type: ignore[arg-type]
+            failures=t.failures, message=t.message,
+        )
+        for t in dbt.tests if t.alerting
+    ]

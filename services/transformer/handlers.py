@@ -8,7 +8,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.clients.broker import parse_or_dead_letter
+from shared.clients.broker import dead_letter, parse_or_dead_letter
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, topics
 
@@ -36,6 +36,9 @@ def build_router(deps: TransformerDeps) -> KafkaRouter:
             return
         bind_message_context(run_id=event.run_id, batch_id=event.batch_id,
                              message_id=event.message_id)
+        if not await deps.transformer.knows(event.run_id):
+            await dead_letter(deps.broker, message, f"unknown run {event.run_id!r}")
+            return
         await deps.transformer.batch_loaded(event)
 
     return router

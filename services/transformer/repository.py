@@ -1,5 +1,6 @@
 """The transformer's control-schema reads and writes: the completion set, the atomic claim of a
-complete run, heartbeats, the run's end, and the sweeps that keep runs from hanging."""
+complete run, heartbeats, the run's end with its test results, and the sweeps that keep runs
+from hanging."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ DBT_LOCK_KEY = 7_304_112_002
 class ControlRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def run_exists(self, run_id: str) -> bool:
+        return bool(await self._pool.fetchval(
+            "select 1 from control.runs where run_id = $1", run_id))
 
     async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
         """Add the batch to the run's set; (batches in the set, total or None)."""
@@ -42,6 +47,20 @@ class ControlRepository:
                   >= total_batches
             returning true
             """, run_id))
+
+    async def claim_complete(self) -> list[str]:
+        """Claim running runs whose set is already complete: the last batch was loaded before
+        the lister had recorded the total (a run with no ticker batch, say)."""
+        rows = await self._pool.fetch(
+            """
+            update control.runs r set status = 'transforming', transform_started_at = now(),
+                transform_heartbeat = now(), updated_at = now()
+            where r.status = 'running' and r.total_batches is not null
+              and (select count(*) from control.completed_batches c where c.run_id = r.run_id)
+                  >= r.total_batches
+            returning r.run_id
+            """)
+        return [r["run_id"] for r in rows]
 
     async def take_over_stale(self, stale_after_s: float) -> list[str]:
         """Claim runs whose transformer stopped renewing its claim (it died during dbt)."""
@@ -87,10 +106,19 @@ class ControlRepository:
 
     async def finish(self, run_id: str, status: RunStatus, reason: str | None,
                      dbt: DbtOutcome) -> None:
-        await self._pool.execute(
-            "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
-            " finished_at = now(), updated_at = now() where run_id = $1",
-            run_id, status.value, reason, json.dumps(dbt.as_json()))
+        """End the run and store every dbt test's result, in one transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
+                " finished_at = now(), updated_at = now() where run_id = $1",
+                run_id, status.value, reason, json.dumps(dbt.as_json()))
+            # A resumed run builds again: its second build's results replace the first's.
+            await conn.executemany(
+                "insert into control.run_test_results (run_id, unique_id, status, failures,"
+                " message) values ($1, $2, $3, $4, $5) on conflict (run_id, unique_id) do update"
+                " set status = excluded.status, failures = excluded.failures,"
+                " message = excluded.message",
+                [(run_id, t.unique_id, t.status, t.failures, t.message) for t in dbt.tests])
 
     def dbt_lock(self) -> asyncpg.pool.PoolAcquireContext:
         return self._pool.acquire()

@@ -1,5 +1,6 @@
 """What the transformer does over its ports: count a loaded batch, claim a complete run, build
-it with dbt under a heartbeat, record and announce how it ended; and sweep for runs that hang."""
+it with dbt under a heartbeat, record and announce how it ended (and which tests alerted); and
+sweep for runs that hang."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, RunEvent, RunEventKind, RunStatus, topics
 
-from .core import final_status
+from .core import DbtOutcome, alerts, final_status
 from .dbt_runner import DbtRunner
 from .repository import DBT_LOCK_KEY, ControlRepository
 
@@ -25,6 +26,9 @@ class Transformer:
                  heartbeat_s: float) -> None:
         self._repo, self._dbt, self._broker = repo, dbt, broker
         self._heartbeat_s = heartbeat_s
+
+    async def knows(self, run_id: str) -> bool:
+        return await self._repo.run_exists(run_id)
 
     async def batch_loaded(self, event: BatchLoaded) -> None:
         done, total = await self._repo.complete_batch(event.run_id, event.batch_id)
@@ -46,6 +50,7 @@ class Transformer:
         summary = await self._repo.summary(run_id)
         status, reason = final_status(outcome, int(summary.get("failed") or 0))
         await self._repo.finish(run_id, status, reason, outcome)
+        await self._alert(run_id, outcome)
         await self._event(run_id, RunEventKind.FINISHED, status, detail=reason, dbt=outcome.counts(),
                           total_batches=summary.get("total_batches"),
                           tickers=summary.get("tickers_total"),
@@ -53,6 +58,10 @@ class Transformer:
         log.info("run_finished", status=status.value, reason=reason, **outcome.counts())
 
     async def sweep(self, stale_after_s: float, stall_after_s: float) -> None:
+        for run_id in await self._repo.claim_complete():
+            bind_message_context(run_id=run_id)
+            log.info("run_complete_on_sweep")
+            await self.transform(run_id)
         for run_id in await self._repo.take_over_stale(stale_after_s):
             bind_message_context(run_id=run_id)
             log.warning("run_resumed", why="its transformer stopped during dbt")
@@ -61,6 +70,15 @@ class Transformer:
             bind_message_context(run_id=run_id)
             log.error("run_stalled", reason=reason)
             await self._event(run_id, RunEventKind.FINISHED, RunStatus.FAILED, detail=reason)
+
+    async def _alert(self, run_id: str, outcome: DbtOutcome) -> None:
+        """Announce each failed, errored or warned test, once the results are stored."""
+        sent = alerts(run_id, outcome)
+        for alert in sent:
+            await self._broker.publish(alert, topic=topics.ALERTS, key=run_id.encode())
+        if sent:
+            log.warning("data_tests_alerted", alerts=len(sent),
+                        failed=sum(a.severity == "error" for a in sent))
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, run_id: str) -> AsyncIterator[None]:

@@ -16,6 +16,15 @@ from .envelope import Envelope
 MAX_BATCH_SIZE = 1000
 
 
+class Plan(StrEnum):
+    """How a run fetches: per ticker (one range request each), by grouped daily (one request per
+    trading day for the whole market), or `auto`: the fewest requests, possibly both."""
+
+    AUTO = "auto"
+    PER_TICKER = "per_ticker"
+    GROUPED_DAILY = "grouped_daily"
+
+
 class RunRequest(BaseModel):
     """Start a run (command). Every field is optional: `{}` from Kafka UI starts a run."""
 
@@ -27,7 +36,9 @@ class RunRequest(BaseModel):
         examples=["demo-2024q1"],
     )
     from_: date | None = Field(
-        None, alias="from", description="First trading date (inclusive); default: one year ago",
+        None, alias="from",
+        description="First date (inclusive). Without it the run is incremental: each ticker from "
+        "the day after its last loaded bar (new tickers from LISTER_HISTORY_START)",
         examples=["2024-01-02"],
     )
     to: date | None = Field(
@@ -46,6 +57,7 @@ class RunRequest(BaseModel):
         100, ge=1, le=MAX_BATCH_SIZE, description="Tickers per batch", examples=[100]
     )
     adjusted: bool = Field(True, description="Split-adjusted bars (Polygon's default)")
+    plan: Plan = Field(Plan.AUTO, description="How to fetch; auto takes the fewest API requests")
 
     @field_validator("tickers")
     @classmethod
@@ -56,12 +68,20 @@ class RunRequest(BaseModel):
 
 
 class FetchBatch(Envelope):
-    """Fetch the daily bars of these tickers (command, on the ticker-batches topic)."""
+    """Fetch daily bars (command, on the ticker-batches topic): these tickers' ranges, or, with
+    `days`, the grouped daily bars of those days (of `tickers` only, when not empty)."""
 
     batch_id: str = Field(description="Deterministic within the run", examples=["b00007"])
     seq: int = Field(ge=0, description="Position of the batch in the run", examples=[7])
     total_batches: int = Field(ge=0, description="How many batches the run has", examples=[40])
     tickers: list[str] = Field(description="Tickers, exactly as listed", examples=[["A", "AA"]])
+    days: list[date] | None = Field(
+        None, description="Grouped-daily batch: the trading days to fetch", examples=[["2024-07-01"]]
+    )
+    starts: dict[str, date] | None = Field(
+        None, description="Incremental: a ticker's own first date, when later than `from`",
+        examples=[{"AAPL": "2024-07-01"}],
+    )
     from_: date = Field(alias="from", description="First date (inclusive)", examples=["2024-01-02"])
     to: date = Field(description="Last date (inclusive)", examples=["2024-12-31"])
     adjusted: bool = Field(True, description="Split-adjusted bars")

@@ -202,11 +202,6 @@ class TestRedelivery:
 
 
 class TestRequestCount:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: api_requests over-counted when tickers of a "
-        "batch are fetched concurrently (services/fetcher/handlers.py fetch_batch)",
-    )
     async def test_the_requests_recorded_are_the_requests_made(self, fetcher: Fetcher) -> None:
         """Three tickers, one request each: the header and control.batches say 3, whatever
         the concurrency (each ticker's delta of the shared counter includes the others')."""

@@ -222,13 +222,6 @@ class TestTickerLine:
 
         assert ("AAPL", [], "malformed_bar") == (ticker, rows, error and error.kind)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="bug: bar_row loads `n` with int(n) unchecked (services/loader/core.py): 1.5 and "
-        "True are truncated, '12' is parsed, and 2**63 passes only to fail bigint in COPY, "
-        "which fails the whole object on every redelivery",
-    )
     @pytest.mark.parametrize("n", [1.5, "12", True, 2**63])
     def test_transactions_must_be_an_integer_a_bigint_holds(self, n: object) -> None:
         """A transactions count that is not a bigint-sized integer is a malformed bar."""

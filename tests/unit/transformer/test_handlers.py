@@ -284,13 +284,6 @@ class TestSweep:
             pipeline.kinds(),
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="bug: a run whose batches were all counted before the lister registered its "
-        "total is never claimed (services/transformer/service.py: only batch_loaded claims; "
-        "sweep only resumes stale claims and fails stalled runs)",
-    )
     async def test_a_run_complete_before_its_total_was_known_is_built(
         self, pipeline: Pipeline
     ) -> None:
@@ -324,13 +317,6 @@ class TestUnusableEvents:
         )
         assert dead.headers["x-dead-letter-reason"].startswith("invalid BatchLoaded")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=ForeignKeyViolation,
-        reason="bug: a BatchLoaded of an unknown run violates completed_batches' foreign key "
-        "in ControlRepository.complete_batch (services/transformer/repository.py); the "
-        "handler raises, so the message is redelivered for ever instead of dead-lettered",
-    )
     async def test_an_event_of_an_unknown_run_is_dead_lettered(self, pipeline: Pipeline) -> None:
         """A well-formed event naming a run that does not exist ends in the .dlq twin."""
         await pipeline.replica.deliver(loaded("b00000", run_id="never-registered"))
