@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from services.transformer.core import DbtOutcome, final_status, outcome_from_run_results
+from services.transformer.core import (
+    DataTestResult,
+    DbtOutcome,
+    final_status,
+    outcome_from_run_results,
+)
 from shared.messages import RunStatus
 
 pytestmark = pytest.mark.unit
@@ -96,9 +101,9 @@ class TestOutcomeFromRunResults:
         """All models built and all tests passed: nothing failed, nothing named."""
         clean = {"results": [result("model.p.a", "success"), result("test.p.t", "pass")]}
 
-        assert DbtOutcome(ok=True, models_built=1, tests_passed=1) == outcome_from_run_results(
-            clean, 0
-        )
+        assert DbtOutcome(
+            ok=True, models_built=1, tests_passed=1, tests=(DataTestResult("test.p.t", "pass", 0),)
+        ) == outcome_from_run_results(clean, 0)
 
     def test_no_results_count_nothing(self) -> None:
         """An empty (or absent) results list is all zeros."""
