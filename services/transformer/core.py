@@ -108,7 +108,7 @@ def alerts(run_id: str, dbt: DbtOutcome) -> list[DataTestFailed]:
     return [
         DataTestFailed(
             run_id=run_id, message_id=f"{run_id}/{t.unique_id}", unique_id=t.unique_id,
-            status=t.status, severity=t.severity,  # type: ignore[arg-type]
+            status=t.status, severity=t.severity,
             failures=t.failures, message=t.message,
         )
         for t in dbt.tests if t.alerting
