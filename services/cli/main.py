@@ -87,12 +87,16 @@ async def _wait(run_id: str, timeout: float, started: float) -> bool:
 
 @app.command()
 def status(limit: int = 20) -> None:
-    """Recent runs, newest first."""
+    """Recent runs, newest first, then the dbt tests of those runs that did not pass."""
 
     async def show() -> None:
         reader = await RunReader.connect(PostgresSettings())  # type: ignore[call-arg]
         try:
-            views.console.print(views.runs_table(await reader.recent(limit)))
+            runs = await reader.recent(limit)
+            views.console.print(views.runs_table(runs))
+            problems = await reader.test_problems([r.run_id for r in runs])
+            if problems:
+                views.console.print(views.test_problems_table(problems))
         finally:
             await reader.close()
 

@@ -49,6 +49,17 @@ class RunProgress:
         return RunStatus(self.status) in FINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class DataTestProblem:
+    """A dbt test of a run that did not pass (control.run_test_results)."""
+
+    run_id: str
+    unique_id: str
+    status: str
+    failures: int | None
+    message: str | None
+
+
 _PROGRESS_SQL = """
 select r.run_id, r.status, r.total_batches, r.tickers_total, r.reason, r.dbt_result,
        r.requested_at, r.finished_at,
@@ -96,3 +107,15 @@ class RunReader:
             "select ticker, kind, reason from control.ticker_errors where run_id = $1"
             " order by ticker limit $2", run_id, limit)
         return [(r["ticker"], r["kind"], r["reason"]) for r in rows]
+
+    async def test_problems(self, run_ids: list[str], limit: int = 50) -> list[DataTestProblem]:
+        """The failed, errored and warned dbt tests of these runs: failures first, newest run
+        first."""
+        rows = await self._conn.fetch(
+            "select t.run_id, t.unique_id, t.status, t.failures, t.message"
+            " from control.run_test_results t join control.runs r using (run_id)"
+            " where t.run_id = any($1::text[]) and t.status in ('fail', 'error', 'warn')"
+            " order by t.status = 'warn', r.requested_at desc, t.unique_id limit $2",
+            run_ids, limit)
+        return [DataTestProblem(r["run_id"], r["unique_id"], r["status"], r["failures"],
+                                r["message"]) for r in rows]

@@ -1,4 +1,5 @@
-"""What the CLI shows: a live progress bar for a run, its summary, and the runs table."""
+"""What the CLI shows: a live progress bar for a run, its summary, the runs table and the dbt
+tests that did not pass."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .runs import RunProgress, RunReader
+from .runs import DataTestProblem, RunProgress, RunReader
 
 console = Console()
 
@@ -65,4 +66,16 @@ def runs_table(runs: list[RunProgress]) -> Table:
                       str(r.tickers_failed), str(r.bars), tests,
                       f"{r.requested_at:%Y-%m-%d %H:%M}" if r.requested_at else "",
                       (r.reason or "")[:60])
+    return table
+
+
+def test_problems_table(problems: list[DataTestProblem]) -> Table:
+    """One row per failed, errored or warned test; the test's short name, not dbt's full id."""
+    table = Table("run", "test", "status", "failures", "message", title="dbt tests not passed")
+    colour = {"fail": "red", "error": "red", "warn": "yellow"}
+    for p in problems:
+        name = p.unique_id.split(".")[2] if p.unique_id.count(".") >= 2 else p.unique_id
+        table.add_row(p.run_id, name, f"[{colour.get(p.status, 'white')}]{p.status}[/]",
+                      "" if p.failures is None else str(p.failures),
+                      " ".join((p.message or "").split())[:80])
     return table
