@@ -23,10 +23,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.lister.core import RunSpec
+from services.lister.planner import FetchPlan
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.transformer.core import DataTestResult, DbtOutcome
 from shared.clients.polygon import DailyBar, PolygonError, TickerRef
-from shared.messages import RunStatus
+from shared.messages import FetchBatch, RunStatus
 from shared.messages.raw_objects import TickerError
 
 
@@ -79,12 +80,15 @@ class FakePolygonClient:
         bars: Mapping[str, list[DailyBar]] | None = None,
         errors: Mapping[str, PolygonError] | None = None,
         listing_error: PolygonError | None = None,
+        day_errors: Mapping[date, PolygonError] | None = None,
     ) -> None:
         self.tickers = list(tickers)
         self.bars = dict(bars or {})
         self.errors = dict(errors or {})
         self.listing_error = listing_error
+        self.day_errors = dict(day_errors or {})
         self.bar_calls: list[tuple[str, date, date, bool]] = []
+        self.grouped_calls: list[tuple[date, bool, bool]] = []
         self._requests = 0
 
     @property
@@ -121,6 +125,16 @@ class FakePolygonClient:
             raise self.errors[ticker]
         return [b for b in self.bars.get(ticker, []) if start <= b.trading_date <= end]
 
+    async def grouped_daily(
+        self, day: date, *, adjusted: bool = True, include_otc: bool = False
+    ) -> list[DailyBar]:
+        self._requests += 1
+        self.grouped_calls.append((day, adjusted, include_otc))
+        await _yield_to_others()
+        if day in self.day_errors:
+            raise self.day_errors[day]
+        return [b for bars in self.bars.values() for b in bars if b.trading_date == day]
+
 
 # --- Postgres: the fetcher's one update ---------------------------------------------------------
 
@@ -148,6 +162,8 @@ class FakeRun:
     tickers_total: int | None = None
     api_requests: int = 0
     reason: str | None = None
+    plan: str | None = None
+    plan_reason: str | None = None
 
 
 @dataclass
@@ -155,51 +171,56 @@ class FakeBatch:
     tickers: list[str]
     object_key: str | None = None
     loaded: bool = False
+    command: str | None = None  # the FetchBatch as stored in control.batches.command (JSON)
 
 
 class FakeRunRepository:
-    """`RunRepository` over dicts keyed like control.runs and control.batches."""
+    """`RunRepository` over dicts keyed like control.runs, control.batches and
+    control.ticker_watermarks (ticker, adjusted)."""
 
-    def __init__(self) -> None:
+    def __init__(self, watermarks: Mapping[tuple[str, bool], date] | None = None) -> None:
         self.runs: dict[str, FakeRun] = {}
         self.batches: dict[tuple[str, str], FakeBatch] = {}
+        self.last_dates: dict[tuple[str, bool], date] = dict(watermarks or {})
 
     async def ensure_run(self, spec: RunSpec) -> RunStatus:
         run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
         return run.status
 
+    async def watermarks(self, adjusted: bool) -> dict[str, date]:
+        return {t: d for (t, adj), d in self.last_dates.items() if adj == adjusted}
+
     async def register_batches(
         self,
         run_id: str,
-        batches: list[tuple[str, list[str]]],
+        commands: list[FetchBatch],
         tickers_total: int,
         api_requests: int,
         tickers_batch: tuple[str, str],
+        plan: FetchPlan,
     ) -> None:
-        for batch_id, tickers in batches:
-            self.batches.setdefault((run_id, batch_id), FakeBatch(list(tickers)))
+        for c in commands:
+            stored = FakeBatch(list(c.tickers), command=c.model_dump_json(by_alias=True))
+            self.batches.setdefault((run_id, c.batch_id), stored)
         tickers_id, key = tickers_batch
         self.batches.setdefault((run_id, tickers_id), FakeBatch([], object_key=key))
         run = self.runs[run_id]
         if run.status == RunStatus.LISTING:
-            run.status, run.total_batches = RunStatus.RUNNING, len(batches) + 1
+            run.status, run.total_batches = RunStatus.RUNNING, len(commands) + 1
             run.tickers_total, run.api_requests = tickers_total, api_requests
+            run.plan, run.plan_reason = plan.kind, plan.reason
 
     async def fail(self, run_id: str, reason: str) -> None:
         run = self.runs[run_id]
         if run.status == RunStatus.LISTING:
             run.status, run.reason = RunStatus.FAILED, reason
 
-    async def unloaded_batches(self, run_id: str) -> list[tuple[str, list[str]]]:
+    async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         return [
-            (batch_id, list(b.tickers))
-            for (run, batch_id), b in sorted(self.batches.items())
-            if run == run_id and not b.loaded and b.tickers
+            FetchBatch.model_validate_json(b.command)
+            for (run, _), b in sorted(self.batches.items())
+            if run == run_id and not b.loaded and b.command is not None
         ]
-
-    async def total_batches(self, run_id: str) -> int:
-        run = self.runs.get(run_id)
-        return (run.total_batches or 0) if run else 0
 
     def mark_loaded(self, run_id: str, batch_id: str) -> None:
         """What the loader does to control.batches, for tests of a redelivered request."""
@@ -398,8 +419,11 @@ class FakeControlRepository:
         claimed = []
         for run_id in sorted(self.runs):
             run = self.runs[run_id]
-            if (run.status == RunStatus.RUNNING and run.total_batches is not None
-                    and len(self.completed.get(run_id, set())) >= run.total_batches):
+            if (
+                run.status == RunStatus.RUNNING
+                and run.total_batches is not None
+                and len(self.completed.get(run_id, set())) >= run.total_batches
+            ):
                 run.status = RunStatus.TRANSFORMING
                 self.claims.append(run_id)
                 claimed.append(run_id)

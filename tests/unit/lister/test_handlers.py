@@ -1,12 +1,12 @@
 """The lister's subscriber on the in-memory broker, over fakes: run request in, registered run,
-tickers object and keyed fetch batches out."""
+tickers object and keyed fetch batches out (per-ticker ranges, grouped days or both)."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import orjson
@@ -23,6 +23,7 @@ from tests.fakes import FakeObjectStore, FakePolygonClient, FakeRunRepository, T
 pytestmark = pytest.mark.unit
 
 SENT_MS = int(datetime(2024, 4, 2, 14, 30, tzinfo=UTC).timestamp() * 1000)
+HISTORY_START = date(2015, 1, 2)
 REQUEST = b'{"run_id": "r1", "from": "2024-01-02", "to": "2024-03-28", "batch_size": 2}'
 
 
@@ -58,10 +59,13 @@ class ListerUnderTest:
         return [{k: v for k, v in b.items() if k != "produced_at"} for b in self.batches.bodies()]
 
 
-@pytest.fixture
-async def lister() -> AsyncIterator[ListerUnderTest]:
-    broker = KafkaBroker()
-    api, store, repo = FakePolygonClient(LISTING), FakeObjectStore(), FakeRunRepository()
+def lister_on(
+    broker: KafkaBroker,
+    api: FakePolygonClient,
+    repo: FakeRunRepository,
+    history_start: date = HISTORY_START,
+) -> ListerUnderTest:
+    store = FakeObjectStore()
     service = Lister(
         cast(PolygonClient, api),
         store,
@@ -69,16 +73,23 @@ async def lister() -> AsyncIterator[ListerUnderTest]:
         broker,
         raw_prefix="raw/",
         include_delisted=True,
+        history_start=history_start,
+        days_per_batch=5,
     )
-    broker.include_router(
-        build_router(ListerDeps(broker, cast(RunRepository, repo), service, history_days=365))
-    )
+    broker.include_router(build_router(ListerDeps(broker, cast(RunRepository, repo), service)))
     recorders = [
         TopicRecorder(broker, t)
         for t in (topics.TICKER_BATCHES, topics.RUN_EVENTS, topics.dlq(topics.RUN_REQUESTS))
     ]
+    return ListerUnderTest(broker, api, store, repo, *recorders)
+
+
+@pytest.fixture
+async def lister() -> AsyncIterator[ListerUnderTest]:
+    broker = KafkaBroker()
+    under_test = lister_on(broker, FakePolygonClient(LISTING), FakeRunRepository())
     async with TestKafkaBroker(broker):
-        yield ListerUnderTest(broker, api, store, repo, *recorders)
+        yield under_test
 
 
 async def deliver(lister: ListerUnderTest, body: bytes, timestamp_ms: int = SENT_MS) -> None:
@@ -139,6 +150,29 @@ class TestRunRequest:
             event["tickers"],
         )
 
+    async def test_the_listed_event_and_the_run_say_how_it_fetches_and_why(
+        self, lister: ListerUnderTest
+    ) -> None:
+        """Five tickers over a quarter: per-ticker ranges, with the planner's reason, on the
+        event and in control.runs."""
+        await deliver(lister, REQUEST)
+
+        [event] = lister.events.bodies()
+        run = lister.repo.runs["r1"]
+        reason = "5 range requests, no more than grouped daily needs"
+        assert (("per_ticker", reason), ("per_ticker", reason)) == (
+            (event["plan"], event["detail"]),
+            (run.plan, run.plan_reason),
+        )
+
+    async def test_a_range_run_asks_for_no_grouped_days(self, lister: ListerUnderTest) -> None:
+        """Per-ticker commands carry no days and, with one `from` for all, no own starts."""
+        await deliver(lister, REQUEST)
+
+        assert [(None, None, "2024-01-02")] * 3 == [
+            (c["days"], c["starts"], c["from"]) for c in lister.fetch_commands()
+        ]
+
     async def test_a_request_without_run_id_is_named_by_its_kafka_coordinates(
         self, lister: ListerUnderTest
     ) -> None:
@@ -198,6 +232,133 @@ class TestRedelivery:
         assert 1 == len(lister.repo.runs)
 
 
+# An incremental day after a holiday week: 38 tickers loaded through Friday 28 June, one loaded
+# through 2 July, and NEWCO never loaded, whose history starts in January.
+WEEK = ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05"]
+LOADED = [f"T{i:02d}" for i in range(38)]
+INCREMENTAL = b'{"run_id": "inc", "to": "2024-07-05", "batch_size": 50}'
+
+
+def incremental_repo() -> FakeRunRepository:
+    marks = {(t, True): date(2024, 6, 28) for t in LOADED}
+    marks[("AHEAD", True)] = date(2024, 7, 2)
+    marks[("NEWCO", False)] = date(2024, 7, 5)  # unadjusted bars say nothing of adjusted ones
+    return FakeRunRepository(watermarks=marks)
+
+
+@pytest.fixture
+async def incremental() -> AsyncIterator[ListerUnderTest]:
+    broker = KafkaBroker()
+    api = FakePolygonClient([ref(t) for t in [*LOADED, "AHEAD", "NEWCO"]])
+    under_test = lister_on(broker, api, incremental_repo(), history_start=date(2024, 1, 2))
+    async with TestKafkaBroker(broker):
+        yield under_test
+
+
+class TestIncrementalRun:
+    async def test_a_request_without_from_fetches_the_week_by_day_and_newco_by_range(
+        self, incremental: ListerUnderTest
+    ) -> None:
+        """Mixed plan: NEWCO's half year as one range, then the four sessions grouped for the
+        whole market; AHEAD carries its own start so its earlier bars are dropped."""
+        await deliver(incremental, INCREMENTAL)
+
+        sent = [
+            (m.key, c["batch_id"], c["seq"], c["total_batches"], c["tickers"], c["from"],
+             c["to"], c["starts"], c["days"])
+            for m, c in zip(incremental.batches.messages, incremental.fetch_commands(), strict=True)
+        ]  # fmt: skip
+        assert [
+            (b"inc/b00000", "b00000", 0, 3, ["NEWCO"], "2024-01-02", "2024-07-05", None, None),
+            (b"inc/g00000", "g00000", 1, 3, [], "2024-07-01", "2024-07-05",
+             {"AHEAD": "2024-07-03"}, WEEK),
+        ] == sent  # fmt: skip
+
+    async def test_the_listed_event_carries_the_mixed_plan_and_its_reason(
+        self, incremental: ListerUnderTest
+    ) -> None:
+        """Five requests instead of forty: the event and the run say so."""
+        await deliver(incremental, INCREMENTAL)
+
+        [event] = incremental.events.bodies()
+        run = incremental.repo.runs["inc"]
+        reason = "4 grouped-daily + 1 range requests instead of 40 range requests"
+        assert ("mixed", reason, 3, 40, "mixed", reason, None) == (
+            event["plan"],
+            event["detail"],
+            event["total_batches"],
+            event["tickers"],
+            run.plan,
+            run.plan_reason,
+            run.request["from"],
+        )
+
+    async def test_a_redelivery_republishes_the_planned_commands_not_a_new_plan(
+        self, incremental: ListerUnderTest
+    ) -> None:
+        """Watermarks moved since (the loader loaded NEWCO): a redelivered request still
+        publishes the stored commands, days and starts included, not a re-plan."""
+        await deliver(incremental, INCREMENTAL)
+        first = incremental.fetch_commands()
+        incremental.repo.last_dates[("NEWCO", True)] = date(2024, 7, 5)
+
+        await deliver(incremental, INCREMENTAL)
+
+        assert first + first == incremental.fetch_commands()
+
+    async def test_an_up_to_date_universe_publishes_no_fetch_batch(self) -> None:
+        """Everything loaded through `to`: the run is the tickers listing alone."""
+        broker = KafkaBroker()
+        api = FakePolygonClient([ref("A"), ref("B")])
+        repo = FakeRunRepository(
+            watermarks={("A", True): date(2024, 7, 5), ("B", True): date(2024, 7, 5)}
+        )
+        under_test = lister_on(broker, api, repo)
+
+        async with TestKafkaBroker(broker):
+            await deliver(under_test, INCREMENTAL)
+
+        [event] = under_test.events.bodies()
+        assert ([], "up_to_date", 1, RunStatus.RUNNING) == (
+            under_test.batches.messages,
+            event["plan"],
+            event["total_batches"],
+            repo.runs["inc"].status,
+        )
+
+    async def test_a_forced_per_ticker_plan_fetches_every_ticker_by_range(self) -> None:
+        """plan=per_ticker overrides the planner: forty ranges, each from its own start."""
+        broker = KafkaBroker()
+        api = FakePolygonClient([ref(t) for t in [*LOADED, "AHEAD", "NEWCO"]])
+        under_test = lister_on(broker, api, incremental_repo(), history_start=date(2024, 1, 2))
+        body = b'{"run_id": "inc", "to": "2024-07-05", "batch_size": 50, "plan": "per_ticker"}'
+
+        async with TestKafkaBroker(broker):
+            await deliver(under_test, body)
+
+        [command] = under_test.fetch_commands()
+        expected_starts = {"AHEAD": "2024-07-03", **{t: "2024-06-29" for t in LOADED}}
+        assert (40, "2024-01-02", expected_starts, None) == (
+            len(command["tickers"]),
+            command["from"],
+            command["starts"],
+            command["days"],
+        )
+
+    async def test_a_ticker_delisted_before_its_own_start_is_not_fetched(self) -> None:
+        """DEAD has bars through its delisting day: nothing after can exist, so an incremental
+        run asks nothing for it (else every delisted name costs a request on every run)."""
+        broker = KafkaBroker()
+        api = FakePolygonClient([ref("A"), ref("DEAD", active=False, delisted="2024-03-01")])
+        marks = {("A", True): date(2024, 7, 3), ("DEAD", True): date(2024, 3, 1)}
+        under_test = lister_on(broker, api, FakeRunRepository(watermarks=marks))
+
+        async with TestKafkaBroker(broker):
+            await deliver(under_test, INCREMENTAL)
+
+        assert [["A"]] == [c["tickers"] for c in under_test.fetch_commands()]
+
+
 class TestUnusableRequests:
     @pytest.mark.parametrize("body", [b"{not json", b'{"batch_size": 0}', b'{"tickers": [" A"]}'])
     async def test_a_malformed_request_is_dead_lettered_with_its_bytes(
@@ -232,22 +393,8 @@ class TestListingFails:
         """When Polygon cannot list tickers the run fails with the reason; nothing is fetched."""
         broker = KafkaBroker()
         api = FakePolygonClient(LISTING, listing_error=PolygonGaveUp("HTTP 503", attempts=6))
-        repo = FakeRunRepository()
-        service = Lister(
-            cast(PolygonClient, api),
-            FakeObjectStore(),
-            cast(RunRepository, repo),
-            broker,
-            raw_prefix="raw/",
-            include_delisted=True,
-        )
-        broker.include_router(
-            build_router(ListerDeps(broker, cast(RunRepository, repo), service, 365))
-        )
-        batches, events = (
-            TopicRecorder(broker, topics.TICKER_BATCHES),
-            TopicRecorder(broker, topics.RUN_EVENTS),
-        )
+        under_test = lister_on(broker, api, FakeRunRepository())
+        repo, batches, events = under_test.repo, under_test.batches, under_test.events
 
         async with TestKafkaBroker(broker) as br:
             await br.publish(REQUEST, topic=topics.RUN_REQUESTS)
