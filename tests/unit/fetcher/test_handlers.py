@@ -1,5 +1,5 @@
-"""The fetcher's subscriber on the in-memory broker, over fakes: a ticker batch in, one raw
-object in the store and the batch marked fetched."""
+"""The fetcher's subscriber on the in-memory broker, over fakes: a ticker batch (ranges or
+grouped days) in, one raw object in the store and the batch marked fetched."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.fetcher.handlers import FetcherDeps, build_router
-from shared.clients.polygon import DailyBar, PolygonClient, PolygonNotEntitled
+from shared.clients.polygon import DailyBar, PolygonClient, PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from tests.fakes import FakeObjectStore, FakePolygonClient, FakePool, TopicRecorder
 
@@ -222,6 +222,139 @@ class TestRequestCount:
             await deliver(fetcher)
 
         assert (3, 3) == (fetcher.api.requests_made, fetcher.lines()[0]["api_requests"])
+
+
+JUL = [date(2024, 7, d) for d in (1, 2, 3)]
+GROUPED_KEY = "raw/polygon/r1/g00000.jsonl"
+
+
+def day_bars(ticker: str, days: list[date]) -> list[DailyBar]:
+    return [
+        DailyBar(
+            ticker=ticker,
+            trading_date=d,
+            open=10.0,
+            high=11.0,
+            low=9.0,
+            close=10.5,
+            volume=1000.0,
+            t_ms=T_2005_04_01,
+            adjusted=True,
+        )
+        for d in days
+    ]
+
+
+def grouped_batch(tickers: list[str], starts: dict[str, str] | None = None) -> FetchBatch:
+    return FetchBatch.model_validate(
+        {
+            "run_id": "r1",
+            "message_id": "r1/g00000/fetch",
+            "batch_id": "g00000",
+            "seq": 1,
+            "total_batches": 3,
+            "tickers": tickers,
+            "days": [d.isoformat() for d in JUL],
+            "starts": starts,
+            "from": "2024-07-01",
+            "to": "2024-07-03",
+        }
+    )
+
+
+@pytest.fixture
+async def grouped() -> AsyncIterator[Fetcher]:
+    broker = KafkaBroker()
+    fetcher = fetcher_on(broker, FakeObjectStore())
+    fetcher.api.bars = {t: day_bars(t, JUL) for t in ("AAPL", "BRK.A", "MSFT")}
+    async with TestKafkaBroker(broker):
+        yield fetcher
+
+
+def grouped_lines(fetcher: Fetcher) -> list[dict[str, Any]]:
+    return [orjson.loads(x) for x in fetcher.store.objects[GROUPED_KEY].splitlines()]
+
+
+async def deliver_grouped(fetcher: Fetcher, batch: FetchBatch) -> None:
+    await fetcher.broker.publish(batch, topic=topics.TICKER_BATCHES, key=b"r1/g00000")
+
+
+class TestGroupedBatch:
+    async def test_one_object_holds_the_market_per_ticker_from_grouped_daily(
+        self, grouped: Fetcher
+    ) -> None:
+        """Whole market, three days: one object, header source grouped_daily, a line per
+        ticker with its three bars, and three requests counted."""
+        await deliver_grouped(grouped, grouped_batch([]))
+
+        [head, *items] = grouped_lines(grouped)
+        assert (
+            ("daily_bars", "grouped_daily", "g00000", "2024-07-01", "2024-07-03", 3, 3),
+            [("AAPL", 3), ("BRK.A", 3), ("MSFT", 3)],
+            [GROUPED_KEY],
+        ) == (
+            (head["kind"], head["source"], head["batch_id"], head["from"], head["to"],
+             head["items"], head["api_requests"]),
+            [(i["ticker"], len(i["bars"])) for i in items],
+            grouped.store.puts,
+        )  # fmt: skip
+
+    async def test_each_day_is_one_grouped_request_and_no_range_is_asked(
+        self, grouped: Fetcher
+    ) -> None:
+        """Grouped daily per day, with the batch's adjusted flag and no OTC; no range calls."""
+        await deliver_grouped(grouped, grouped_batch([]))
+
+        assert ([(d, True, False) for d in JUL], []) == (
+            sorted(grouped.api.grouped_calls),
+            grouped.api.bar_calls,
+        )
+
+    async def test_the_batch_is_marked_fetched_with_the_requests_made(
+        self, grouped: Fetcher
+    ) -> None:
+        """control.batches gets the object key and three requests, one per day."""
+        await deliver_grouped(grouped, grouped_batch([]))
+
+        [(_, args)] = grouped.pool.executed
+        assert (("r1", "g00000", GROUPED_KEY), 3) == (args[:3], args[3])
+
+    async def test_named_tickers_and_own_starts_filter_the_days(self, grouped: Fetcher) -> None:
+        """Only the batch's tickers are written, and MSFT only from its own start."""
+        await deliver_grouped(grouped, grouped_batch(["AAPL", "MSFT"], {"MSFT": "2024-07-03"}))
+
+        [head, *items] = grouped_lines(grouped)
+        assert (2, [("AAPL", 3), ("MSFT", 1)]) == (
+            head["items"],
+            [(i["ticker"], len(i["bars"])) for i in items],
+        )
+
+    async def test_a_failed_day_is_recorded_and_costs_only_itself(self) -> None:
+        """A day the API gave up on is a `*grouped` line with its kind; other days are kept."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore())
+        fetcher.api.bars = {"AAPL": day_bars("AAPL", JUL)}
+        fetcher.api.day_errors = {JUL[1]: PolygonGaveUp("HTTP 503", status=503, attempts=7)}
+
+        async with TestKafkaBroker(broker):
+            await deliver_grouped(fetcher, grouped_batch([]))
+
+        items = grouped_lines(fetcher)[1:]
+        assert [("AAPL", 2, None), ("*grouped 2024-07-02", 0, "gave_up")] == [
+            (i["ticker"], len(i["bars"]), (i.get("error") or {}).get("kind")) for i in items
+        ]
+
+    async def test_the_same_grouped_batch_twice_writes_the_same_object(
+        self, grouped: Fetcher
+    ) -> None:
+        """A replay overwrites the same key with the same bytes."""
+        batch = grouped_batch([])
+        await deliver_grouped(grouped, batch)
+        objects = dict(grouped.store.objects)
+
+        await deliver_grouped(grouped, batch)
+
+        assert (objects, [GROUPED_KEY, GROUPED_KEY]) == (grouped.store.objects, grouped.store.puts)
 
 
 class TestUnusableBatches:
