@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from services.fetcher.core import grouped_outcomes
 from services.lister.core import (
     InvalidRequest,
     KafkaCoordinates,
@@ -20,7 +21,7 @@ from services.lister.core import (
     ticker_starts,
 )
 from services.lister.planner import FetchPlan
-from shared.clients.polygon import TickerRef
+from shared.clients.polygon import DailyBar, TickerRef
 from shared.messages import FetchBatch, Plan, RunRequest
 
 pytestmark = pytest.mark.unit
@@ -407,3 +408,28 @@ class TestFetchCommandsMixed:
         starts = {"A": JUL[0] + timedelta(days=30)}
 
         assert [] == fetch_commands(spec(start=None, end=JUL[0]), plan, starts, days_per_batch=5)
+
+
+class TestMixedPlanLeavesNoHoleBehindTheWatermark:
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug: a whole-market grouped batch (tickers []) also writes the last days of the "
+        "tickers fetched by range, so if a range fails (gave_up, not_entitled) the loader's "
+        "max(trading_date) watermark still jumps to `to` and their history is never fetched "
+        "(services/lister/core.py fetch_commands, grouped `own` starts)",
+    )
+    def test_a_range_ticker_gets_no_bars_from_the_grouped_days(self) -> None:
+        """NEWCO's history comes from its range batch alone: the grouped days of a mixed
+        whole-market plan write none of its bars, so its watermark moves only with its range."""
+        starts = {"A": JUL[0], "NEWCO": date(2024, 1, 2)}
+        plan = FetchPlan("mixed", ["NEWCO"], JUL[:4], [], "4 grouped-daily + 1 range requests")
+        [_, grouped] = fetch_commands(spec(start=None, end=JUL[3]), plan, starts, days_per_batch=5)
+        market = [
+            (d, [DailyBar(ticker=t, trading_date=d, open=1, high=1, low=1, close=1, volume=1,
+                          t_ms=0, adjusted=True) for t in ("A", "NEWCO")])
+            for d in JUL[:4]
+        ]  # fmt: skip
+
+        lines = grouped_outcomes(grouped, market)  # type: ignore[arg-type]
+
+        assert ["A"] == [x.ticker for x in lines]
