@@ -7,7 +7,12 @@ from typing import Any
 
 from shared.clients.polygon import DailyBar, PolygonError
 from shared.messages import FetchBatch
-from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError
+from shared.messages.raw_objects import (
+    GROUPED_DAY_PREFIX,
+    ObjectHeader,
+    TickerBars,
+    TickerError,
+)
 
 
 def bar_as_sent(bar: DailyBar) -> dict[str, Any]:
@@ -41,7 +46,7 @@ def grouped_outcomes(
     failed: list[TickerBars] = []
     for day, result in results:
         if isinstance(result, PolygonError):
-            failed.append(outcome(f"*grouped {day.isoformat()}", result))
+            failed.append(outcome(f"{GROUPED_DAY_PREFIX}{day.isoformat()}", result))
             continue
         for bar in result:
             if only and bar.ticker not in only:

@@ -86,6 +86,15 @@ def select_tickers(listed: list[TickerRef], spec: RunSpec, earliest: date) -> li
     return ordered[: spec.max_tickers] if spec.max_tickers is not None else ordered
 
 
+def drop_delisted_before_start(
+    starts: dict[str, date], listed: list[TickerRef]
+) -> dict[str, date]:
+    """Incremental: a ticker delisted before its own first date has nothing left to fetch."""
+    gone = {r.ticker: r.delisted_utc.date() for r in listed
+            if r.active is False and r.delisted_utc is not None}
+    return {t: s for t, s in starts.items() if t not in gone or gone[t] >= s}
+
+
 def _alive_in_range(ref: TickerRef, start: date) -> bool:
     if ref.active is not False:
         return True
@@ -123,8 +132,13 @@ def fetch_commands(
         own = {t: starts[t] for t in tickers if starts[t] != first}
         out.append(_command(spec, bid, seq, total, tickers, first, spec.end, own or None, None))
     only = set(plan.grouped_tickers)
+    # Whole-market days also carry the range tickers' bars; leave those to the ranges, so a
+    # failed range cannot be papered over by grouped rows moving its watermark.
+    after_end = spec.end + timedelta(days=1)
+    skip = dict.fromkeys(plan.ranges, after_end) if not only else {}
     for seq, (bid, chunk) in enumerate(days, start=len(ranges)):
         own = {t: s for t, s in starts.items() if s > chunk[0] and (not only or t in only)}
+        own.update(skip)
         out.append(_command(spec, bid, seq, total, plan.grouped_tickers, chunk[0], chunk[-1],
                             own or None, chunk))
     return out

@@ -16,7 +16,13 @@ from shared.market_calendar import nyse_sessions
 from shared.messages import FetchBatch, RunEvent, RunEventKind, RunStatus, topics
 from shared.messages.raw_objects import TICKERS_BATCH_ID, ObjectHeader, encode_object, object_key
 
-from .core import RunSpec, fetch_commands, select_tickers, ticker_starts
+from .core import (
+    RunSpec,
+    drop_delisted_before_start,
+    fetch_commands,
+    select_tickers,
+    ticker_starts,
+)
 from .planner import plan_fetch
 from .repository import RunRepository
 
@@ -52,7 +58,8 @@ class Lister:
             return
         tickers = select_tickers(listed, spec, spec.start or self._history_start)
         watermarks = await self._repo.watermarks(spec.adjusted) if spec.incremental else {}
-        starts = ticker_starts(tickers, spec, watermarks, self._history_start)
+        starts = drop_delisted_before_start(
+            ticker_starts(tickers, spec, watermarks, self._history_start), listed)
         first = min(starts.values(), default=spec.end)
         sessions = await asyncio.to_thread(nyse_sessions, first, spec.end)
         whole_market = spec.tickers is None and spec.max_tickers is None

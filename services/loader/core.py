@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 import orjson
 from pydantic import ValidationError
 
-from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError
+from shared.messages.raw_objects import (
+    GROUPED_DAY_PREFIX,
+    ObjectHeader,
+    TickerBars,
+    TickerError,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Vendor glitches have put control characters into tickers; none has whitespace.
@@ -112,3 +117,11 @@ def ticker_row(line: bytes, head: ObjectHeader, key: str) -> tuple[Any, ...]:
         _timestamp(item.get("last_updated_utc")), _timestamp(item.get("delisted_utc")),
         head.run_id, key,
     )
+
+
+
+def first_failed_day(errors: list[tuple[str, TickerError]]) -> date | None:
+    """The earliest grouped day the fetcher could not get (recorded as `*grouped YYYY-MM-DD`)."""
+    days = [date.fromisoformat(t.removeprefix(GROUPED_DAY_PREFIX)) for t, _ in errors
+            if t.startswith(GROUPED_DAY_PREFIX)]
+    return min(days, default=None)

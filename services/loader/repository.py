@@ -4,13 +4,14 @@ natural key, ticker errors, and the batch marked loaded, all in one transaction.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Sequence
+from datetime import date
 from typing import Any
 
 import asyncpg
 
 from shared.messages.raw_objects import TickerError
 
-from .core import BAR_COLUMNS, TICKER_COLUMNS
+from .core import BAR_COLUMNS, TICKER_COLUMNS, first_failed_day
 
 # The bar's values. Not `bar_ts_ms`: grouped daily stamps the same bar 16:00 instead of 00:00.
 _BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
@@ -36,9 +37,11 @@ BARS_UPSERT = _upsert("raw.stock_bars_daily", BAR_COLUMNS, "ticker, trading_date
                       _BAR_VALUES)
 TICKERS_UPSERT = _upsert("raw.tickers", TICKER_COLUMNS, "ticker", _TICKER_VALUES)
 # Incremental runs start each ticker after its last loaded bar.
+# $1 caps it below a grouped day that failed, so that day is fetched again next time.
 WATERMARKS_UPSERT = """
 insert into control.ticker_watermarks (ticker, adjusted, last_date)
-select ticker, adjusted, max(trading_date) from pg_temp.incoming group by 1, 2
+select ticker, adjusted, max(trading_date) from pg_temp.incoming
+where trading_date < $1 group by 1, 2
 on conflict (ticker, adjusted) do update
 set last_date = greatest(control.ticker_watermarks.last_date, excluded.last_date), updated_at = now()
 where excluded.last_date > control.ticker_watermarks.last_date
@@ -75,7 +78,7 @@ class RawRepository:
             rows = await conn.fetchval("select count(*) from pg_temp.incoming")
             await conn.execute(upsert)
             if kind == "daily_bars":
-                await conn.execute(WATERMARKS_UPSERT)
+                await conn.execute(WATERMARKS_UPSERT, first_failed_day(errors) or date.max)
             await conn.executemany(
                 "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
                 " values ($1, $2, $3, $4, $5) on conflict (run_id, ticker)"

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
 TICKERS_BATCH_ID = "tickers"
+# A grouped-daily day that failed is recorded under this pseudo-ticker plus its ISO date.
+GROUPED_DAY_PREFIX = "*grouped "
 
 
 def object_key(prefix: str, run_id: str, batch_id: str) -> str:
@@ -70,6 +72,7 @@ def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, An
 
 __all__ = [
     "FORMAT_VERSION",
+    "GROUPED_DAY_PREFIX",
     "TICKERS_BATCH_ID",
     "ObjectHeader",
     "TickerBars",

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 
 from services.polygon_sim.market import Market
+from shared.messages import RunEvent, topics
+from tests.support.kafka_tail import end_offsets, tail
 from tests.support.pipeline import Pipeline, running_pipeline
 
 SEED, UNIVERSE = 7, 40
 HISTORY = (date(2023, 1, 3), date(2024, 12, 31))
+H1 = (date(2024, 1, 2), date(2024, 6, 28))
 
 
 def malformed_ticker() -> str:
@@ -34,8 +38,26 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     service_env = {
         "POLYGON_RATE_LIMIT_PER_S": "500", "POLYGON_MAX_RETRY_S": "60",
         "TRANSFORMER_SWEEP_INTERVAL_S": "3", "FETCHER_CONCURRENCY": "8",
+        "LISTER_HISTORY_START": H1[0].isoformat(),
     }
     counts = {"lister": 1, "fetcher": 2, "loader": 2, "transformer": 1}
     with running_pipeline(tmp_path_factory.mktemp("e2e-state"), sim_env, service_env,
                           counts) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+async def first_run(pipeline: Pipeline) -> dict[str, Any]:
+    """One run over the whole simulated universe for the first half of 2024, with its events."""
+    mark = await end_offsets(pipeline.kafka, topics.RUN_EVENTS)
+    run_id = await pipeline.request_run(**{"from": H1[0], "to": H1[1]}, batch_size=8)
+    row = await pipeline.wait_finished(run_id)
+    events: list[RunEvent] = []
+    async with tail(pipeline.kafka, topics.RUN_EVENTS, start=mark) as t:
+        try:
+            while True:
+                rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=3)
+                events.append(RunEvent.model_validate_json(rec.value))
+        except TimeoutError:
+            pass
+    return {"run_id": run_id, "row": row, "events": events}

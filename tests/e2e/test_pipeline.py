@@ -14,65 +14,12 @@ from shared.clients.broker import REASON_HEADER
 from shared.messages import RunEvent, topics
 from tests.support.kafka_tail import end_offsets, tail
 
-from .conftest import malformed_ticker
 from tests.support.pipeline import Pipeline
 
+from .conftest import H1, malformed_ticker
+from .warehouse import as_truth, raw_bars, run_tickers, truth_tuples
+
 pytestmark = pytest.mark.e2e
-H1 = (date(2024, 1, 2), date(2024, 6, 28))
-
-_RAW = """select ticker, trading_date, open, high, low, close, volume, vwap, transactions,
-                 bar_ts_ms, run_id, loaded_at
-          from raw.stock_bars_daily where adjusted and trading_date between $1 and $2
-          order by ticker, trading_date"""
-
-
-async def _run_tickers(p: Pipeline, run_id: str) -> list[str]:
-    conn = await p.connect()
-    try:
-        rows = await conn.fetch(
-            "select unnest(tickers) as t from control.batches where run_id = $1 order by 1", run_id)
-        return [r["t"] for r in rows]
-    finally:
-        await conn.close()
-
-
-async def _raw(p: Pipeline, start: date, end: date) -> list[Any]:
-    conn = await p.connect()
-    try:
-        return list(await conn.fetch(_RAW, start, end))
-    finally:
-        await conn.close()
-
-
-def _as_truth(rows: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    for r in rows:
-        out.setdefault(r["ticker"], []).append(
-            (r["bar_ts_ms"], r["open"], r["high"], r["low"], r["close"], r["volume"], r["vwap"],
-             r["transactions"]))
-    return out
-
-
-def _truth_tuples(truth: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[Any, ...]]]:
-    return {t: [(b["t"], b["o"], b["h"], b["l"], b["c"], b["v"], b.get("vw"), b.get("n"))
-                for b in bars] for t, bars in truth.items() if bars}
-
-
-@pytest.fixture(scope="module")
-async def first_run(pipeline: Pipeline) -> dict[str, Any]:
-    """One run over the whole simulated universe for the first half of 2024, with its events."""
-    mark = await end_offsets(pipeline.kafka, topics.RUN_EVENTS)
-    run_id = await pipeline.request_run(**{"from": H1[0], "to": H1[1]}, batch_size=8)
-    row = await pipeline.wait_finished(run_id)
-    events: list[RunEvent] = []
-    async with tail(pipeline.kafka, topics.RUN_EVENTS, start=mark) as t:
-        try:
-            while True:
-                rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=3)
-                events.append(RunEvent.model_validate_json(rec.value))
-        except TimeoutError:
-            pass
-    return {"run_id": run_id, "row": row, "events": events}
 
 
 class TestRunCompletes:
@@ -80,11 +27,11 @@ class TestRunCompletes:
         self, pipeline: Pipeline, first_run: dict[str, Any]
     ) -> None:
         """Every bar of every ticker, value for value; nothing missing, nothing extra."""
-        tickers = [t for t in await _run_tickers(pipeline, first_run["run_id"])
+        tickers = [t for t in await run_tickers(pipeline, first_run["run_id"])
                    if t != malformed_ticker()]
-        truth = _truth_tuples(pipeline.truth(tickers, *H1))
+        truth = truth_tuples(pipeline.truth(tickers, *H1))
 
-        loaded = _as_truth(await _raw(pipeline, *H1))
+        loaded = as_truth(await raw_bars(pipeline, *H1))
 
         assert sum(map(len, truth.values())) == sum(map(len, loaded.values()))
         assert truth == loaded
@@ -103,7 +50,7 @@ class TestRunCompletes:
             await conn.close()
 
         assert 0 == dupes
-        assert len(await _raw(pipeline, *H1)) == rows
+        assert len(await raw_bars(pipeline, *H1)) == rows
 
     async def test_dbt_ran_exactly_once(self, first_run: dict[str, Any]) -> None:
         """One transforming event, one finished event, and dbt's counts stored on the run."""
@@ -134,13 +81,13 @@ class TestIdempotence:
         self, pipeline: Pipeline, first_run: dict[str, Any]
     ) -> None:
         """Same bars again: no row rewritten (not even loaded_at), none added."""
-        before = await _raw(pipeline, *H1)
+        before = await raw_bars(pipeline, *H1)
 
         run_id = await pipeline.request_run(**{"from": H1[0], "to": H1[1]}, batch_size=16)
         row = await pipeline.wait_finished(run_id)
 
         assert "succeeded_with_errors" == row["status"]
-        assert before == await _raw(pipeline, *H1)
+        assert before == await raw_bars(pipeline, *H1)
 
 
 class TestDeadLetters:
@@ -168,7 +115,7 @@ class TestKcatRequest:
         row = await pipeline.wait_finished(run_id)
 
         assert "succeeded" == row["status"]
-        assert ["BRK.A", "KIMpL"] == await _run_tickers(pipeline, run_id)
+        assert ["BRK.A", "KIMpL"] == await run_tickers(pipeline, run_id)
 
 
 class TestCrashes:
@@ -185,11 +132,11 @@ class TestCrashes:
         pipeline.restart(Replica("loader", 1))
 
         row = await pipeline.wait_finished(run_id, timeout_s=300)
-        tickers = [t for t in await _run_tickers(pipeline, run_id) if t != malformed_ticker()]
-        truth = _truth_tuples(pipeline.truth(tickers, *year))
+        tickers = [t for t in await run_tickers(pipeline, run_id) if t != malformed_ticker()]
+        truth = truth_tuples(pipeline.truth(tickers, *year))
 
         assert "succeeded_with_errors" == row["status"]
-        assert truth == _as_truth(await _raw(pipeline, *year))
+        assert truth == as_truth(await raw_bars(pipeline, *year))
 
 
 async def _wait_for_fetched(p: Pipeline, run_id: str, at_least: int) -> None:

@@ -271,7 +271,7 @@ class TestIncrementalRun:
         assert [
             (b"inc/b00000", "b00000", 0, 3, ["NEWCO"], "2024-01-02", "2024-07-05", None, None),
             (b"inc/g00000", "g00000", 1, 3, [], "2024-07-01", "2024-07-05",
-             {"AHEAD": "2024-07-03"}, WEEK),
+             {"AHEAD": "2024-07-03", "NEWCO": "2024-07-06"}, WEEK),
         ] == sent  # fmt: skip
 
     async def test_the_listed_event_carries_the_mixed_plan_and_its_reason(

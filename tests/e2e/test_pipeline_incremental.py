@@ -1,0 +1,99 @@
+"""Incremental runs and the grouped-daily fast path, through every service as a real process."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.support.pipeline import Pipeline
+
+from .conftest import malformed_ticker
+from .warehouse import as_truth, raw_bars, run_tickers, sim_requests, truth_tuples
+
+pytestmark = pytest.mark.e2e
+JULY = (date(2024, 7, 1), date(2024, 7, 5))  # 4 sessions: the 4th is a holiday
+
+
+async def _planned(p: Pipeline, run_id: str) -> tuple[int, int]:
+    """(range tickers, grouped days) the run planned, from its stored commands."""
+    conn = await p.connect()
+    try:
+        row = await conn.fetchrow(
+            """
+            select coalesce(sum(jsonb_array_length(command->'tickers'))
+                            filter (where command->'days' = 'null'::jsonb), 0) as ranges,
+                   coalesce(sum(jsonb_array_length(command->'days'))
+                            filter (where command->'days' <> 'null'::jsonb), 0) as days
+            from control.batches where run_id = $1 and command is not null
+            """, run_id)
+        return int(row["ranges"]), int(row["days"])
+    finally:
+        await conn.close()
+
+
+class TestIncrementalRun:
+    async def test_after_a_backfill_only_the_new_days_are_fetched(
+        self, pipeline: Pipeline, first_run: dict[str, object]
+    ) -> None:
+        """No dates: each ticker from the day after its last bar, by the cheapest requests;
+        the ticker never loaded (the malformed one) is fetched by range from history start."""
+        before = await sim_requests(pipeline)
+
+        run_id = await pipeline.request_run(to=JULY[1])
+        row = await pipeline.wait_finished(run_id)
+        after = await sim_requests(pipeline)
+
+        ranges, days = await _planned(pipeline, run_id)
+        assert ("mixed", 1, 4) == (row["plan"], ranges, days)
+        assert 4 == after["grouped"] - before["grouped"]
+        assert 1 == after["range"] - before["range"]
+        assert "succeeded_with_errors" == row["status"]
+
+    async def test_the_new_days_equal_the_truth(
+        self, pipeline: Pipeline, first_run: dict[str, str]
+    ) -> None:
+        """The grouped days loaded every listed ticker's bars, value for value."""
+        tickers = [t for t in await run_tickers(pipeline, first_run["run_id"])
+                   if t != malformed_ticker()]
+        truth = truth_tuples(pipeline.truth(tickers, *JULY))
+
+        loaded = {t: b for t, b in as_truth(await raw_bars(pipeline, *JULY)).items()
+                  if t in tickers}
+
+        assert truth == loaded
+
+    async def test_a_second_incremental_run_fetches_no_day_again(
+        self, pipeline: Pipeline
+    ) -> None:
+        """Up to date, even the ticker whose range answers are broken (the grouped days of the
+        first incremental run brought its bars): no bar request, and a run with no batch but
+        the listing still completes."""
+        before = await sim_requests(pipeline)
+
+        row = await pipeline.wait_finished(await pipeline.request_run(to=JULY[1]))
+        after = await sim_requests(pipeline)
+
+        assert (0, 0) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
+        assert ("up_to_date", "succeeded", 1) == (row["plan"], row["status"], row["total_batches"])
+
+
+class TestGroupedAndPerTickerAgree:
+    async def test_both_paths_load_identical_bars(self, pipeline: Pipeline) -> None:
+        """Grouped daily then per ticker over the same range: the second run changes no row."""
+        august = (date(2024, 8, 1), date(2024, 8, 30))
+        tickers = ["BRK.A", "BRK.B", "KIMpL"]
+        grouped = await pipeline.request_run(
+            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="grouped_daily")
+        assert "grouped_daily" == (await pipeline.wait_finished(grouped))["plan"]
+        after_grouped = await raw_bars(pipeline, *august)
+
+        ranged = await pipeline.request_run(
+            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="per_ticker")
+        row = await pipeline.wait_finished(ranged)
+
+        assert ("per_ticker", "succeeded") == (row["plan"], row["status"])
+        assert after_grouped == await raw_bars(pipeline, *august)
+        assert {"grouped_daily"} == {r["source"] for r in after_grouped}
+        assert truth_tuples(pipeline.truth(tickers, *august)) == as_truth(after_grouped)
+
