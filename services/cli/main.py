@@ -12,7 +12,7 @@ import typer
 
 from shared.bootstrap import bootstrap_all
 from shared.logging import configure_logging
-from shared.messages import RunRequest
+from shared.messages import Plan, RunRequest
 from shared.settings import (
     KafkaSettings,
     MinioSettings,
@@ -58,14 +58,17 @@ def run(
     batch_size: int = 100,
     unadjusted: bool = False,
     run_id: Annotated[str | None, typer.Option()] = None,
+    plan: Annotated[Plan, typer.Option(help="auto takes the fewest API requests")] = Plan.AUTO,
     wait: Annotated[bool, typer.Option(help="Show progress until the run ends")] = False,
     timeout: float = 3600,
 ) -> None:
-    """Start a run by publishing its request; with --wait, follow it to the end."""
+    """Start a run by publishing its request; with --wait, follow it to the end.
+
+    Without --from the run is incremental: each ticker from the day after its last loaded bar."""
     request = RunRequest.model_validate({
         "run_id": run_id or new_run_id(), "from": from_, "to": to, "max_tickers": max_tickers,
         "tickers": tickers.split(",") if tickers else None, "batch_size": batch_size,
-        "adjusted": not unadjusted,
+        "adjusted": not unadjusted, "plan": plan,
     })
     started = time.monotonic()
     asyncio.run(publish_request(KafkaSettings(), request))

@@ -43,6 +43,9 @@ class RunProgress:
     dbt: dict[str, Any] | None
     requested_at: datetime | None
     finished_at: datetime | None
+    plan: str | None = None
+    plan_reason: str | None = None
+    api_requests: int = 0
 
     @property
     def finished(self) -> bool:
@@ -62,7 +65,8 @@ class DataTestProblem:
 
 _PROGRESS_SQL = """
 select r.run_id, r.status, r.total_batches, r.tickers_total, r.reason, r.dbt_result,
-       r.requested_at, r.finished_at,
+       r.requested_at, r.finished_at, r.plan, r.plan_reason,
+       r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests,
        count(b.fetched_at) as fetched, count(b.loaded_at) as loaded,
        coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
        (select count(*) from control.ticker_errors e where e.run_id = r.run_id) as failed
@@ -78,6 +82,7 @@ def _progress(row: asyncpg.Record) -> RunProgress:
         row["run_id"], row["status"], row["total_batches"], row["fetched"], row["loaded"],
         row["tickers_total"], row["failed"], row["bars"], row["reason"],
         json.loads(dbt) if isinstance(dbt, str) else dbt, row["requested_at"], row["finished_at"],
+        row["plan"], row["plan_reason"], int(row["api_requests"] or 0),
     )
 
 

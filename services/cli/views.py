@@ -44,7 +44,9 @@ def summary(run: RunProgress, errors: list[tuple[str, str, str]], wall_s: float)
     colour = {"succeeded": "green", "failed": "red"}.get(run.status, "yellow")
     console.print(f"[bold {colour}]{run.run_id}: {run.status}[/] in {wall_s:.1f} s")
     console.print(f"  tickers {run.tickers or 0}, bars loaded {run.bars}, "
-                  f"tickers failed {run.tickers_failed}")
+                  f"tickers failed {run.tickers_failed}, API requests {run.api_requests}")
+    if run.plan:
+        console.print(f"  plan: {run.plan} ({run.plan_reason})")
     if run.dbt:
         console.print(f"  dbt: {run.dbt.get('models_built', 0)} models built, "
                       f"{run.dbt.get('tests_passed', 0)} tests passed, "
@@ -58,12 +60,13 @@ def summary(run: RunProgress, errors: list[tuple[str, str, str]], wall_s: float)
 
 
 def runs_table(runs: list[RunProgress]) -> Table:
-    table = Table("run", "status", "batches", "loaded", "tickers", "failed", "bars", "dbt tests",
-                  "requested", "reason")
+    table = Table("run", "status", "plan", "batches", "loaded", "tickers", "failed", "bars",
+                  "API req.", "dbt tests", "requested", "reason")
     for r in runs:
         tests = f"{r.dbt.get('tests_passed', 0)}/{r.dbt.get('tests_failed', 0)}" if r.dbt else ""
-        table.add_row(r.run_id, r.status, str(r.total or ""), str(r.loaded), str(r.tickers or ""),
-                      str(r.tickers_failed), str(r.bars), tests,
+        table.add_row(r.run_id, r.status, r.plan or "", str(r.total or ""), str(r.loaded),
+                      str(r.tickers or ""), str(r.tickers_failed), str(r.bars),
+                      str(r.api_requests), tests,
                       f"{r.requested_at:%Y-%m-%d %H:%M}" if r.requested_at else "",
                       (r.reason or "")[:60])
     return table
