@@ -37,6 +37,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--loaders", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--rate-limit", type=float, default=1000, help="API requests/s, deployment")
+    p.add_argument("--plan", default="per_ticker", choices=["per_ticker", "grouped_daily", "auto"])
     return p.parse_args()
 
 
@@ -101,7 +102,8 @@ def main() -> None:
             running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p:
         time.sleep(5)  # let consumers join their groups before timing
         run_id = asyncio.run(p.request_run(**{"from": start, "to": END},
-                                           max_tickers=a.tickers, batch_size=a.batch_size))
+                                           max_tickers=a.tickers, batch_size=a.batch_size,
+                                           plan=a.plan))
         t0 = time.monotonic()
         row = asyncio.run(p.wait_finished(run_id, timeout_s=3600))
         wall = time.monotonic() - t0
@@ -111,7 +113,7 @@ def main() -> None:
     bars = stages["bars"]
     print(f"run {run_id}: {row['status']}, {a.tickers} tickers x {start}..{END}, "  # noqa: T201
           f"{a.fetchers} fetchers, {a.loaders} loaders, batch {a.batch_size}, "
-          f"API latency {a.latency_ms:.0f} ms")
+          f"API latency {a.latency_ms:.0f} ms, plan {row['plan']}")
     for name in ("listing", "fetching", "fetch_and_load", "dbt", "end_to_end"):
         print(f"  {name:15} {stages[name]:8.1f} s")  # noqa: T201
     print(f"  wall (client)   {wall:8.1f} s")  # noqa: T201
