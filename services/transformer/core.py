@@ -36,13 +36,15 @@ class DataTestResult:
 class DbtOutcome:
     ok: bool
     models_built: int = 0
-    models_failed: int = 0
+    models_failed: int = 0  # errored or skipped
     tests_passed: int = 0
     tests_failed: int = 0
     tests_warned: int = 0
     failed_nodes: list[str] = field(default_factory=list)
     error: str | None = None
     tests: tuple[DataTestResult, ...] = ()
+    # Of models_failed, those dbt skipped (not errored): a failed test upstream held them back.
+    models_skipped: int = 0
 
     def counts(self) -> dict[str, int]:
         return {
@@ -52,8 +54,8 @@ class DbtOutcome:
         }
 
     def as_json(self) -> dict[str, Any]:
-        return {**self.counts(), "ok": self.ok, "failed_nodes": self.failed_nodes,
-                "error": self.error}
+        return {**self.counts(), "models_skipped": self.models_skipped, "ok": self.ok,
+                "failed_nodes": self.failed_nodes, "error": self.error}
 
 
 def _test_result(r: dict[str, Any]) -> DataTestResult:
@@ -68,7 +70,7 @@ def _test_result(r: dict[str, Any]) -> DataTestResult:
 def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutcome:
     """Count dbt's `run_results.json`: models (and unit tests) by status, data tests by status;
     keep every test with its status, failures and message."""
-    c = {"mb": 0, "mf": 0, "tp": 0, "tf": 0, "tw": 0}
+    c = {"mb": 0, "mf": 0, "tp": 0, "tf": 0, "tw": 0, "ms": 0}
     failed: list[str] = []
     tests: list[DataTestResult] = []
     for r in results.get("results", []):
@@ -78,6 +80,7 @@ def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutc
             tests.append(_test_result(r))
         elif uid.startswith(("model.", "seed.", "snapshot.")):
             key = {"success": "mb", "error": "mf", "skipped": "mf"}.get(status)
+            c["ms"] += status == "skipped"
         else:
             key = None
         if key is not None:
@@ -86,18 +89,27 @@ def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutc
             failed.append(uid)
     return DbtOutcome(ok=exit_code == 0, models_built=c["mb"], models_failed=c["mf"],
                       tests_passed=c["tp"], tests_failed=c["tf"], tests_warned=c["tw"],
-                      failed_nodes=failed, tests=tuple(tests))
+                      failed_nodes=failed, tests=tuple(tests), models_skipped=c["ms"])
 
 
 def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str | None]:
-    """Failed when dbt could not build the models; with errors when tickers or tests failed."""
-    if dbt.error is not None or dbt.models_failed:
+    """Failed when dbt could not build the models; with errors when tickers or tests failed.
+
+    A failed test makes `dbt build` skip the models downstream of it: they keep their last good
+    state, so the run ends with errors naming the tests, not failed."""
+    held_back = dbt.models_skipped if dbt.tests_failed else 0
+    if dbt.error is not None or dbt.models_failed > held_back:
         return RunStatus.FAILED, dbt.error or f"dbt: {dbt.models_failed} models failed"
     problems = []
     if tickers_failed:
         problems.append(f"{tickers_failed} tickers failed")
     if dbt.tests_failed:
-        problems.append(f"{dbt.tests_failed} dbt tests failed: {', '.join(dbt.failed_nodes[:10])}")
+        # The tests themselves when the build reported them; skipped models are counted apart.
+        names = [t.unique_id for t in dbt.tests if t.status in ("fail", "error")]
+        named = ", ".join((names or dbt.failed_nodes)[:10])
+        problems.append(f"{dbt.tests_failed} dbt tests failed: {named}")
+    if held_back:
+        problems.append(f"{held_back} models skipped after the failed tests")
     if problems:
         return RunStatus.SUCCEEDED_WITH_ERRORS, "; ".join(problems)
     return RunStatus.SUCCEEDED, None

@@ -15,6 +15,7 @@ from services.transformer.core import (
     DataTestResult,
     DbtOutcome,
     alerts,
+    final_status,
     outcome_from_run_results,
 )
 from services.transformer.dbt_runner import DbtRunner
@@ -97,6 +98,57 @@ class TestTestResultsFromRunResults:
             RELATIONSHIPS,
             "test.stocks_elt.not_null_fct_moving_averages_bar_id.1a",
         ] == outcome.failed_nodes
+
+
+def blocked_build() -> dict[str, Any]:
+    """`dbt build` after a staging test failed: the marts downstream were skipped, not errored."""
+    return {
+        "results": [
+            node("model.stocks_elt.stg_polygon__stock_bars_daily", "success", None, "CREATE VIEW"),
+            node(LOW_LE_HIGH, "fail", 1, "Got 1 result, configured to fail if != 0"),
+            node(GAPS, "warn", 3, "Got 3 results, configured to warn if != 0"),
+            node("model.stocks_elt.fct_daily_returns", "skipped", None, "SKIP"),
+            node("model.stocks_elt.fct_moving_averages", "skipped", None, "SKIP"),
+            node("test.stocks_elt.not_null_fct_moving_averages_bar_id.1a", "skipped", None, None),
+        ]
+    }
+
+
+class TestFinalStatusWithFailedTests:
+    def test_models_skipped_behind_a_failed_test_end_the_run_with_errors(self) -> None:
+        """The failed test held the marts back (they keep their last build): with errors,
+        naming the failed test (not the skipped nodes) and counting the skipped models."""
+        outcome = outcome_from_run_results(blocked_build(), exit_code=1)
+
+        assert (
+            RunStatus.SUCCEEDED_WITH_ERRORS,
+            f"1 dbt tests failed: {LOW_LE_HIGH}; 2 models skipped after the failed tests",
+        ) == final_status(outcome, 0)
+
+    def test_a_model_error_still_fails_the_run(self) -> None:
+        """One errored model among the skipped ones: the run failed."""
+        results = blocked_build()
+        results["results"].append(node("model.stocks_elt.dim_tickers", "error", None, "boom"))
+
+        assert (RunStatus.FAILED, "dbt: 3 models failed") == final_status(
+            outcome_from_run_results(results, exit_code=1), 0
+        )
+
+    def test_skipped_models_without_a_failed_test_fail_the_run(self) -> None:
+        """Nothing explains the skip (dbt's fail-fast, say): the models were not built."""
+        outcome = DbtOutcome(ok=False, models_built=1, models_failed=2, models_skipped=2)
+
+        assert (RunStatus.FAILED, "dbt: 2 models failed") == final_status(outcome, 0)
+
+    def test_the_skipped_count_is_stored_with_dbts_result(self) -> None:
+        """control.runs.dbt_result keeps models_skipped; the event counts are unchanged."""
+        outcome = outcome_from_run_results(blocked_build(), exit_code=1)
+
+        assert (2, 2, False) == (
+            outcome.as_json()["models_skipped"],
+            outcome.counts()["models_failed"],
+            "models_skipped" in outcome.counts(),
+        )
 
 
 class TestAlerts:
