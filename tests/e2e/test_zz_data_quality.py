@@ -1,0 +1,143 @@
+"""Data quality through the real pipeline: a bad bar in raw makes the next run's dbt tests fail;
+the run says which, stores every test's result, and announces the failures on the alerts topic.
+
+Named to run last: the e2e tests share one database, and the bad bar fails every build while it
+is there. The fixture deletes it (and what dbt built from it) whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from shared.messages import DataTestFailed, topics
+from tests.support.kafka_tail import end_offsets, tail
+from tests.support.pipeline import Pipeline
+
+pytestmark = pytest.mark.e2e
+
+BAD_TICKER = "ZZBAD"  # not in the simulated universe: no run loads or overwrites it
+BAD_DAY = date(2024, 3, 4)  # a trading day the run below loads, so the calendar holds it
+RUN_RANGE = (date(2024, 3, 1), date(2024, 3, 8))
+LOW_LE_HIGH = "stg_polygon__stock_bars_daily_low_le_high"
+SOURCE_OHLC = "source_polygon_stock_bars_daily_ohlc_consistent"
+MARTS = ("fct_daily_returns", "fct_moving_averages", "fct_rolling_volatility")
+
+_INSERT_BAD_BAR = """
+insert into raw.stock_bars_daily (ticker, trading_date, adjusted, open, high, low, close, volume,
+                                  bar_ts_ms, source, run_id, object_key)
+values ($1, $2, true, 100.0, 95.0, 105.0, 100.0, 10.0, 1709528400000, 'aggs_range',
+        'e2e-data-quality', 'raw/polygon/e2e-data-quality/ZZBAD.jsonl')
+"""
+
+
+def short_name(unique_id: str) -> str:
+    """dbt's unique_id is <type>.<project>.<name>[.<hash>]."""
+    return unique_id.split(".")[2]
+
+
+async def _remove_bad_bar(p: Pipeline) -> None:
+    conn = await p.connect()
+    try:
+        await conn.execute("delete from raw.stock_bars_daily where ticker = $1", BAD_TICKER)
+        for mart in MARTS:  # incremental marts keep what they merged
+            if await conn.fetchval("select to_regclass($1)", f"marts.{mart}") is not None:
+                await conn.execute(f"delete from marts.{mart} where ticker = $1", BAD_TICKER)
+    finally:
+        await conn.close()
+
+
+async def _alerts(p: Pipeline, mark: Any, run_id: str) -> list[DataTestFailed]:
+    """The run's alerts from `mark` on: until the low <= high one and a quiet second after it."""
+    found: list[DataTestFailed] = []
+    async with tail(p.kafka, topics.ALERTS, start=mark) as t:
+        try:
+            while True:
+                timeout = 1 if any(short_name(a.unique_id) == LOW_LE_HIGH for a in found) else 30
+                rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=timeout)
+                found.append(DataTestFailed.model_validate_json(rec.value))
+        except TimeoutError:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module")
+async def bad_bar_run(pipeline: Pipeline) -> AsyncIterator[dict[str, Any]]:
+    """A raw bar with high < low, then a small run; the bar is removed afterwards."""
+    conn = await pipeline.connect()
+    try:
+        await conn.execute(_INSERT_BAD_BAR, BAD_TICKER, BAD_DAY)
+    finally:
+        await conn.close()
+    try:
+        mark = await end_offsets(pipeline.kafka, topics.ALERTS)
+        run_id = await pipeline.request_run(
+            **{"from": RUN_RANGE[0], "to": RUN_RANGE[1]}, tickers=["BRK.A"]
+        )
+        row = await pipeline.wait_finished(run_id)
+        conn = await pipeline.connect()
+        try:
+            results = await conn.fetch(
+                "select unique_id, status, failures, message from control.run_test_results"
+                " where run_id = $1",
+                run_id,
+            )
+        finally:
+            await conn.close()
+        alerts = await _alerts(pipeline, mark, run_id)
+        yield {"run_id": run_id, "row": row, "results": results, "alerts": alerts}
+    finally:
+        await _remove_bad_bar(pipeline)
+        conn = await pipeline.connect()
+        try:
+            left = await conn.fetchval(
+                "select count(*) from raw.stock_bars_daily where ticker = $1", BAD_TICKER
+            )
+        finally:
+            await conn.close()
+        assert 0 == left, "the bad bar is still in raw: later runs' tests will fail"
+
+
+class TestABadBarFailsTheRunsTests:
+    async def test_the_run_ends_with_errors_naming_the_failed_test(
+        self, bad_bar_run: dict[str, Any]
+    ) -> None:
+        """succeeded_with_errors, and the reason names the low <= high test."""
+        row = bad_bar_run["row"]
+
+        assert "succeeded_with_errors" == row["status"], row["reason"]
+        assert LOW_LE_HIGH in row["reason"]
+
+    async def test_every_test_of_the_build_is_stored_for_the_run(
+        self, bad_bar_run: dict[str, Any]
+    ) -> None:
+        """control.run_test_results holds the failed test with its one failing row, the warned
+        source test, and the tests that passed."""
+        by_name = {short_name(r["unique_id"]): r for r in bad_bar_run["results"]}
+
+        assert ("fail", 1) == (by_name[LOW_LE_HIGH]["status"], by_name[LOW_LE_HIGH]["failures"])
+        assert ("warn", 1) == (by_name[SOURCE_OHLC]["status"], by_name[SOURCE_OHLC]["failures"])
+        assert "pass" in {r["status"] for r in bad_bar_run["results"]}
+
+    async def test_each_failed_or_warned_test_is_alerted(self, bad_bar_run: dict[str, Any]) -> None:
+        """One DataTestFailed per failed or warned test, keyed by run, ids `<run>/<test>`;
+        exactly the stored non-passing tests."""
+        run_id, alerts = bad_bar_run["run_id"], bad_bar_run["alerts"]
+        not_passed = {
+            r["unique_id"]: r["status"]
+            for r in bad_bar_run["results"]
+            if r["status"] in ("fail", "error", "warn")
+        }
+        by_name = {short_name(a.unique_id): a for a in alerts}
+
+        assert not_passed == {a.unique_id: a.status for a in alerts}
+        assert ("fail", "error", 1) == (
+            by_name[LOW_LE_HIGH].status,
+            by_name[LOW_LE_HIGH].severity,
+            by_name[LOW_LE_HIGH].failures,
+        )
+        assert ("warn", "warn") == (by_name[SOURCE_OHLC].status, by_name[SOURCE_OHLC].severity)
+        assert {f"{run_id}/{a.unique_id}" for a in alerts} == {a.message_id for a in alerts}
