@@ -66,16 +66,29 @@ class TestIncrementalRun:
     async def test_a_second_incremental_run_fetches_no_day_again(
         self, pipeline: Pipeline
     ) -> None:
-        """Up to date, even the ticker whose range answers are broken (the grouped days of the
-        first incremental run brought its bars): no bar request, and a run with no batch but
-        the listing still completes."""
+        """Every ticker is up to date but the one whose range answers are broken: it never got a
+        bar (the grouped days leave range tickers to their ranges), so it alone is asked again."""
         before = await sim_requests(pipeline)
 
         row = await pipeline.wait_finished(await pipeline.request_run(to=JULY[1]))
         after = await sim_requests(pipeline)
 
-        assert (0, 0) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
+        assert (0, 1) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
+        assert ("per_ticker", "succeeded_with_errors") == (row["plan"], row["status"])
+
+
+    async def test_an_up_to_date_run_has_no_batch_and_still_completes(
+        self, pipeline: Pipeline
+    ) -> None:
+        """Nothing to fetch: the run is its ticker listing alone, and it ends like any other."""
+        before = await sim_requests(pipeline)
+
+        row = await pipeline.wait_finished(
+            await pipeline.request_run(to=JULY[1], tickers=["BRK.A", "KIMpL"]))
+        after = await sim_requests(pipeline)
+
         assert ("up_to_date", "succeeded", 1) == (row["plan"], row["status"], row["total_batches"])
+        assert (0, 0) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
 
 
 class TestGroupedAndPerTickerAgree:
