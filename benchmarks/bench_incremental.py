@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.pipeline import Pipeline, running_pipeline  # noqa: E402
+from tests.support.pipeline import Pipeline, running_pipeline
 
 BACKFILL = (date(2024, 12, 23), date(2024, 12, 27))
 DAY = date(2024, 12, 30)
@@ -29,10 +29,14 @@ DAY = date(2024, 12, 30)
 async def requests_of(p: Pipeline, run_id: str) -> int:
     conn = await p.connect()
     try:
-        return int(await conn.fetchval(
-            "select r.api_requests + coalesce(sum(b.api_requests), 0) from control.runs r"
-            " left join control.batches b using (run_id) where r.run_id = $1"
-            " group by r.api_requests", run_id))
+        return int(
+            await conn.fetchval(
+                "select r.api_requests + coalesce(sum(b.api_requests), 0) from control.runs r"
+                " left join control.batches b using (run_id) where r.run_id = $1"
+                " group by r.api_requests",
+                run_id,
+            )
+        )
     finally:
         await conn.close()
 
@@ -50,29 +54,42 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--fetchers", type=int, default=2)
     a = ap.parse_args()
-    sim_env = {"SIM_UNIVERSE_SIZE": str(a.universe), "SIM_HISTORY_START": "2024-06-03",
-               "SIM_HISTORY_END": DAY.isoformat(), "SIM_LATENCY_MEAN_MS": str(a.latency_ms)}
-    service_env = {"POLYGON_RATE_LIMIT_PER_S": "1000", "FETCHER_CONCURRENCY": "16",
-                   "LISTER_HISTORY_START": BACKFILL[0].isoformat(), "LISTER_INCLUDE_DELISTED": "false"}
+    sim_env = {
+        "SIM_UNIVERSE_SIZE": str(a.universe),
+        "SIM_HISTORY_START": "2024-06-03",
+        "SIM_HISTORY_END": DAY.isoformat(),
+        "SIM_LATENCY_MEAN_MS": str(a.latency_ms),
+    }
+    service_env = {
+        "POLYGON_RATE_LIMIT_PER_S": "1000",
+        "FETCHER_CONCURRENCY": "16",
+        "LISTER_HISTORY_START": BACKFILL[0].isoformat(),
+        "LISTER_INCLUDE_DELISTED": "false",
+    }
     counts = {"lister": 1, "fetcher": a.fetchers, "loader": 2, "transformer": 1}
-    with tempfile.TemporaryDirectory() as tmp, \
-            running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p,
+    ):
         time.sleep(5)
-        timed_run(p, **{"from": BACKFILL[0], "to": BACKFILL[1]}, plan="grouped_daily",
-                  batch_size=1000)
+        timed_run(
+            p, **{"from": BACKFILL[0], "to": BACKFILL[1]}, plan="grouped_daily", batch_size=1000
+        )
         rows = []
         for label, request in (
             ("incremental (auto plan)", {"to": DAY}),
-            ("per ticker, same day", {"from": DAY, "to": DAY, "plan": "per_ticker",
-                                      "batch_size": 200}),
+            (
+                "per ticker, same day",
+                {"from": DAY, "to": DAY, "plan": "per_ticker", "batch_size": 200},
+            ),
         ):
             run_id, wall, row = timed_run(p, **request)
-            rows.append((label, row["plan"], asyncio.run(requests_of(p, run_id)), wall,
-                         row["status"]))
-    print(f"daily run over a {a.universe}-ticker universe, API latency {a.latency_ms:.0f} ms")  # noqa: T201
+            rows.append(
+                (label, row["plan"], asyncio.run(requests_of(p, run_id)), wall, row["status"])
+            )
+    print(f"daily run over a {a.universe}-ticker universe, API latency {a.latency_ms:.0f} ms")
     for label, plan, requests, wall, status in rows:
-        print(f"  {label:26} plan {plan!s:14} {requests:6d} API requests  "  # noqa: T201
-              f"{wall:7.1f} s  {status}")
+        print(f"  {label:26} plan {plan!s:14} {requests:6d} API requests  {wall:7.1f} s  {status}")
 
 
 if __name__ == "__main__":

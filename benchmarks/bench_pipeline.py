@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.cli.processes import Replica  # noqa: E402
-from tests.support.pipeline import Pipeline, running_pipeline  # noqa: E402
+from services.cli.processes import Replica
+from tests.support.pipeline import Pipeline, running_pipeline
 
 END = date(2024, 12, 31)
 
@@ -55,7 +55,9 @@ async def stage_times(p: Pipeline, run_id: str) -> dict[str, float]:
                    r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests
             from control.runs r join control.batches b using (run_id)
             where r.run_id = $1 group by r.run_id
-            """, run_id)
+            """,
+            run_id,
+        )
         return {k: float(v) for k, v in dict(r).items()}
     finally:
         await conn.close()
@@ -81,8 +83,9 @@ async def plain_copy_rows_per_s(p: Pipeline) -> tuple[float, int]:
         await conn.execute("create table raw.bench_copy (like raw.stock_bars_daily including all)")
         columns = list(records[0].keys())
         start = time.perf_counter()
-        await conn.copy_records_to_table("bench_copy", schema_name="raw",
-                                         records=[tuple(r) for r in records], columns=columns)
+        await conn.copy_records_to_table(
+            "bench_copy", schema_name="raw", records=[tuple(r) for r in records], columns=columns
+        )
         elapsed = time.perf_counter() - start
         await conn.execute("drop table raw.bench_copy")
         return len(records) / elapsed, len(records)
@@ -93,17 +96,28 @@ async def plain_copy_rows_per_s(p: Pipeline) -> tuple[float, int]:
 def main() -> None:
     a = parse()
     start = END - timedelta(days=round(a.days * 365 / 252))
-    sim_env = {"SIM_UNIVERSE_SIZE": str(int(a.tickers * 1.1) + 20),
-               "SIM_HISTORY_START": "2023-01-03", "SIM_HISTORY_END": END.isoformat(),
-               "SIM_LATENCY_MEAN_MS": str(a.latency_ms), "SIM_LATENCY_JITTER_MS": "5"}
+    sim_env = {
+        "SIM_UNIVERSE_SIZE": str(int(a.tickers * 1.1) + 20),
+        "SIM_HISTORY_START": "2023-01-03",
+        "SIM_HISTORY_END": END.isoformat(),
+        "SIM_LATENCY_MEAN_MS": str(a.latency_ms),
+        "SIM_LATENCY_JITTER_MS": "5",
+    }
     service_env = {"POLYGON_RATE_LIMIT_PER_S": str(a.rate_limit), "FETCHER_CONCURRENCY": "16"}
     counts = {"lister": 1, "fetcher": a.fetchers, "loader": a.loaders, "transformer": 1}
-    with tempfile.TemporaryDirectory() as tmp, \
-            running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p,
+    ):
         time.sleep(5)  # let consumers join their groups before timing
-        run_id = asyncio.run(p.request_run(**{"from": start, "to": END},
-                                           max_tickers=a.tickers, batch_size=a.batch_size,
-                                           plan=a.plan))
+        run_id = asyncio.run(
+            p.request_run(
+                **{"from": start, "to": END},
+                max_tickers=a.tickers,
+                batch_size=a.batch_size,
+                plan=a.plan,
+            )
+        )
         t0 = time.monotonic()
         row = asyncio.run(p.wait_finished(run_id, timeout_s=3600))
         wall = time.monotonic() - t0
@@ -111,16 +125,20 @@ def main() -> None:
         loader_rps, loader_rows = loader_rows_per_s(p, a.loaders)
         copy_rps, copy_rows = asyncio.run(plain_copy_rows_per_s(p))
     bars = stages["bars"]
-    print(f"run {run_id}: {row['status']}, {a.tickers} tickers x {start}..{END}, "  # noqa: T201
-          f"{a.fetchers} fetchers, {a.loaders} loaders, batch {a.batch_size}, "
-          f"API latency {a.latency_ms:.0f} ms, plan {row['plan']}")
+    print(
+        f"run {run_id}: {row['status']}, {a.tickers} tickers x {start}..{END}, "
+        f"{a.fetchers} fetchers, {a.loaders} loaders, batch {a.batch_size}, "
+        f"API latency {a.latency_ms:.0f} ms, plan {row['plan']}"
+    )
     for name in ("listing", "fetching", "fetch_and_load", "dbt", "end_to_end"):
-        print(f"  {name:15} {stages[name]:8.1f} s")  # noqa: T201
-    print(f"  wall (client)   {wall:8.1f} s")  # noqa: T201
-    print(f"  bars loaded     {bars:8.0f}   API requests {stages['api_requests']:.0f}")  # noqa: T201
-    print(f"  ingest bars/s   {bars / stages['fetch_and_load']:8.0f}   (listed -> last batch loaded)")  # noqa: T201
-    print(f"  loader rows/s   {loader_rps:8.0f}   (per loader, inside load_object, {loader_rows} rows)")  # noqa: T201
-    print(f"  plain COPY      {copy_rps:8.0f}   rows/s ({copy_rows} rows, same shape, same run)")  # noqa: T201
+        print(f"  {name:15} {stages[name]:8.1f} s")
+    print(f"  wall (client)   {wall:8.1f} s")
+    print(f"  bars loaded     {bars:8.0f}   API requests {stages['api_requests']:.0f}")
+    print(
+        f"  ingest bars/s   {bars / stages['fetch_and_load']:8.0f}   (listed -> last batch loaded)"
+    )
+    print(f"  loader rows/s   {loader_rps:8.0f}   (one loader, inside load_object, {loader_rows})")
+    print(f"  plain COPY      {copy_rps:8.0f}   rows/s ({copy_rows} rows, same shape, same run)")
 
 
 if __name__ == "__main__":

@@ -1,2 +1,2 @@
-"""stocks-elt's shared library: message contracts, settings, logging and the clients of Kafka, MinIO,
-Postgres and the Polygon API. Importing it has no side effects: nothing is built at import time."""
+"""stocks-elt's shared library: message contracts, settings, logging, and the clients of Kafka,
+MinIO, Postgres and the Polygon API. Importing it has no side effects."""

@@ -1,1 +1,1 @@
-"""`stocks-elt`, the command line: bootstrap, start runs and watch them, run the services natively."""
+"""`stocks-elt`, the command line: bootstrap, start and watch runs, run the services natively."""

@@ -26,10 +26,10 @@ from . import views
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .runs import RunReader, new_run_id, publish_request
 
-app = typer.Typer(help="stocks-elt: US stock daily bars from Polygon into Postgres.",
-                  no_args_is_help=True)
-services_app = typer.Typer(help="Run the services natively, N replicas each.",
-                           no_args_is_help=True)
+app = typer.Typer(
+    help="stocks-elt: US stock daily bars from Polygon into Postgres.", no_args_is_help=True
+)
+services_app = typer.Typer(help="Run the services natively, N replicas each.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,10 +43,14 @@ def _root() -> None:
 def bootstrap() -> None:
     """Create topics, the bucket and its notification rule, the database, roles and tables."""
     configure_logging("bootstrap")
-    asyncio.run(bootstrap_all(
-        KafkaSettings(), MinioSettings(),  # type: ignore[call-arg]
-        PostgresSettings(), PostgresAdminSettings(),  # type: ignore[call-arg]
-    ))
+    asyncio.run(
+        bootstrap_all(
+            KafkaSettings(),
+            MinioSettings(),  # type: ignore[call-arg]
+            PostgresSettings(),
+            PostgresAdminSettings(),  # type: ignore[call-arg]
+        )
+    )
 
 
 @app.command()
@@ -65,11 +69,18 @@ def run(
     """Start a run by publishing its request; with --wait, follow it to the end.
 
     Without --from the run is incremental: each ticker from the day after its last loaded bar."""
-    request = RunRequest.model_validate({
-        "run_id": run_id or new_run_id(), "from": from_, "to": to, "max_tickers": max_tickers,
-        "tickers": tickers.split(",") if tickers else None, "batch_size": batch_size,
-        "adjusted": not unadjusted, "plan": plan,
-    })
+    request = RunRequest.model_validate(
+        {
+            "run_id": run_id or new_run_id(),
+            "from": from_,
+            "to": to,
+            "max_tickers": max_tickers,
+            "tickers": tickers.split(",") if tickers else None,
+            "batch_size": batch_size,
+            "adjusted": not unadjusted,
+            "plan": plan,
+        }
+    )
     started = time.monotonic()
     asyncio.run(publish_request(KafkaSettings(), request))
     views.console.print(f"run requested: [bold]{request.run_id}[/]")
@@ -108,9 +119,14 @@ def status(limit: int = 20) -> None:
 
 @services_app.command("up")
 def services_up(
-    fetchers: int = 2, loaders: int = 2,
-    simulator: Annotated[bool | None, typer.Option(
-        help="Start the Polygon simulator (default: when POLYGON_BASE_URL is on 127.0.0.1)")] = None,
+    fetchers: int = 2,
+    loaders: int = 2,
+    simulator: Annotated[
+        bool | None,
+        typer.Option(
+            help="Start the Polygon simulator (default: when POLYGON_BASE_URL is on 127.0.0.1)"
+        ),
+    ] = None,
 ) -> None:
     """Start lister, fetchers, loaders and transformer (and the simulator in demo mode)."""
     counts = {"lister": 1, "fetcher": fetchers, "loader": loaders, "transformer": 1}

@@ -52,7 +52,8 @@ class Supervisor:
             env.setdefault("TRANSFORMER_PG_USER", "elt_transform")
             env["PG_USER"] = env["TRANSFORMER_PG_USER"]
             env["PG_PASSWORD"] = env.get(
-                "TRANSFORMER_PG_PASSWORD", admin.transform_password.get_secret_value())
+                "TRANSFORMER_PG_PASSWORD", admin.transform_password.get_secret_value()
+            )
         return env
 
     def start(self, replicas: list[Replica], extra_env: dict[str, str] | None = None) -> list[int]:
@@ -61,8 +62,13 @@ class Supervisor:
         for r in replicas:
             pid = pid_of(self.pidfile(r))
             if pid is None:
-                pid = spawn(command(r.service), self.log(r), self.pidfile(r),
-                            self.env(r.service, extra_env or {}), self._cwd)
+                pid = spawn(
+                    command(r.service),
+                    self.log(r),
+                    self.pidfile(r),
+                    self.env(r.service, extra_env or {}),
+                    self._cwd,
+                )
             pids.append(pid)
         return pids
 

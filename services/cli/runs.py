@@ -79,10 +79,21 @@ group by r.run_id order by r.requested_at desc limit $1
 def _progress(row: asyncpg.Record) -> RunProgress:
     dbt = row["dbt_result"]
     return RunProgress(
-        row["run_id"], row["status"], row["total_batches"], row["fetched"], row["loaded"],
-        row["tickers_total"], row["failed"], row["bars"], row["reason"],
-        json.loads(dbt) if isinstance(dbt, str) else dbt, row["requested_at"], row["finished_at"],
-        row["plan"], row["plan_reason"], int(row["api_requests"] or 0),
+        row["run_id"],
+        row["status"],
+        row["total_batches"],
+        row["fetched"],
+        row["loaded"],
+        row["tickers_total"],
+        row["failed"],
+        row["bars"],
+        row["reason"],
+        json.loads(dbt) if isinstance(dbt, str) else dbt,
+        row["requested_at"],
+        row["finished_at"],
+        row["plan"],
+        row["plan_reason"],
+        int(row["api_requests"] or 0),
     )
 
 
@@ -92,9 +103,15 @@ class RunReader:
 
     @classmethod
     async def connect(cls, pg: PostgresSettings) -> RunReader:
-        return cls(await asyncpg.connect(
-            host=pg.host, port=pg.port, database=pg.database, user=pg.user,
-            password=pg.password.get_secret_value()))
+        return cls(
+            await asyncpg.connect(
+                host=pg.host,
+                port=pg.port,
+                database=pg.database,
+                user=pg.user,
+                password=pg.password.get_secret_value(),
+            )
+        )
 
     async def close(self) -> None:
         await self._conn.close()
@@ -110,7 +127,10 @@ class RunReader:
     async def ticker_errors(self, run_id: str, limit: int = 20) -> list[tuple[str, str, str]]:
         rows = await self._conn.fetch(
             "select ticker, kind, reason from control.ticker_errors where run_id = $1"
-            " order by ticker limit $2", run_id, limit)
+            " order by ticker limit $2",
+            run_id,
+            limit,
+        )
         return [(r["ticker"], r["kind"], r["reason"]) for r in rows]
 
     async def test_problems(self, run_ids: list[str], limit: int = 50) -> list[DataTestProblem]:
@@ -121,6 +141,10 @@ class RunReader:
             " from control.run_test_results t join control.runs r using (run_id)"
             " where t.run_id = any($1::text[]) and t.status in ('fail', 'error', 'warn')"
             " order by t.status = 'warn', r.requested_at desc, t.unique_id limit $2",
-            run_ids, limit)
-        return [DataTestProblem(r["run_id"], r["unique_id"], r["status"], r["failures"],
-                                r["message"]) for r in rows]
+            run_ids,
+            limit,
+        )
+        return [
+            DataTestProblem(r["run_id"], r["unique_id"], r["status"], r["failures"], r["message"])
+            for r in rows
+        ]

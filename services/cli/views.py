@@ -18,8 +18,12 @@ console = Console()
 async def watch(reader: RunReader, run_id: str, timeout_s: float) -> RunProgress:
     """Poll the control tables until the run ends; a bar each for listed, fetched, loaded."""
     started = time.monotonic()
-    columns = (TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:>12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bars:
         listed = bars.add_task("listed", total=1)
         fetched = bars.add_task("fetched", total=None)
@@ -43,14 +47,18 @@ async def watch(reader: RunReader, run_id: str, timeout_s: float) -> RunProgress
 def summary(run: RunProgress, errors: list[tuple[str, str, str]], wall_s: float) -> None:
     colour = {"succeeded": "green", "failed": "red"}.get(run.status, "yellow")
     console.print(f"[bold {colour}]{run.run_id}: {run.status}[/] in {wall_s:.1f} s")
-    console.print(f"  tickers {run.tickers or 0}, bars loaded {run.bars}, "
-                  f"tickers failed {run.tickers_failed}, API requests {run.api_requests}")
+    console.print(
+        f"  tickers {run.tickers or 0}, bars loaded {run.bars}, "
+        f"tickers failed {run.tickers_failed}, API requests {run.api_requests}"
+    )
     if run.plan:
         console.print(f"  plan: {run.plan} ({run.plan_reason})")
     if run.dbt:
-        console.print(f"  dbt: {run.dbt.get('models_built', 0)} models built, "
-                      f"{run.dbt.get('tests_passed', 0)} tests passed, "
-                      f"{run.dbt.get('tests_failed', 0)} failed")
+        console.print(
+            f"  dbt: {run.dbt.get('models_built', 0)} models built, "
+            f"{run.dbt.get('tests_passed', 0)} tests passed, "
+            f"{run.dbt.get('tests_failed', 0)} failed"
+        )
         for node in (run.dbt.get("failed_nodes") or [])[:10]:
             console.print(f"    failed: {node}")
     if run.reason:
@@ -60,15 +68,36 @@ def summary(run: RunProgress, errors: list[tuple[str, str, str]], wall_s: float)
 
 
 def runs_table(runs: list[RunProgress]) -> Table:
-    table = Table("run", "status", "plan", "batches", "loaded", "tickers", "failed", "bars",
-                  "API req.", "dbt tests", "requested", "reason")
+    table = Table(
+        "run",
+        "status",
+        "plan",
+        "batches",
+        "loaded",
+        "tickers",
+        "failed",
+        "bars",
+        "API req.",
+        "dbt tests",
+        "requested",
+        "reason",
+    )
     for r in runs:
         tests = f"{r.dbt.get('tests_passed', 0)}/{r.dbt.get('tests_failed', 0)}" if r.dbt else ""
-        table.add_row(r.run_id, r.status, r.plan or "", str(r.total or ""), str(r.loaded),
-                      str(r.tickers or ""), str(r.tickers_failed), str(r.bars),
-                      str(r.api_requests), tests,
-                      f"{r.requested_at:%Y-%m-%d %H:%M}" if r.requested_at else "",
-                      (r.reason or "")[:60])
+        table.add_row(
+            r.run_id,
+            r.status,
+            r.plan or "",
+            str(r.total or ""),
+            str(r.loaded),
+            str(r.tickers or ""),
+            str(r.tickers_failed),
+            str(r.bars),
+            str(r.api_requests),
+            tests,
+            f"{r.requested_at:%Y-%m-%d %H:%M}" if r.requested_at else "",
+            (r.reason or "")[:60],
+        )
     return table
 
 
@@ -78,7 +107,11 @@ def test_problems_table(problems: list[DataTestProblem]) -> Table:
     colour = {"fail": "red", "error": "red", "warn": "yellow"}
     for p in problems:
         name = p.unique_id.split(".")[2] if p.unique_id.count(".") >= 2 else p.unique_id
-        table.add_row(p.run_id, name, f"[{colour.get(p.status, 'white')}]{p.status}[/]",
-                      "" if p.failures is None else str(p.failures),
-                      " ".join((p.message or "").split())[:80])
+        table.add_row(
+            p.run_id,
+            name,
+            f"[{colour.get(p.status, 'white')}]{p.status}[/]",
+            "" if p.failures is None else str(p.failures),
+            " ".join((p.message or "").split())[:80],
+        )
     return table

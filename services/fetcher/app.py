@@ -25,13 +25,22 @@ broker = make_broker(settings.kafka, logger)
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
     # One budget for the whole deployment, however many fetchers run.
-    limiter = PostgresRateLimiter(pool, name=settings.polygon.rate_limit_name,
-                                  rate_per_s=settings.polygon.rate_limit_per_s)
+    limiter = PostgresRateLimiter(
+        pool, name=settings.polygon.rate_limit_name, rate_per_s=settings.polygon.rate_limit_per_s
+    )
     async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
-        broker.include_router(build_router(FetcherDeps(
-            broker, api, MinioObjectStore(settings.minio), pool,
-            settings.minio.raw_prefix, settings.options.concurrency,
-        )))
+        broker.include_router(
+            build_router(
+                FetcherDeps(
+                    broker,
+                    api,
+                    MinioObjectStore(settings.minio),
+                    pool,
+                    settings.minio.raw_prefix,
+                    settings.options.concurrency,
+                )
+            )
+        )
         yield
     await pool.close()
 

@@ -17,8 +17,14 @@ from shared.messages.raw_objects import (
 
 def bar_as_sent(bar: DailyBar) -> dict[str, Any]:
     """The bar in the API's own keys; optional ones left out when the API left them out."""
-    row: dict[str, Any] = {"t": bar.t_ms, "o": bar.open, "h": bar.high, "l": bar.low,
-                           "c": bar.close, "v": bar.volume}
+    row: dict[str, Any] = {
+        "t": bar.t_ms,
+        "o": bar.open,
+        "h": bar.high,
+        "l": bar.low,
+        "c": bar.close,
+        "v": bar.volume,
+    }
     if bar.vwap is not None:
         row["vw"] = bar.vwap
     if bar.transactions is not None:
@@ -59,8 +65,13 @@ def grouped_outcomes(
 
 def header(batch: FetchBatch, items: int, api_requests: int) -> ObjectHeader:
     return ObjectHeader(
-        kind="daily_bars", run_id=batch.run_id, batch_id=batch.batch_id,
+        kind="daily_bars",
+        run_id=batch.run_id,
+        batch_id=batch.batch_id,
         source="grouped_daily" if batch.days is not None else "aggs_range",
-        adjusted=batch.adjusted, from_=batch.from_, to=batch.to, items=items,
+        adjusted=batch.adjusted,
+        from_=batch.from_,
+        to=batch.to,
+        items=items,
         api_requests=api_requests,
     )

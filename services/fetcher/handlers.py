@@ -50,11 +50,20 @@ async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     await deps.pool.execute(
         "update control.batches set fetched_at = now(), object_key = $3, api_requests = $4"
         " where run_id = $1 and batch_id = $2",
-        batch.run_id, batch.batch_id, key, requests,
+        batch.run_id,
+        batch.batch_id,
+        key,
+        requests,
     )
-    log.info("batch_fetched", tickers=len(lines), failed=sum(x.error is not None for x in lines),
-             bars=sum(len(x.bars) for x in lines), bytes=len(body), api_requests=requests,
-             duration_s=round(time.monotonic() - started, 3))
+    log.info(
+        "batch_fetched",
+        tickers=len(lines),
+        failed=sum(x.error is not None for x in lines),
+        bars=sum(len(x.bars) for x in lines),
+        bytes=len(body),
+        api_requests=requests,
+        duration_s=round(time.monotonic() - started, 3),
+    )
 
 
 async def _ranges(deps: FetcherDeps, batch: FetchBatch) -> list[TickerBars]:
@@ -64,8 +73,9 @@ async def _ranges(deps: FetcherDeps, batch: FetchBatch) -> list[TickerBars]:
     async def one(ticker: str) -> list[DailyBar] | PolygonError:
         async with gate:
             try:
-                return await deps.api.daily_bars(ticker, starts.get(ticker, batch.from_),
-                                                 batch.to, adjusted=batch.adjusted)
+                return await deps.api.daily_bars(
+                    ticker, starts.get(ticker, batch.from_), batch.to, adjusted=batch.adjusted
+                )
             except PolygonError as exc:  # permanent, or gave up after retries: recorded
                 log.warning("ticker_failed", ticker=ticker, kind=exc.kind)
                 return exc
@@ -91,17 +101,22 @@ def build_router(deps: FetcherDeps) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
-        topics.TICKER_BATCHES, group_id="fetcher", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+        topics.TICKER_BATCHES,
+        group_id="fetcher",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
         max_poll_interval_ms=30 * 60 * 1000,
-        title="ticker batches", description="Fetch a batch's daily bars into one raw object",
+        title="ticker batches",
+        description="Fetch a batch's daily bars into one raw object",
     )
     async def on_fetch_batch(message: KafkaMessage) -> None:
         bind_message_context(message_id=message.message_id)
         batch = await parse_or_dead_letter(deps.broker, message, FetchBatch)
         if batch is None:
             return
-        bind_message_context(run_id=batch.run_id, batch_id=batch.batch_id,
-                             message_id=batch.message_id)
+        bind_message_context(
+            run_id=batch.run_id, batch_id=batch.batch_id, message_id=batch.message_id
+        )
         await fetch_batch(deps, batch)
 
     return router

@@ -26,14 +26,22 @@ broker = make_broker(settings.kafka, logger)
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
-    limiter = PostgresRateLimiter(pool, name=settings.polygon.rate_limit_name,
-                                  rate_per_s=settings.polygon.rate_limit_per_s)
+    limiter = PostgresRateLimiter(
+        pool, name=settings.polygon.rate_limit_name, rate_per_s=settings.polygon.rate_limit_per_s
+    )
     async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
         repo = RunRepository(pool)
         opts = settings.options
-        lister = Lister(api, MinioObjectStore(settings.minio), repo, broker,
-                        settings.minio.raw_prefix, opts.include_delisted, opts.history_start,
-                        opts.days_per_batch)
+        lister = Lister(
+            api,
+            MinioObjectStore(settings.minio),
+            repo,
+            broker,
+            settings.minio.raw_prefix,
+            opts.include_delisted,
+            opts.history_start,
+            opts.days_per_batch,
+        )
         broker.include_router(build_router(ListerDeps(broker, repo, lister)))
         yield
     await pool.close()

@@ -40,10 +40,14 @@ class RunSpec:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "run_id": self.run_id, "from": self.start.isoformat() if self.start else None,
-            "to": self.end.isoformat(), "adjusted": self.adjusted, "batch_size": self.batch_size,
+            "run_id": self.run_id,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat(),
+            "adjusted": self.adjusted,
+            "batch_size": self.batch_size,
             "tickers": list(self.tickers) if self.tickers is not None else None,
-            "max_tickers": self.max_tickers, "plan": self.plan.value,
+            "max_tickers": self.max_tickers,
+            "plan": self.plan.value,
         }
 
 
@@ -60,8 +64,16 @@ def resolve_run(request: RunRequest, at: KafkaCoordinates) -> RunSpec:
     if request.from_ is not None and request.from_ > end:
         raise InvalidRequest(f"from {request.from_} is after to {end}")
     tickers = tuple(dict.fromkeys(request.tickers)) if request.tickers is not None else None
-    return RunSpec(run_id, request.from_, end, request.adjusted, request.batch_size, tickers,
-                   request.max_tickers, request.plan)
+    return RunSpec(
+        run_id,
+        request.from_,
+        end,
+        request.adjusted,
+        request.batch_size,
+        tickers,
+        request.max_tickers,
+        request.plan,
+    )
 
 
 def ticker_starts(
@@ -71,8 +83,9 @@ def ticker_starts(
     loaded bar, or `history_start` for a ticker never loaded."""
     if spec.start is not None:
         return dict.fromkeys(tickers, spec.start)
-    return {t: watermarks[t] + timedelta(days=1) if t in watermarks else history_start
-            for t in tickers}
+    return {
+        t: watermarks[t] + timedelta(days=1) if t in watermarks else history_start for t in tickers
+    }
 
 
 def select_tickers(listed: list[TickerRef], spec: RunSpec, earliest: date) -> list[str]:
@@ -86,12 +99,13 @@ def select_tickers(listed: list[TickerRef], spec: RunSpec, earliest: date) -> li
     return ordered[: spec.max_tickers] if spec.max_tickers is not None else ordered
 
 
-def drop_delisted_before_start(
-    starts: dict[str, date], listed: list[TickerRef]
-) -> dict[str, date]:
+def drop_delisted_before_start(starts: dict[str, date], listed: list[TickerRef]) -> dict[str, date]:
     """Incremental: a ticker delisted before its own first date has nothing left to fetch."""
-    gone = {r.ticker: r.delisted_utc.date() for r in listed
-            if r.active is False and r.delisted_utc is not None}
+    gone = {
+        r.ticker: r.delisted_utc.date()
+        for r in listed
+        if r.active is False and r.delisted_utc is not None
+    }
     return {t: s for t, s in starts.items() if t not in gone or gone[t] >= s}
 
 
@@ -115,8 +129,10 @@ def batch_id(seq: int) -> str:
 
 def day_batches(days: list[date], days_per_batch: int) -> list[tuple[str, list[date]]]:
     """Grouped-daily batches: (batch_id, days), ids `g` + position."""
-    return [(f"g{i // days_per_batch:05d}", days[i : i + days_per_batch])
-            for i in range(0, len(days), days_per_batch)]
+    return [
+        (f"g{i // days_per_batch:05d}", days[i : i + days_per_batch])
+        for i in range(0, len(days), days_per_batch)
+    ]
 
 
 def fetch_commands(
@@ -139,17 +155,35 @@ def fetch_commands(
     for seq, (bid, chunk) in enumerate(days, start=len(ranges)):
         own = {t: s for t, s in starts.items() if s > chunk[0] and (not only or t in only)}
         own.update(skip)
-        out.append(_command(spec, bid, seq, total, plan.grouped_tickers, chunk[0], chunk[-1],
-                            own or None, chunk))
+        out.append(
+            _command(
+                spec, bid, seq, total, plan.grouped_tickers, chunk[0], chunk[-1], own or None, chunk
+            )
+        )
     return out
 
 
 def _command(
-    spec: RunSpec, bid: str, seq: int, total: int, tickers: list[str], start: date, end: date,
-    starts: dict[str, date] | None, days: list[date] | None,
+    spec: RunSpec,
+    bid: str,
+    seq: int,
+    total: int,
+    tickers: list[str],
+    start: date,
+    end: date,
+    starts: dict[str, date] | None,
+    days: list[date] | None,
 ) -> FetchBatch:
     return FetchBatch(
-        run_id=spec.run_id, message_id=f"{spec.run_id}/{bid}/fetch", batch_id=bid, seq=seq,
-        total_batches=total, tickers=tickers, from_=start, to=end, adjusted=spec.adjusted,
-        starts=starts, days=days,
+        run_id=spec.run_id,
+        message_id=f"{spec.run_id}/{bid}/fetch",
+        batch_id=bid,
+        seq=seq,
+        total_batches=total,
+        tickers=tickers,
+        from_=start,
+        to=end,
+        adjusted=spec.adjusted,
+        starts=starts,
+        days=days,
     )

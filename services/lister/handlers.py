@@ -31,8 +31,12 @@ def build_router(deps: ListerDeps) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
-        topics.RUN_REQUESTS, group_id="lister", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
-        title="run requests", description="Start a run: list tickers, register, publish batches",
+        topics.RUN_REQUESTS,
+        group_id="lister",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title="run requests",
+        description="Start a run: list tickers, register, publish batches",
     )
     async def on_run_request(message: KafkaMessage) -> None:
         bind_message_context(message_id=message.message_id)

@@ -16,9 +16,9 @@ from shared.messages import Plan
 
 @dataclass(frozen=True)
 class FetchPlan:
-    kind: str                   # per_ticker | grouped_daily | mixed | up_to_date
-    ranges: list[str]           # tickers fetched one range request each
-    days: list[date]            # trading days fetched by grouped daily
+    kind: str  # per_ticker | grouped_daily | mixed | up_to_date
+    ranges: list[str]  # tickers fetched one range request each
+    days: list[date]  # trading days fetched by grouped daily
     grouped_tickers: list[str]  # tickers the grouped days are for ([] with the whole market)
     reason: str
 
@@ -36,8 +36,13 @@ def plan_fetch(
     needed = sorted(t for t, i in first.items() if i < len(sessions))
     if not needed:
         return FetchPlan("up_to_date", [], [], [], "every ticker is up to date")
-    per_ticker = FetchPlan("per_ticker", needed, [], [],
-                           f"{len(needed)} range requests, no more than grouped daily needs")
+    per_ticker = FetchPlan(
+        "per_ticker",
+        needed,
+        [],
+        [],
+        f"{len(needed)} range requests, no more than grouped daily needs",
+    )
     if mode == Plan.PER_TICKER:
         return per_ticker
     # Grouped from session index i costs the days from i on plus a range for each ticker
@@ -53,6 +58,11 @@ def plan_fetch(
     days = sessions[best_i:]
     grouped = [] if whole_market else [t for t in needed if first[t] >= best_i]
     kind = "mixed" if ranges else "grouped_daily"
-    return FetchPlan(kind, ranges, days, grouped,
-                     f"{len(days)} grouped-daily + {len(ranges)} range requests instead of "
-                     f"{len(needed)} range requests")
+    return FetchPlan(
+        kind,
+        ranges,
+        days,
+        grouped,
+        f"{len(days)} grouped-daily + {len(ranges)} range requests instead of "
+        f"{len(needed)} range requests",
+    )

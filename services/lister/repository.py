@@ -25,32 +25,42 @@ class RunRepository:
             on conflict (run_id) do update set updated_at = control.runs.updated_at
             returning status
             """,
-            spec.run_id, json.dumps(spec.as_json()),
+            spec.run_id,
+            json.dumps(spec.as_json()),
         )
         return RunStatus(status)
 
     async def watermarks(self, adjusted: bool) -> dict[str, date]:
         """Each ticker's last loaded trading date."""
         rows = await self._pool.fetch(
-            "select ticker, last_date from control.ticker_watermarks where adjusted = $1", adjusted)
+            "select ticker, last_date from control.ticker_watermarks where adjusted = $1", adjusted
+        )
         return {r["ticker"]: r["last_date"] for r in rows}
 
     async def register_batches(
-        self, run_id: str, commands: list[FetchBatch], tickers_total: int, api_requests: int,
-        tickers_batch: tuple[str, str], plan: FetchPlan,
+        self,
+        run_id: str,
+        commands: list[FetchBatch],
+        tickers_total: int,
+        api_requests: int,
+        tickers_batch: tuple[str, str],
+        plan: FetchPlan,
     ) -> None:
         """Record every batch with its command, and the total; the run is then running."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.executemany(
                 "insert into control.batches (run_id, batch_id, tickers, command)"
                 " values ($1, $2, $3, $4::jsonb) on conflict do nothing",
-                [(run_id, c.batch_id, c.tickers, c.model_dump_json(by_alias=True))
-                 for c in commands],
+                [
+                    (run_id, c.batch_id, c.tickers, c.model_dump_json(by_alias=True))
+                    for c in commands
+                ],
             )
             await conn.execute(
                 "insert into control.batches (run_id, batch_id, tickers, object_key, fetched_at)"
                 " values ($1, $2, '{}', $3, now()) on conflict do nothing",
-                run_id, *tickers_batch,
+                run_id,
+                *tickers_batch,
             )
             await conn.execute(
                 """
@@ -59,18 +69,26 @@ class RunRepository:
                     listed_at = now(), updated_at = now()
                 where run_id = $1 and status = 'listing'
                 """,
-                run_id, len(commands) + 1, tickers_total, api_requests, plan.kind, plan.reason,
+                run_id,
+                len(commands) + 1,
+                tickers_total,
+                api_requests,
+                plan.kind,
+                plan.reason,
             )
 
     async def fail(self, run_id: str, reason: str) -> None:
         await self._pool.execute(
             "update control.runs set status = 'failed', reason = $2, finished_at = now(),"
             " updated_at = now() where run_id = $1 and status = 'listing'",
-            run_id, reason,
+            run_id,
+            reason,
         )
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         rows = await self._pool.fetch(
             "select command from control.batches where run_id = $1 and loaded_at is null"
-            " and command is not null order by batch_id", run_id)
+            " and command is not null order by batch_id",
+            run_id,
+        )
         return [FetchBatch.model_validate_json(r["command"]) for r in rows]

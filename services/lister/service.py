@@ -31,8 +31,15 @@ log = structlog.get_logger()
 
 class Lister:
     def __init__(
-        self, api: PolygonClient, store: ObjectStore, repo: RunRepository, broker: KafkaBroker,
-        raw_prefix: str, include_delisted: bool, history_start: date, days_per_batch: int,
+        self,
+        api: PolygonClient,
+        store: ObjectStore,
+        repo: RunRepository,
+        broker: KafkaBroker,
+        raw_prefix: str,
+        include_delisted: bool,
+        history_start: date,
+        days_per_batch: int,
     ) -> None:
         self._api, self._store, self._repo, self._broker = api, store, repo, broker
         self._prefix = raw_prefix
@@ -52,14 +59,19 @@ class Lister:
             listed = await self._listing()
         except PolygonError as exc:
             await self._repo.fail(spec.run_id, f"listing tickers failed: {exc}")
-            await self._event(spec.run_id, RunEventKind.FINISHED, RunStatus.FAILED,
-                              detail=f"listing tickers failed: {exc}")
+            await self._event(
+                spec.run_id,
+                RunEventKind.FINISHED,
+                RunStatus.FAILED,
+                detail=f"listing tickers failed: {exc}",
+            )
             log.error("run_listing_failed", error=str(exc))
             return
         tickers = select_tickers(listed, spec, spec.start or self._history_start)
         watermarks = await self._repo.watermarks(spec.adjusted) if spec.incremental else {}
         starts = drop_delisted_before_start(
-            ticker_starts(tickers, spec, watermarks, self._history_start), listed)
+            ticker_starts(tickers, spec, watermarks, self._history_start), listed
+        )
         first = min(starts.values(), default=spec.end)
         sessions = await asyncio.to_thread(nyse_sessions, first, spec.end)
         whole_market = spec.tickers is None and spec.max_tickers is None
@@ -68,14 +80,27 @@ class Lister:
         requests = self._api.requests_made - requests_before
         key = await self._store_listing(spec, listed, set(tickers), requests)
         await self._repo.register_batches(
-            spec.run_id, commands, len(tickers), requests, (TICKERS_BATCH_ID, key), plan)
+            spec.run_id, commands, len(tickers), requests, (TICKERS_BATCH_ID, key), plan
+        )
         await self._publish(commands)
-        await self._event(spec.run_id, RunEventKind.LISTED, RunStatus.RUNNING,
-                          total_batches=len(commands) + 1, tickers=len(tickers), plan=plan.kind,
-                          detail=plan.reason)
-        log.info("run_listed", tickers=len(tickers), batches=len(commands) + 1, plan=plan.kind,
-                 plan_reason=plan.reason, api_requests=requests,
-                 duration_s=round(time.monotonic() - started, 3))
+        await self._event(
+            spec.run_id,
+            RunEventKind.LISTED,
+            RunStatus.RUNNING,
+            total_batches=len(commands) + 1,
+            tickers=len(tickers),
+            plan=plan.kind,
+            detail=plan.reason,
+        )
+        log.info(
+            "run_listed",
+            tickers=len(tickers),
+            batches=len(commands) + 1,
+            plan=plan.kind,
+            plan_reason=plan.reason,
+            api_requests=requests,
+            duration_s=round(time.monotonic() - started, 3),
+        )
 
     async def _store_listing(
         self, spec: RunSpec, listed: list[TickerRef], chosen: set[str], requests: int
@@ -83,8 +108,14 @@ class Lister:
         """The listing as the API sent it: the loader, not the lister, writes raw tables."""
         key = object_key(self._prefix, spec.run_id, TICKERS_BATCH_ID)
         rows = [r.raw for r in listed if r.ticker in chosen]
-        header = ObjectHeader(kind="tickers", run_id=spec.run_id, batch_id=TICKERS_BATCH_ID,
-                              source="reference_tickers", items=len(rows), api_requests=requests)
+        header = ObjectHeader(
+            kind="tickers",
+            run_id=spec.run_id,
+            batch_id=TICKERS_BATCH_ID,
+            source="reference_tickers",
+            items=len(rows),
+            api_requests=requests,
+        )
         await self._store.put(key, encode_object(header, rows), "application/x-ndjson")
         return key
 
@@ -96,11 +127,16 @@ class Lister:
 
     async def _publish(self, commands: list[FetchBatch]) -> None:
         for command in commands:
-            await self._broker.publish(command, topic=topics.TICKER_BATCHES,
-                                       key=f"{command.run_id}/{command.batch_id}".encode())
+            await self._broker.publish(
+                command,
+                topic=topics.TICKER_BATCHES,
+                key=f"{command.run_id}/{command.batch_id}".encode(),
+            )
 
-    async def _event(self, run_id: str, kind: RunEventKind, status: RunStatus,
-                     **fields: object) -> None:
-        event = RunEvent(run_id=run_id, message_id=f"{run_id}/{kind.value}", kind=kind,
-                         status=status, **fields)  # type: ignore[arg-type]
+    async def _event(
+        self, run_id: str, kind: RunEventKind, status: RunStatus, **fields: object
+    ) -> None:
+        event = RunEvent(
+            run_id=run_id, message_id=f"{run_id}/{kind.value}", kind=kind, status=status, **fields
+        )  # type: ignore[arg-type]
         await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())

@@ -24,10 +24,17 @@ broker = make_broker(settings.kafka, logger)
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
-    broker.include_router(build_router(LoaderDeps(
-        broker, MinioObjectStore(settings.minio), RawRepository(pool),
-        settings.minio.bucket, settings.minio.raw_prefix,
-    )))
+    broker.include_router(
+        build_router(
+            LoaderDeps(
+                broker,
+                MinioObjectStore(settings.minio),
+                RawRepository(pool),
+                settings.minio.bucket,
+                settings.minio.raw_prefix,
+            )
+        )
+    )
     yield
     await pool.close()
 

@@ -23,8 +23,21 @@ NEW_YORK = ZoneInfo("America/New_York")
 _BAD_TICKER = re.compile(r"[\x00-\x20\x7f]")
 
 BAR_COLUMNS = (
-    "ticker", "trading_date", "adjusted", "open", "high", "low", "close", "volume", "vwap",
-    "transactions", "otc", "bar_ts_ms", "source", "run_id", "object_key",
+    "ticker",
+    "trading_date",
+    "adjusted",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "vwap",
+    "transactions",
+    "otc",
+    "bar_ts_ms",
+    "source",
+    "run_id",
+    "object_key",
 )
 BarRow = tuple[Any, ...]
 
@@ -69,10 +82,21 @@ def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> B
         raise ValueError(f"t is out of range: {t!r}")
     vw, n = bar.get("vw"), bar.get("n")
     return (
-        ticker, trading_date(t), head.adjusted, _number(bar, "o"), _number(bar, "h"),
-        _number(bar, "l"), _number(bar, "c"), _number(bar, "v"),
-        None if vw is None else _number(bar, "vw"), None if n is None else _count(n),
-        bool(bar.get("otc", False)), t, head.source, head.run_id, key,
+        ticker,
+        trading_date(t),
+        head.adjusted,
+        _number(bar, "o"),
+        _number(bar, "h"),
+        _number(bar, "l"),
+        _number(bar, "c"),
+        _number(bar, "v"),
+        None if vw is None else _number(bar, "vw"),
+        None if n is None else _count(n),
+        bool(bar.get("otc", False)),
+        t,
+        head.source,
+        head.run_id,
+        key,
     )
 
 
@@ -83,7 +107,11 @@ def ticker_line(
     try:
         item = TickerBars.model_validate(orjson.loads(line))
     except (orjson.JSONDecodeError, ValidationError) as exc:
-        return None, [], TickerError(kind="malformed_object", reason=f"unreadable line: {exc}"[:300])
+        return (
+            None,
+            [],
+            TickerError(kind="malformed_object", reason=f"unreadable line: {exc}"[:300]),
+        )
     if _BAD_TICKER.search(item.ticker):
         return item.ticker, [], TickerError(kind="invalid_ticker", reason="control characters")
     if item.error is not None:
@@ -96,9 +124,21 @@ def ticker_line(
 
 
 TICKER_COLUMNS = (
-    "ticker", "name", "market", "locale", "primary_exchange", "type", "active",
-    "currency_name", "cik", "composite_figi", "share_class_figi", "last_updated_utc",
-    "delisted_utc", "run_id", "object_key",
+    "ticker",
+    "name",
+    "market",
+    "locale",
+    "primary_exchange",
+    "type",
+    "active",
+    "currency_name",
+    "cik",
+    "composite_figi",
+    "share_class_figi",
+    "last_updated_utc",
+    "delisted_utc",
+    "run_id",
+    "object_key",
 )
 
 
@@ -113,15 +153,20 @@ def ticker_row(line: bytes, head: ObjectHeader, key: str) -> tuple[Any, ...]:
     if not isinstance(item, dict) or not isinstance(item.get("ticker"), str):
         raise ValueError("ticker entry without a ticker")
     return (
-        item["ticker"], *(item.get(c) for c in TICKER_COLUMNS[1:11]),
-        _timestamp(item.get("last_updated_utc")), _timestamp(item.get("delisted_utc")),
-        head.run_id, key,
+        item["ticker"],
+        *(item.get(c) for c in TICKER_COLUMNS[1:11]),
+        _timestamp(item.get("last_updated_utc")),
+        _timestamp(item.get("delisted_utc")),
+        head.run_id,
+        key,
     )
-
 
 
 def first_failed_day(errors: list[tuple[str, TickerError]]) -> date | None:
     """The earliest grouped day the fetcher could not get (recorded as `*grouped YYYY-MM-DD`)."""
-    days = [date.fromisoformat(t.removeprefix(GROUPED_DAY_PREFIX)) for t, _ in errors
-            if t.startswith(GROUPED_DAY_PREFIX)]
+    days = [
+        date.fromisoformat(t.removeprefix(GROUPED_DAY_PREFIX))
+        for t, _ in errors
+        if t.startswith(GROUPED_DAY_PREFIX)
+    ]
     return min(days, default=None)

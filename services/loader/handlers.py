@@ -43,17 +43,27 @@ async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded | None:
     errors: list[tuple[str, TickerError]] = []
     records = _records(lines, head, key, errors)
     rows = await deps.repo.load(head.kind, head.run_id, head.batch_id, key, records, errors)
-    log.info("object_loaded", kind=head.kind, rows=rows, tickers_failed=len(errors),
-             duration_s=round(time.monotonic() - started, 3))
+    log.info(
+        "object_loaded",
+        kind=head.kind,
+        rows=rows,
+        tickers_failed=len(errors),
+        duration_s=round(time.monotonic() - started, 3),
+    )
     return BatchLoaded(
-        run_id=head.run_id, message_id=f"{head.run_id}/{head.batch_id}/loaded",
-        batch_id=head.batch_id, object_key=key, bars_loaded=rows if head.kind == "daily_bars" else 0,
+        run_id=head.run_id,
+        message_id=f"{head.run_id}/{head.batch_id}/loaded",
+        batch_id=head.batch_id,
+        object_key=key,
+        bars_loaded=rows if head.kind == "daily_bars" else 0,
         tickers_failed=len(errors),
     )
 
 
 async def _records(
-    lines: AsyncIterator[bytes], head: ObjectHeader, key: str,
+    lines: AsyncIterator[bytes],
+    head: ObjectHeader,
+    key: str,
     errors: list[tuple[str, TickerError]],
 ) -> AsyncIterator[tuple[Any, ...]]:
     """Rows streamed line by line into COPY; failures collected into `errors`."""
@@ -82,16 +92,23 @@ def build_router(deps: LoaderDeps) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
-        topics.RAW_OBJECT_EVENTS, group_id="loader", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
-        title="raw object events", description="MinIO's object-created events: load the object",
+        topics.RAW_OBJECT_EVENTS,
+        group_id="loader",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title="raw object events",
+        description="MinIO's object-created events: load the object",
     )
     async def on_object_created(message: KafkaMessage) -> None:
         bind_message_context(message_id=message.message_id)
         event = await parse_or_dead_letter(deps.broker, message, ObjectCreated)
         if event is None:
             return
-        if not event.is_created or event.bucket != deps.bucket \
-                or not event.key.startswith(deps.raw_prefix):
+        if (
+            not event.is_created
+            or event.bucket != deps.bucket
+            or not event.key.startswith(deps.raw_prefix)
+        ):
             log.info("object_event_ignored", bucket=event.bucket, key=event.key)
             return
         try:
@@ -100,7 +117,8 @@ def build_router(deps: LoaderDeps) -> KafkaRouter:
             await dead_letter(deps.broker, message, f"malformed object {event.key}: {exc}")
             return
         if loaded is not None:
-            await deps.broker.publish(loaded, topic=topics.BATCH_LOADED,
-                                      key=f"{loaded.run_id}/{loaded.batch_id}".encode())
+            await deps.broker.publish(
+                loaded, topic=topics.BATCH_LOADED, key=f"{loaded.run_id}/{loaded.batch_id}".encode()
+            )
 
     return router

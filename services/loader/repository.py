@@ -21,8 +21,11 @@ _TICKER_VALUES = TICKER_COLUMNS[1:13]
 def _upsert(table: str, columns: Sequence[str], key: str, compared: Sequence[str]) -> str:
     # Only rows whose values changed are rewritten: a replayed object changes no row at all.
     cols = ", ".join(columns)
-    sets = ", ".join(f"{c} = excluded.{c}" for c in
-                     (*compared, "bar_ts_ms", "source", "run_id", "object_key") if c in columns)
+    sets = ", ".join(
+        f"{c} = excluded.{c}"
+        for c in (*compared, "bar_ts_ms", "source", "run_id", "object_key")
+        if c in columns
+    )
     old = ", ".join(f"{table}.{c}" for c in compared)
     new = ", ".join(f"excluded.{c}" for c in compared)
     return (
@@ -33,8 +36,9 @@ def _upsert(table: str, columns: Sequence[str], key: str, compared: Sequence[str
     )
 
 
-BARS_UPSERT = _upsert("raw.stock_bars_daily", BAR_COLUMNS, "ticker, trading_date, adjusted",
-                      _BAR_VALUES)
+BARS_UPSERT = _upsert(
+    "raw.stock_bars_daily", BAR_COLUMNS, "ticker, trading_date, adjusted", _BAR_VALUES
+)
 TICKERS_UPSERT = _upsert("raw.tickers", TICKER_COLUMNS, "ticker", _TICKER_VALUES)
 # Incremental runs start each ticker after its last loaded bar.
 # $1 caps it below a grouped day that failed, so that day is fetched again next time.
@@ -43,7 +47,8 @@ insert into control.ticker_watermarks (ticker, adjusted, last_date)
 select ticker, adjusted, max(trading_date) from pg_temp.incoming
 where trading_date < $1 group by 1, 2
 on conflict (ticker, adjusted) do update
-set last_date = greatest(control.ticker_watermarks.last_date, excluded.last_date), updated_at = now()
+set last_date = greatest(control.ticker_watermarks.last_date, excluded.last_date),
+    updated_at = now()
 where excluded.last_date > control.ticker_watermarks.last_date
 """
 
@@ -57,22 +62,28 @@ class RawRepository:
         self._pool = pool
 
     async def run_exists(self, run_id: str) -> bool:
-        return bool(await self._pool.fetchval(
-            "select 1 from control.runs where run_id = $1", run_id))
+        return bool(
+            await self._pool.fetchval("select 1 from control.runs where run_id = $1", run_id)
+        )
 
     async def load(
-        self, kind: str, run_id: str, batch_id: str, key: str,
-        records: AsyncIterable[tuple[Any, ...]], errors: list[tuple[str, TickerError]],
+        self,
+        kind: str,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        records: AsyncIterable[tuple[Any, ...]],
+        errors: list[tuple[str, TickerError]],
     ) -> int:
         """Load one object; returns the rows the object held."""
         table, columns, upsert = (
-            ("raw.stock_bars_daily", BAR_COLUMNS, BARS_UPSERT) if kind == "daily_bars"
+            ("raw.stock_bars_daily", BAR_COLUMNS, BARS_UPSERT)
+            if kind == "daily_bars"
             else ("raw.tickers", TICKER_COLUMNS, TICKERS_UPSERT)
         )
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                f"create temporary table incoming (like {table} including defaults)"
-                " on commit drop"
+                f"create temporary table incoming (like {table} including defaults) on commit drop"
             )
             await conn.copy_records_to_table("incoming", records=records, columns=list(columns))
             rows = await conn.fetchval("select count(*) from pg_temp.incoming")
@@ -94,6 +105,10 @@ class RawRepository:
                     loaded_at = coalesce(control.batches.loaded_at, now()),
                     bars_loaded = excluded.bars_loaded, tickers_failed = excluded.tickers_failed
                 """,
-                run_id, batch_id, key, rows, len(errors),
+                run_id,
+                batch_id,
+                key,
+                rows,
+                len(errors),
             )
         return int(rows)

@@ -44,7 +44,8 @@ async def lifespan() -> AsyncIterator[None]:
     transformer = Transformer(
         ControlRepository(pool),
         DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s),
-        broker, opts.heartbeat_s,
+        broker,
+        opts.heartbeat_s,
     )
     broker.include_router(build_router(TransformerDeps(broker, transformer)))
     sweeper = asyncio.create_task(_sweep_forever(transformer))

@@ -48,20 +48,28 @@ class DbtOutcome:
 
     def counts(self) -> dict[str, int]:
         return {
-            "models_built": self.models_built, "models_failed": self.models_failed,
-            "tests_passed": self.tests_passed, "tests_failed": self.tests_failed,
+            "models_built": self.models_built,
+            "models_failed": self.models_failed,
+            "tests_passed": self.tests_passed,
+            "tests_failed": self.tests_failed,
             "tests_warned": self.tests_warned,
         }
 
     def as_json(self) -> dict[str, Any]:
-        return {**self.counts(), "models_skipped": self.models_skipped, "ok": self.ok,
-                "failed_nodes": self.failed_nodes, "error": self.error}
+        return {
+            **self.counts(),
+            "models_skipped": self.models_skipped,
+            "ok": self.ok,
+            "failed_nodes": self.failed_nodes,
+            "error": self.error,
+        }
 
 
 def _test_result(r: dict[str, Any]) -> DataTestResult:
     failures, message = r.get("failures"), r.get("message")
     return DataTestResult(
-        str(r.get("unique_id", "")), str(r.get("status", "")),
+        str(r.get("unique_id", "")),
+        str(r.get("status", "")),
         failures if isinstance(failures, int) else None,
         str(message)[:MAX_MESSAGE] if message is not None else None,
     )
@@ -87,9 +95,17 @@ def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutc
             c[key] += 1
         if status in ("fail", "error", "skipped"):
             failed.append(uid)
-    return DbtOutcome(ok=exit_code == 0, models_built=c["mb"], models_failed=c["mf"],
-                      tests_passed=c["tp"], tests_failed=c["tf"], tests_warned=c["tw"],
-                      failed_nodes=failed, tests=tuple(tests), models_skipped=c["ms"])
+    return DbtOutcome(
+        ok=exit_code == 0,
+        models_built=c["mb"],
+        models_failed=c["mf"],
+        tests_passed=c["tp"],
+        tests_failed=c["tf"],
+        tests_warned=c["tw"],
+        failed_nodes=failed,
+        tests=tuple(tests),
+        models_skipped=c["ms"],
+    )
 
 
 def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str | None]:
@@ -119,9 +135,14 @@ def alerts(run_id: str, dbt: DbtOutcome) -> list[DataTestFailed]:
     """One alert per test that failed, errored or warned, with a deterministic id."""
     return [
         DataTestFailed(
-            run_id=run_id, message_id=f"{run_id}/{t.unique_id}", unique_id=t.unique_id,
-            status=t.status, severity=t.severity,
-            failures=t.failures, message=t.message,
+            run_id=run_id,
+            message_id=f"{run_id}/{t.unique_id}",
+            unique_id=t.unique_id,
+            status=t.status,
+            severity=t.severity,
+            failures=t.failures,
+            message=t.message,
         )
-        for t in dbt.tests if t.alerting
+        for t in dbt.tests
+        if t.alerting
     ]

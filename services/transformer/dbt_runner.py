@@ -33,19 +33,37 @@ class DbtRunner:
     def _env(self) -> dict[str, str]:
         # The profile reads the same PG_ variables as the services.
         return {
-            **os.environ, "PG_HOST": self._pg.host, "PG_PORT": str(self._pg.port),
-            "PG_DATABASE": self._pg.database, "PG_USER": self._pg.user,
-            "PG_PASSWORD": self._pg.password.get_secret_value(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **os.environ,
+            "PG_HOST": self._pg.host,
+            "PG_PORT": str(self._pg.port),
+            "PG_DATABASE": self._pg.database,
+            "PG_USER": self._pg.user,
+            "PG_PASSWORD": self._pg.password.get_secret_value(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 
     async def build(self, run_id: str) -> DbtOutcome:
         with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
-            cmd = [dbt_executable(), "build", "--project-dir", str(self._project),
-                   "--profiles-dir", str(self._project), "--target-path", f"{tmp}/target",
-                   "--log-path", f"{tmp}/logs", "--vars", json.dumps({"run_id": run_id})]
+            cmd = [
+                dbt_executable(),
+                "build",
+                "--project-dir",
+                str(self._project),
+                "--profiles-dir",
+                str(self._project),
+                "--target-path",
+                f"{tmp}/target",
+                "--log-path",
+                f"{tmp}/logs",
+                "--vars",
+                json.dumps({"run_id": run_id}),
+            ]
             proc = await asyncio.create_subprocess_exec(
-                *cmd, env=self._env(), stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, cwd=self._project,
+                *cmd,
+                env=self._env(),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=self._project,
             )
             try:
                 out, _ = await asyncio.wait_for(proc.communicate(), self._timeout_s)
@@ -57,6 +75,8 @@ class DbtRunner:
             if not results.exists():
                 tail = out.decode(errors="replace").strip().splitlines()[-5:]
                 return DbtOutcome(ok=False, error="dbt build did not run: " + " | ".join(tail))
-            outcome = outcome_from_run_results(json.loads(results.read_text()), proc.returncode or 0)
+            outcome = outcome_from_run_results(
+                json.loads(results.read_text()), proc.returncode or 0
+            )
             log.info("dbt_built", exit_code=proc.returncode, **outcome.counts())
             return outcome

@@ -25,17 +25,22 @@ def build_router(deps: TransformerDeps) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
-        topics.BATCH_LOADED, group_id="transformer", ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+        topics.BATCH_LOADED,
+        group_id="transformer",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
         max_poll_interval_ms=60 * 60 * 1000,
-        title="batch loaded", description="Count the batch; build with dbt when the run is complete",
+        title="batch loaded",
+        description="Count the batch; build with dbt when the run is complete",
     )
     async def on_batch_loaded(message: KafkaMessage) -> None:
         bind_message_context(message_id=message.message_id)
         event = await parse_or_dead_letter(deps.broker, message, BatchLoaded)
         if event is None:
             return
-        bind_message_context(run_id=event.run_id, batch_id=event.batch_id,
-                             message_id=event.message_id)
+        bind_message_context(
+            run_id=event.run_id, batch_id=event.batch_id, message_id=event.message_id
+        )
         if not await deps.transformer.knows(event.run_id):
             await dead_letter(deps.broker, message, f"unknown run {event.run_id!r}")
             return

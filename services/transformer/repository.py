@@ -22,31 +22,41 @@ class ControlRepository:
         self._pool = pool
 
     async def run_exists(self, run_id: str) -> bool:
-        return bool(await self._pool.fetchval(
-            "select 1 from control.runs where run_id = $1", run_id))
+        return bool(
+            await self._pool.fetchval("select 1 from control.runs where run_id = $1", run_id)
+        )
 
     async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
         """Add the batch to the run's set; (batches in the set, total or None)."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "insert into control.completed_batches (run_id, batch_id) values ($1, $2)"
-                " on conflict do nothing", run_id, batch_id)
+                " on conflict do nothing",
+                run_id,
+                batch_id,
+            )
             row = await conn.fetchrow(
                 "select (select count(*) from control.completed_batches where run_id = $1) as done,"
-                " total_batches from control.runs where run_id = $1", run_id)
+                " total_batches from control.runs where run_id = $1",
+                run_id,
+            )
         return (int(row["done"]), row["total_batches"]) if row else (0, None)
 
     async def claim(self, run_id: str) -> bool:
         """Move a complete, running run to transforming: true only for the one caller that did."""
-        return bool(await self._pool.fetchval(
-            """
+        return bool(
+            await self._pool.fetchval(
+                """
             update control.runs set status = 'transforming', transform_started_at = now(),
                 transform_heartbeat = now(), updated_at = now()
             where run_id = $1 and status = 'running' and total_batches is not null
               and (select count(*) from control.completed_batches c where c.run_id = $1)
                   >= total_batches
             returning true
-            """, run_id))
+            """,
+                run_id,
+            )
+        )
 
     async def claim_complete(self) -> list[str]:
         """Claim running runs whose set is already complete: the last batch was loaded before
@@ -59,7 +69,8 @@ class ControlRepository:
               and (select count(*) from control.completed_batches c where c.run_id = r.run_id)
                   >= r.total_batches
             returning r.run_id
-            """)
+            """
+        )
         return [r["run_id"] for r in rows]
 
     async def take_over_stale(self, stale_after_s: float) -> list[str]:
@@ -68,12 +79,14 @@ class ControlRepository:
             "update control.runs set transform_heartbeat = now(), updated_at = now()"
             " where status = 'transforming'"
             " and transform_heartbeat < now() - make_interval(secs => $1) returning run_id",
-            stale_after_s)
+            stale_after_s,
+        )
         return [r["run_id"] for r in rows]
 
     async def heartbeat(self, run_id: str) -> None:
         await self._pool.execute(
-            "update control.runs set transform_heartbeat = now() where run_id = $1", run_id)
+            "update control.runs set transform_heartbeat = now() where run_id = $1", run_id
+        )
 
     async def fail_stalled(self, stall_after_s: float) -> list[tuple[str, str]]:
         """Fail running runs with no progress for too long, naming what never arrived."""
@@ -90,7 +103,9 @@ class ControlRepository:
                     select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
                     where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
             from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
-            """, stall_after_s)
+            """,
+            stall_after_s,
+        )
         return [(r["run_id"], r["reason"]) for r in rows]
 
     async def summary(self, run_id: str) -> dict[str, Any]:
@@ -101,24 +116,32 @@ class ControlRepository:
                 (select coalesce(sum(bars_loaded), 0) from control.batches b
                  where b.run_id = r.run_id and b.batch_id <> 'tickers') as bars
             from control.runs r where r.run_id = $1
-            """, run_id)
+            """,
+            run_id,
+        )
         return dict(row) if row else {}
 
-    async def finish(self, run_id: str, status: RunStatus, reason: str | None,
-                     dbt: DbtOutcome) -> None:
+    async def finish(
+        self, run_id: str, status: RunStatus, reason: str | None, dbt: DbtOutcome
+    ) -> None:
         """End the run and store every dbt test's result, in one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
                 " finished_at = now(), updated_at = now() where run_id = $1",
-                run_id, status.value, reason, json.dumps(dbt.as_json()))
+                run_id,
+                status.value,
+                reason,
+                json.dumps(dbt.as_json()),
+            )
             # A resumed run builds again: its second build's results replace the first's.
             await conn.executemany(
                 "insert into control.run_test_results (run_id, unique_id, status, failures,"
                 " message) values ($1, $2, $3, $4, $5) on conflict (run_id, unique_id) do update"
                 " set status = excluded.status, failures = excluded.failures,"
                 " message = excluded.message",
-                [(run_id, t.unique_id, t.status, t.failures, t.message) for t in dbt.tests])
+                [(run_id, t.unique_id, t.status, t.failures, t.message) for t in dbt.tests],
+            )
 
     def dbt_lock(self) -> asyncpg.pool.PoolAcquireContext:
         return self._pool.acquire()

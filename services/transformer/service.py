@@ -22,8 +22,9 @@ log = structlog.get_logger()
 
 
 class Transformer:
-    def __init__(self, repo: ControlRepository, dbt: DbtRunner, broker: KafkaBroker,
-                 heartbeat_s: float) -> None:
+    def __init__(
+        self, repo: ControlRepository, dbt: DbtRunner, broker: KafkaBroker, heartbeat_s: float
+    ) -> None:
         self._repo, self._dbt, self._broker = repo, dbt, broker
         self._heartbeat_s = heartbeat_s
 
@@ -32,8 +33,14 @@ class Transformer:
 
     async def batch_loaded(self, event: BatchLoaded) -> None:
         done, total = await self._repo.complete_batch(event.run_id, event.batch_id)
-        await self._event(event.run_id, RunEventKind.PROGRESS, RunStatus.RUNNING,
-                          suffix=f"/{done}", total_batches=total, batches_loaded=done)
+        await self._event(
+            event.run_id,
+            RunEventKind.PROGRESS,
+            RunStatus.RUNNING,
+            suffix=f"/{done}",
+            total_batches=total,
+            batches_loaded=done,
+        )
         log.info("batch_counted", done=done, total=total)
         if total is not None and done >= total and await self._repo.claim(event.run_id):
             await self.transform(event.run_id)
@@ -51,10 +58,17 @@ class Transformer:
         status, reason = final_status(outcome, int(summary.get("failed") or 0))
         await self._repo.finish(run_id, status, reason, outcome)
         await self._alert(run_id, outcome)
-        await self._event(run_id, RunEventKind.FINISHED, status, detail=reason, dbt=outcome.counts(),
-                          total_batches=summary.get("total_batches"),
-                          tickers=summary.get("tickers_total"),
-                          tickers_failed=summary.get("failed"), bars_loaded=summary.get("bars"))
+        await self._event(
+            run_id,
+            RunEventKind.FINISHED,
+            status,
+            detail=reason,
+            dbt=outcome.counts(),
+            total_batches=summary.get("total_batches"),
+            tickers=summary.get("tickers_total"),
+            tickers_failed=summary.get("failed"),
+            bars_loaded=summary.get("bars"),
+        )
         log.info("run_finished", status=status.value, reason=reason, **outcome.counts())
 
     async def sweep(self, stale_after_s: float, stall_after_s: float) -> None:
@@ -77,8 +91,11 @@ class Transformer:
         for alert in sent:
             await self._broker.publish(alert, topic=topics.ALERTS, key=run_id.encode())
         if sent:
-            log.warning("data_tests_alerted", alerts=len(sent),
-                        failed=sum(a.severity == "error" for a in sent))
+            log.warning(
+                "data_tests_alerted",
+                alerts=len(sent),
+                failed=sum(a.severity == "error" for a in sent),
+            )
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, run_id: str) -> AsyncIterator[None]:
@@ -95,8 +112,14 @@ class Transformer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _event(self, run_id: str, kind: RunEventKind, status: RunStatus, suffix: str = "",
-                     **fields: object) -> None:
-        event = RunEvent(run_id=run_id, message_id=f"{run_id}/{kind.value}{suffix}", kind=kind,
-                         status=status, **fields)  # type: ignore[arg-type]
+    async def _event(
+        self, run_id: str, kind: RunEventKind, status: RunStatus, suffix: str = "", **fields: object
+    ) -> None:
+        event = RunEvent(
+            run_id=run_id,
+            message_id=f"{run_id}/{kind.value}{suffix}",
+            kind=kind,
+            status=status,
+            **fields,
+        )  # type: ignore[arg-type]
         await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())

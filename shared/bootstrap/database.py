@@ -40,8 +40,11 @@ def _grants() -> list[str]:
         f"grant usage on schema {dbt} to elt_reader",
         "grant select on all tables in schema control to elt_reader",
         "grant usage on schema control to elt_reader",
-        *(f"alter default privileges for role elt_transform in schema {s} "
-          "grant select on tables to elt_reader" for s in DBT_SCHEMAS),
+        *(
+            f"alter default privileges for role elt_transform in schema {s} "
+            "grant select on tables to elt_reader"
+            for s in DBT_SCHEMAS
+        ),
     ]
 
 
@@ -53,11 +56,14 @@ async def _ensure_roles(conn: asyncpg.Connection, admin: PostgresAdminSettings) 
     }
     for role, password in roles.items():
         if not await conn.fetchval("select 1 from pg_roles where rolname = $1", role):
-            await conn.execute(await conn.fetchval("select format('create role %I login', $1::text)", role))
+            await conn.execute(
+                await conn.fetchval("select format('create role %I login', $1::text)", role)
+            )
         # Utility statements take no parameters: let the server quote the literal.
         stmt = await conn.fetchval(
             "select format('alter role %I password %L', $1::text, $2::text)",
-            role, password.get_secret_value(),
+            role,
+            password.get_secret_value(),
         )
         await conn.execute(stmt)
 
@@ -82,7 +88,9 @@ async def _migrate(conn: asyncpg.Connection) -> list[str]:
             continue
         async with conn.transaction():
             await conn.execute(sql)
-            await conn.execute("insert into control.schema_migrations (version) values ($1)", version)
+            await conn.execute(
+                "insert into control.schema_migrations (version) values ($1)", version
+            )
         applied.append(version)
     return applied
 
@@ -90,21 +98,29 @@ async def _migrate(conn: asyncpg.Connection) -> list[str]:
 async def bootstrap_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
     """Create database, roles, schemas; apply new migrations; grant. Idempotent."""
     server = await asyncpg.connect(
-        host=pg.host, port=pg.port, user=admin.user,
-        password=admin.password.get_secret_value(), database="postgres",
+        host=pg.host,
+        port=pg.port,
+        user=admin.user,
+        password=admin.password.get_secret_value(),
+        database="postgres",
     )
     try:
         await server.execute("select pg_advisory_lock($1)", _LOCK_KEY)
         created = await _ensure_database(server, pg.database)
         await _ensure_roles(server, admin)
         db = await asyncpg.connect(
-            host=pg.host, port=pg.port, user=admin.user,
-            password=admin.password.get_secret_value(), database=pg.database,
+            host=pg.host,
+            port=pg.port,
+            user=admin.user,
+            password=admin.password.get_secret_value(),
+            database=pg.database,
         )
         try:
             applied = await _migrate(db)
             for schema in DBT_SCHEMAS:
-                await db.execute(f"create schema if not exists {schema} authorization elt_transform")
+                await db.execute(
+                    f"create schema if not exists {schema} authorization elt_transform"
+                )
             await db.execute(f'grant create, connect on database "{pg.database}" to elt_transform')
             for stmt in _grants():
                 await db.execute(stmt)

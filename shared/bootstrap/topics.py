@@ -1,4 +1,5 @@
-"""Kafka topics: every topic in `shared.messages.topics`, with at least the configured partitions."""
+"""Kafka topics: every topic in `shared.messages.topics`, with at least the configured
+partitions."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ async def bootstrap_topics(settings: KafkaSettings, topics: Iterable[str] | None
             await admin.create_topics(
                 [NewTopic(t, settings.partitions, settings.replication_factor) for t in missing]
             )
-        grow = {t: NewPartitions(settings.partitions) for t, n in partitions.items()
-                if n < settings.partitions}
+        grow = {
+            t: NewPartitions(settings.partitions)
+            for t, n in partitions.items()
+            if n < settings.partitions
+        }
         if grow:
             await admin.create_partitions(grow)
         log.info("topics_ready", created=missing, grown=sorted(grow), total=len(wanted))

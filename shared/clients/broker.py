@@ -31,7 +31,10 @@ class FreshLogContext(BaseMiddleware):  # type: ignore[type-arg]
 def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
     # acks=all and idempotence: a publish that returned is on the log, once.
     return KafkaBroker(
-        settings.bootstrap_servers, logger=logger, acks="all", enable_idempotence=True,
+        settings.bootstrap_servers,
+        logger=logger,
+        acks="all",
+        enable_idempotence=True,
         middlewares=[FreshLogContext],
     )
 

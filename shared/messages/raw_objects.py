@@ -57,8 +57,6 @@ class TickerBars(_Line):
     error: TickerError | None = None
 
 
-
-
 def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, Any]]) -> bytes:
     """Header line, then one line per item."""
     out = [header.model_dump_json(by_alias=True).encode()]

@@ -31,26 +31,32 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     run_id: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
         description="Id of the run; derived from the message's Kafka coordinates when absent",
         examples=["demo-2024q1"],
     )
     from_: date | None = Field(
-        None, alias="from",
+        None,
+        alias="from",
         description="First date (inclusive). Without it the run is incremental: each ticker from "
         "the day after its last loaded bar (new tickers from LISTER_HISTORY_START)",
         examples=["2024-01-02"],
     )
     to: date | None = Field(
-        None, description="Last trading date (inclusive); default: yesterday",
+        None,
+        description="Last trading date (inclusive); default: yesterday",
         examples=["2024-03-28"],
     )
     tickers: list[str] | None = Field(
-        None, description="Only these tickers (case-sensitive); default: the whole universe",
+        None,
+        description="Only these tickers (case-sensitive); default: the whole universe",
         examples=[["AAPL", "BRK.B"]],
     )
     max_tickers: int | None = Field(
-        None, ge=0, description="Only the first N tickers of the universe, in ticker order",
+        None,
+        ge=0,
+        description="Only the first N tickers of the universe, in ticker order",
         examples=[300],
     )
     batch_size: int = Field(
@@ -76,10 +82,13 @@ class FetchBatch(Envelope):
     total_batches: int = Field(ge=0, description="How many batches the run has", examples=[40])
     tickers: list[str] = Field(description="Tickers, exactly as listed", examples=[["A", "AA"]])
     days: list[date] | None = Field(
-        None, description="Grouped-daily batch: the trading days to fetch", examples=[["2024-07-01"]]
+        None,
+        description="Grouped-daily batch: the trading days to fetch",
+        examples=[["2024-07-01"]],
     )
     starts: dict[str, date] | None = Field(
-        None, description="Incremental: a ticker's own first date, when later than `from`",
+        None,
+        description="Incremental: a ticker's own first date, when later than `from`",
         examples=[{"AAPL": "2024-07-01"}],
     )
     from_: date = Field(alias="from", description="First date (inclusive)", examples=["2024-01-02"])
@@ -91,7 +100,9 @@ class BatchLoaded(Envelope):
     """A batch's object is in the raw tables (event, on the batch-loaded topic)."""
 
     batch_id: str = Field(description="The batch loaded", examples=["b00007"])
-    object_key: str = Field(description="The object it came from", examples=["raw/polygon/r1/b00007.jsonl"])
+    object_key: str = Field(
+        description="The object it came from", examples=["raw/polygon/r1/b00007.jsonl"]
+    )
     bars_loaded: int = Field(ge=0, description="Bars in the object", examples=[25200])
     tickers_failed: int = Field(ge=0, description="Tickers the fetcher could not get", examples=[0])
 
@@ -105,9 +116,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
-FINAL_STATUSES = frozenset(
-    {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS, RunStatus.FAILED}
-)
+FINAL_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS, RunStatus.FAILED})
 
 
 class RunEventKind(StrEnum):

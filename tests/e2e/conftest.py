@@ -21,28 +21,35 @@ H1 = (date(2024, 1, 2), date(2024, 6, 28))
 def malformed_ticker() -> str:
     """A listed, never-delisted ordinary ticker the simulator will always answer badly."""
     market = Market(SEED, UNIVERSE, *HISTORY)
-    plain = [x.ticker for x in market.tickers() if not x.delisted and x.ticker.isalpha()
-             and x.ticker.isupper()]
+    plain = [
+        x.ticker
+        for x in market.tickers()
+        if not x.delisted and x.ticker.isalpha() and x.ticker.isupper()
+    ]
     return plain[len(plain) // 2]
 
 
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     sim_env = {
-        "SIM_SEED": str(SEED), "SIM_UNIVERSE_SIZE": str(UNIVERSE),
-        "SIM_HISTORY_START": HISTORY[0].isoformat(), "SIM_HISTORY_END": HISTORY[1].isoformat(),
+        "SIM_SEED": str(SEED),
+        "SIM_UNIVERSE_SIZE": str(UNIVERSE),
+        "SIM_HISTORY_START": HISTORY[0].isoformat(),
+        "SIM_HISTORY_END": HISTORY[1].isoformat(),
         "SIM_MALFORMED_TICKERS": f'["{malformed_ticker()}"]',
         # Faults the client must absorb without losing a bar.
-        "SIM_LATENCY_MEAN_MS": "5", "SIM_ERROR_5XX_SHARE": "0.05",
+        "SIM_LATENCY_MEAN_MS": "5",
+        "SIM_ERROR_5XX_SHARE": "0.05",
     }
     service_env = {
-        "POLYGON_RATE_LIMIT_PER_S": "500", "POLYGON_MAX_RETRY_S": "60",
-        "TRANSFORMER_SWEEP_INTERVAL_S": "3", "FETCHER_CONCURRENCY": "8",
+        "POLYGON_RATE_LIMIT_PER_S": "500",
+        "POLYGON_MAX_RETRY_S": "60",
+        "TRANSFORMER_SWEEP_INTERVAL_S": "3",
+        "FETCHER_CONCURRENCY": "8",
         "LISTER_HISTORY_START": H1[0].isoformat(),
     }
     counts = {"lister": 1, "fetcher": 2, "loader": 2, "transformer": 1}
-    with running_pipeline(tmp_path_factory.mktemp("e2e-state"), sim_env, service_env,
-                          counts) as p:
+    with running_pipeline(tmp_path_factory.mktemp("e2e-state"), sim_env, service_env, counts) as p:
         yield p
 
 

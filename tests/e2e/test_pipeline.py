@@ -11,9 +11,8 @@ import pytest
 
 from services.cli.processes import Replica
 from shared.clients.broker import REASON_HEADER
-from shared.messages import RunEvent, topics
-from tests.support.kafka_tail import end_offsets, tail
-
+from shared.messages import topics
+from tests.support.kafka_tail import tail
 from tests.support.pipeline import Pipeline
 
 from .conftest import H1, malformed_ticker
@@ -27,8 +26,9 @@ class TestRunCompletes:
         self, pipeline: Pipeline, first_run: dict[str, Any]
     ) -> None:
         """Every bar of every ticker, value for value; nothing missing, nothing extra."""
-        tickers = [t for t in await run_tickers(pipeline, first_run["run_id"])
-                   if t != malformed_ticker()]
+        tickers = [
+            t for t in await run_tickers(pipeline, first_run["run_id"]) if t != malformed_ticker()
+        ]
         truth = truth_tuples(pipeline.truth(tickers, *H1))
 
         loaded = as_truth(await raw_bars(pipeline, *H1))
@@ -44,7 +44,8 @@ class TestRunCompletes:
         try:
             dupes = await conn.fetchval(
                 "select count(*) from (select ticker, trading_date from"
-                " staging.stg_polygon__stock_bars_daily group by 1, 2 having count(*) > 1) d")
+                " staging.stg_polygon__stock_bars_daily group by 1, 2 having count(*) > 1) d"
+            )
             rows = await conn.fetchval("select count(*) from staging.stg_polygon__stock_bars_daily")
         finally:
             await conn.close()
@@ -66,8 +67,10 @@ class TestRunCompletes:
         """The simulator answers one ticker with a broken body: the run says so, and only it."""
         conn = await pipeline.connect()
         try:
-            errors = await conn.fetch("select ticker, kind from control.ticker_errors"
-                                      " where run_id = $1", first_run["run_id"])
+            errors = await conn.fetch(
+                "select ticker, kind from control.ticker_errors where run_id = $1",
+                first_run["run_id"],
+            )
         finally:
             await conn.close()
 
@@ -110,7 +113,8 @@ class TestKcatRequest:
     async def test_raw_json_bytes_start_a_run_after_garbage(self, pipeline: Pipeline) -> None:
         """A hand-typed request, as kcat sends it, runs; the services kept consuming."""
         run_id = await pipeline.request_run(
-            **{"from": date(2024, 3, 1), "to": date(2024, 3, 28)}, tickers=["BRK.A", "KIMpL"])
+            **{"from": date(2024, 3, 1), "to": date(2024, 3, 28)}, tickers=["BRK.A", "KIMpL"]
+        )
 
         row = await pipeline.wait_finished(run_id)
 
@@ -143,8 +147,11 @@ async def _wait_for_fetched(p: Pipeline, run_id: str, at_least: int) -> None:
     conn = await p.connect()
     try:
         for _ in range(600):
-            n = await conn.fetchval("select count(fetched_at) from control.batches"
-                                    " where run_id = $1 and batch_id <> 'tickers'", run_id)
+            n = await conn.fetchval(
+                "select count(fetched_at) from control.batches"
+                " where run_id = $1 and batch_id <> 'tickers'",
+                run_id,
+            )
             if n >= at_least:
                 return
             await asyncio.sleep(0.1)

@@ -26,7 +26,9 @@ async def _planned(p: Pipeline, run_id: str) -> tuple[int, int]:
                    coalesce(sum(jsonb_array_length(command->'days'))
                             filter (where command->'days' <> 'null'::jsonb), 0) as days
             from control.batches where run_id = $1 and command is not null
-            """, run_id)
+            """,
+            run_id,
+        )
         return int(row["ranges"]), int(row["days"])
     finally:
         await conn.close()
@@ -54,18 +56,18 @@ class TestIncrementalRun:
         self, pipeline: Pipeline, first_run: dict[str, str]
     ) -> None:
         """The grouped days loaded every listed ticker's bars, value for value."""
-        tickers = [t for t in await run_tickers(pipeline, first_run["run_id"])
-                   if t != malformed_ticker()]
+        tickers = [
+            t for t in await run_tickers(pipeline, first_run["run_id"]) if t != malformed_ticker()
+        ]
         truth = truth_tuples(pipeline.truth(tickers, *JULY))
 
-        loaded = {t: b for t, b in as_truth(await raw_bars(pipeline, *JULY)).items()
-                  if t in tickers}
+        loaded = {
+            t: b for t, b in as_truth(await raw_bars(pipeline, *JULY)).items() if t in tickers
+        }
 
         assert truth == loaded
 
-    async def test_a_second_incremental_run_fetches_no_day_again(
-        self, pipeline: Pipeline
-    ) -> None:
+    async def test_a_second_incremental_run_fetches_no_day_again(self, pipeline: Pipeline) -> None:
         """Every ticker is up to date but the one whose range answers are broken: it never got a
         bar (the grouped days leave range tickers to their ranges), so it alone is asked again."""
         before = await sim_requests(pipeline)
@@ -76,7 +78,6 @@ class TestIncrementalRun:
         assert (0, 1) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
         assert ("per_ticker", "succeeded_with_errors") == (row["plan"], row["status"])
 
-
     async def test_an_up_to_date_run_has_no_batch_and_still_completes(
         self, pipeline: Pipeline
     ) -> None:
@@ -84,7 +85,8 @@ class TestIncrementalRun:
         before = await sim_requests(pipeline)
 
         row = await pipeline.wait_finished(
-            await pipeline.request_run(to=JULY[1], tickers=["BRK.A", "KIMpL"]))
+            await pipeline.request_run(to=JULY[1], tickers=["BRK.A", "KIMpL"])
+        )
         after = await sim_requests(pipeline)
 
         assert ("up_to_date", "succeeded", 1) == (row["plan"], row["status"], row["total_batches"])
@@ -97,16 +99,17 @@ class TestGroupedAndPerTickerAgree:
         august = (date(2024, 8, 1), date(2024, 8, 30))
         tickers = ["BRK.A", "BRK.B", "KIMpL"]
         grouped = await pipeline.request_run(
-            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="grouped_daily")
+            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="grouped_daily"
+        )
         assert "grouped_daily" == (await pipeline.wait_finished(grouped))["plan"]
         after_grouped = await raw_bars(pipeline, *august)
 
         ranged = await pipeline.request_run(
-            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="per_ticker")
+            **{"from": august[0], "to": august[1]}, tickers=tickers, plan="per_ticker"
+        )
         row = await pipeline.wait_finished(ranged)
 
         assert ("per_ticker", "succeeded") == (row["plan"], row["status"])
         assert after_grouped == await raw_bars(pipeline, *august)
         assert {"grouped_daily"} == {r["source"] for r in after_grouped}
         assert truth_tuples(pipeline.truth(tickers, *august)) == as_truth(after_grouped)
-

@@ -27,7 +27,8 @@ async def run_tickers(p: Pipeline, run_id: str) -> list[str]:
     conn = await p.connect()
     try:
         rows = await conn.fetch(
-            "select unnest(tickers) as t from control.batches where run_id = $1 order by 1", run_id)
+            "select unnest(tickers) as t from control.batches where run_id = $1 order by 1", run_id
+        )
         return [r["t"] for r in rows]
     finally:
         await conn.close()
@@ -45,15 +46,38 @@ def as_truth(rows: list[Any]) -> Bars:
     out: Bars = {}
     for r in rows:
         out.setdefault(r["ticker"], []).append(
-            (r["trading_date"], r["open"], r["high"], r["low"], r["close"], r["volume"],
-             r["vwap"], r["transactions"]))
+            (
+                r["trading_date"],
+                r["open"],
+                r["high"],
+                r["low"],
+                r["close"],
+                r["volume"],
+                r["vwap"],
+                r["transactions"],
+            )
+        )
     return out
 
 
 def truth_tuples(truth: dict[str, list[dict[str, Any]]]) -> Bars:
-    return {t: [(datetime.fromtimestamp(b["t"] / 1000, NEW_YORK).date(), b["o"], b["h"], b["l"],
-                 b["c"], b["v"], b.get("vw"), b.get("n")) for b in bars]
-            for t, bars in truth.items() if bars}
+    return {
+        t: [
+            (
+                datetime.fromtimestamp(b["t"] / 1000, NEW_YORK).date(),
+                b["o"],
+                b["h"],
+                b["l"],
+                b["c"],
+                b["v"],
+                b.get("vw"),
+                b.get("n"),
+            )
+            for b in bars
+        ]
+        for t, bars in truth.items()
+        if bars
+    }
 
 
 async def sim_requests(p: Pipeline) -> dict[str, int]:

@@ -33,4 +33,3 @@ def stack() -> Iterator[Stack]:
     )
     s.check_reachable()
     yield s
-

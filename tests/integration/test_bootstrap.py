@@ -26,8 +26,11 @@ where n.nspname in ('control', 'raw', 'staging', 'marts') order by 1
 
 async def _admin(stack: Stack, database: str) -> asyncpg.Connection:
     return await asyncpg.connect(
-        host=stack.postgres.host, port=stack.postgres.port, user=stack.admin.user,
-        password=stack.admin.password.get_secret_value(), database=database,
+        host=stack.postgres.host,
+        port=stack.postgres.port,
+        user=stack.admin.user,
+        password=stack.admin.password.get_secret_value(),
+        database=database,
     )
 
 
@@ -44,7 +47,9 @@ async def fresh_db(stack: Stack) -> AsyncIterator[PostgresSettings]:
 
 
 class TestDatabaseBootstrap:
-    async def test_second_run_changes_nothing(self, stack: Stack, fresh_db: PostgresSettings) -> None:
+    async def test_second_run_changes_nothing(
+        self, stack: Stack, fresh_db: PostgresSettings
+    ) -> None:
         """Tables, their grants and the migration log are identical after a second bootstrap."""
         await bootstrap_database(fresh_db, stack.admin)
         conn = await _admin(stack, fresh_db.database)
@@ -63,12 +68,18 @@ class TestDatabaseBootstrap:
         """Each role connects with bootstrap's password and has only its own privileges."""
         await bootstrap_database(fresh_db, stack.admin)
         ingest = await asyncpg.connect(
-            host=fresh_db.host, port=fresh_db.port, database=fresh_db.database,
-            user="elt_ingest", password=stack.admin.ingest_password.get_secret_value(),
+            host=fresh_db.host,
+            port=fresh_db.port,
+            database=fresh_db.database,
+            user="elt_ingest",
+            password=stack.admin.ingest_password.get_secret_value(),
         )
         reader = await asyncpg.connect(
-            host=fresh_db.host, port=fresh_db.port, database=fresh_db.database,
-            user="elt_reader", password=stack.admin.reader_password.get_secret_value(),
+            host=fresh_db.host,
+            port=fresh_db.port,
+            database=fresh_db.database,
+            user="elt_reader",
+            password=stack.admin.reader_password.get_secret_value(),
         )
         try:
             await ingest.execute(

@@ -29,8 +29,9 @@ def container_stack() -> Iterator[Stack]:
     from testcontainers.core.network import Network
 
     with Network() as net:
-        kafka = KafkaContainer(KAFKA_IMAGE).with_kraft().with_network(net) \
-            .with_network_aliases("kafka")
+        kafka = (
+            KafkaContainer(KAFKA_IMAGE).with_kraft().with_network(net).with_network_aliases("kafka")
+        )
         minio = (
             MinioContainer(MINIO_IMAGE, access_key="minioadmin", secret_key=SECRET)
             .with_network(net)
@@ -39,21 +40,27 @@ def container_stack() -> Iterator[Stack]:
             .with_env("MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY", RAW_OBJECT_EVENTS)
             .with_env("MINIO_NOTIFY_KAFKA_QUEUE_DIR_PRIMARY", "/data/.events-queue")
         )
-        postgres = PostgresContainer(POSTGRES_IMAGE, username="postgres", password=SECRET,
-                                     dbname="postgres")
+        postgres = PostgresContainer(
+            POSTGRES_IMAGE, username="postgres", password=SECRET, dbname="postgres"
+        )
         with kafka, minio, postgres:
             yield Stack(
                 kafka=KafkaSettings(bootstrap_servers=kafka.get_bootstrap_server()),
                 minio=MinioSettings(  # type: ignore[call-arg]
                     endpoint=f"{minio.get_container_host_ip()}:{minio.get_exposed_port(9000)}",
-                    access_key="minioadmin", secret_key=SECRET,
+                    access_key="minioadmin",
+                    secret_key=SECRET,
                 ),
                 postgres=PostgresSettings(  # type: ignore[call-arg]
                     host=postgres.get_container_host_ip(),
-                    port=int(postgres.get_exposed_port(5432)), password=SECRET,
+                    port=int(postgres.get_exposed_port(5432)),
+                    password=SECRET,
                 ),
                 admin=PostgresAdminSettings(  # type: ignore[call-arg]
-                    user="postgres", password=SECRET, ingest_password=SECRET,
-                    transform_password=SECRET, reader_password=SECRET,
+                    user="postgres",
+                    password=SECRET,
+                    ingest_password=SECRET,
+                    transform_password=SECRET,
+                    reader_password=SECRET,
                 ),
             )

@@ -1,5 +1,5 @@
-"""The whole pipeline as real processes, for the e2e tier and the benchmark: the simulator and every service,
-on a database and bucket of their own, driven through Kafka like a user would."""
+"""The whole pipeline as real processes, for the e2e tier and the benchmarks: the simulator and
+every service, on a database and bucket of their own, driven through Kafka like a user would."""
 
 from __future__ import annotations
 
@@ -60,8 +60,12 @@ class Pipeline:
 
     async def connect(self) -> asyncpg.Connection:
         return await asyncpg.connect(
-            host=self.pg.host, port=self.pg.port, database=self.pg.database, user="postgres",
-            password=self.admin_password)
+            host=self.pg.host,
+            port=self.pg.port,
+            database=self.pg.database,
+            user="postgres",
+            password=self.admin_password,
+        )
 
     async def publish_raw(self, topic: str, body: bytes, key: bytes | None = None) -> None:
         """Like kcat: bytes, no headers."""
@@ -74,8 +78,9 @@ class Pipeline:
 
     async def request_run(self, **fields: Any) -> str:
         run_id = fields.setdefault("run_id", f"e2e-{time.monotonic_ns()}")
-        body = json.dumps({k: v.isoformat() if isinstance(v, date) else v
-                           for k, v in fields.items()}).encode()
+        body = json.dumps(
+            {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
+        ).encode()
         await self.publish_raw(topics.RUN_REQUESTS, body)
         return str(run_id)
 
@@ -90,15 +95,24 @@ class Pipeline:
                 await asyncio.sleep(0.5)
         finally:
             await conn.close()
-        raise TimeoutError(f"run {run_id} did not finish in {timeout_s} s; logs: "
-                           f"{self.supervisor.log(Replica('transformer', 1))}")
+        raise TimeoutError(
+            f"run {run_id} did not finish in {timeout_s} s; logs: "
+            f"{self.supervisor.log(Replica('transformer', 1))}"
+        )
 
     def truth(self, tickers: list[str], start: date, end: date) -> dict[str, list[dict[str, Any]]]:
         bars: dict[str, list[dict[str, Any]]] = {}
         for i in range(0, len(tickers), 200):
-            r = httpx.get(f"{self.sim_url}/_sim/truth/bars", params={
-                "tickers": ",".join(tickers[i:i + 200]), "from": start.isoformat(),
-                "to": end.isoformat(), "adjusted": "true"}, timeout=30)
+            r = httpx.get(
+                f"{self.sim_url}/_sim/truth/bars",
+                params={
+                    "tickers": ",".join(tickers[i : i + 200]),
+                    "from": start.isoformat(),
+                    "to": end.isoformat(),
+                    "adjusted": "true",
+                },
+                timeout=30,
+            )
             r.raise_for_status()
             bars.update(r.json()["bars"])
         return bars
@@ -121,11 +135,16 @@ class Pipeline:
 
     def start_simulator(self, sim_env: dict[str, str]) -> None:
         env = {**os.environ, **sim_env}
-        log = (self.supervisor.log(Replica("polygon_sim", 1)))
+        log = self.supervisor.log(Replica("polygon_sim", 1))
         log.parent.mkdir(parents=True, exist_ok=True)
         self.sim = subprocess.Popen(
-            [sys.executable, "-m", "services.polygon_sim"], env=env, cwd=REPO,
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+            [sys.executable, "-m", "services.polygon_sim"],
+            env=env,
+            cwd=REPO,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -148,14 +167,21 @@ def make_supervisor(state_dir: Path) -> Supervisor:
     return Supervisor(StackSettings(state_dir=state_dir), REPO)
 
 
-GROUPS = {"lister": topics.RUN_REQUESTS, "fetcher": topics.TICKER_BATCHES,
-          "loader": topics.RAW_OBJECT_EVENTS, "transformer": topics.BATCH_LOADED}
+GROUPS = {
+    "lister": topics.RUN_REQUESTS,
+    "fetcher": topics.TICKER_BATCHES,
+    "loader": topics.RAW_OBJECT_EVENTS,
+    "transformer": topics.BATCH_LOADED,
+}
 
 
 @contextmanager
 def running_pipeline(
-    state_dir: Path, sim_env: dict[str, str], service_env: dict[str, str],
-    counts: dict[str, int], db_prefix: str = "stocks_e2e",
+    state_dir: Path,
+    sim_env: dict[str, str],
+    service_env: dict[str, str],
+    counts: dict[str, int],
+    db_prefix: str = "stocks_e2e",
 ) -> Iterator[Pipeline]:
     """A database and bucket of its own, consumer groups moved past older messages, then the
     simulator and the services started; everything stopped and dropped afterwards."""
@@ -173,10 +199,21 @@ def running_pipeline(
     asyncio.run(prepare())
     sim_port = free_port()
     sim_url = f"http://127.0.0.1:{sim_port}"
-    env = {"PG_DATABASE": pg.database, "MINIO_BUCKET": bucket.bucket,
-           "POLYGON_BASE_URL": sim_url, "POLYGON_API_KEY": "demo-key", **service_env}
-    p = Pipeline(pg, admin.password.get_secret_value(), kafka.bootstrap_servers, sim_url,
-                 make_supervisor(state_dir), env)
+    env = {
+        "PG_DATABASE": pg.database,
+        "MINIO_BUCKET": bucket.bucket,
+        "POLYGON_BASE_URL": sim_url,
+        "POLYGON_API_KEY": "demo-key",
+        **service_env,
+    }
+    p = Pipeline(
+        pg,
+        admin.password.get_secret_value(),
+        kafka.bootstrap_servers,
+        sim_url,
+        make_supervisor(state_dir),
+        env,
+    )
     try:
         p.start_simulator({"SIM_PORT": str(sim_port), **sim_env})
         p.start(counts)
@@ -191,8 +228,13 @@ def running_pipeline(
 
 
 async def _drop_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
-    conn = await asyncpg.connect(host=pg.host, port=pg.port, user=admin.user,
-                                 password=admin.password.get_secret_value(), database="postgres")
+    conn = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        user=admin.user,
+        password=admin.password.get_secret_value(),
+        database="postgres",
+    )
     try:
         await conn.execute(f'drop database if exists "{pg.database}" with (force)')
     finally:

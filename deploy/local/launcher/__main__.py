@@ -37,8 +37,11 @@ def _layout() -> Layout:
 
 def install(lay: Layout) -> None:
     start = time.monotonic()
-    for name, step in (("postgres", postgres.install), ("kafka", kafka.install),
-                       ("minio", minio.install)):
+    for name, step in (
+        ("postgres", postgres.install),
+        ("kafka", kafka.install),
+        ("minio", minio.install),
+    ):
         t0 = time.monotonic()
         did = step(lay)
         _say(f"{name}: {'installed' if did else 'cached'} in {time.monotonic() - t0:.1f} s")
@@ -47,10 +50,14 @@ def install(lay: Layout) -> None:
 
 def _check_ports(lay: Layout, running: dict[str, bool]) -> None:
     wanted = {
-        "kafka": [split_host_port(lay.kafka.bootstrap_servers),
-                  (split_host_port(lay.kafka.bootstrap_servers)[0], lay.stack.kafka_controller_port)],
-        "minio": [split_host_port(lay.minio.endpoint),
-                  (split_host_port(lay.minio.endpoint)[0], lay.stack.minio_console_port)],
+        "kafka": [
+            split_host_port(lay.kafka.bootstrap_servers),
+            (split_host_port(lay.kafka.bootstrap_servers)[0], lay.stack.kafka_controller_port),
+        ],
+        "minio": [
+            split_host_port(lay.minio.endpoint),
+            (split_host_port(lay.minio.endpoint)[0], lay.stack.minio_console_port),
+        ],
         "postgres": [(lay.postgres.host, lay.postgres.port)],
     }
     for name, addrs in wanted.items():
@@ -64,12 +71,18 @@ def _check_ports(lay: Layout, running: dict[str, bool]) -> None:
 def up(lay: Layout) -> None:
     install(lay)
     admin = PostgresAdminSettings()  # type: ignore[call-arg]
-    running = {"postgres": postgres.is_running(lay), "kafka": kafka.is_running(lay),
-               "minio": minio.is_running(lay)}
+    running = {
+        "postgres": postgres.is_running(lay),
+        "kafka": kafka.is_running(lay),
+        "minio": minio.is_running(lay),
+    }
     _check_ports(lay, running)
     starters: list[tuple[str, Callable[[], None], Callable[[], bool]]] = [
-        ("postgres", lambda: postgres.start(lay, admin.user, admin.password.get_secret_value()),
-         lambda: postgres.stop(lay)),
+        (
+            "postgres",
+            lambda: postgres.start(lay, admin.user, admin.password.get_secret_value()),
+            lambda: postgres.stop(lay),
+        ),
         ("kafka", lambda: kafka.start(lay), lambda: kafka.stop(lay)),
         ("minio", lambda: minio.start(lay), lambda: minio.stop(lay)),
     ]
@@ -100,13 +113,22 @@ def down(lay: Layout) -> None:
 
 def status(lay: Layout) -> int:
     rows = [
-        ("kafka", kafka.is_running(lay) and kafka.is_ready(lay),
-         f"bootstrap {lay.kafka.bootstrap_servers}"),
-        ("minio", minio.is_running(lay) and minio.is_ready(lay),
-         f"S3 http://{lay.minio.endpoint}  console "
-         f"http://{split_host_port(lay.minio.endpoint)[0]}:{lay.stack.minio_console_port}"),
-        ("postgres", postgres.is_running(lay),
-         f"postgresql://{lay.postgres.host}:{lay.postgres.port}/{lay.postgres.database}"),
+        (
+            "kafka",
+            kafka.is_running(lay) and kafka.is_ready(lay),
+            f"bootstrap {lay.kafka.bootstrap_servers}",
+        ),
+        (
+            "minio",
+            minio.is_running(lay) and minio.is_ready(lay),
+            f"S3 http://{lay.minio.endpoint}  console "
+            f"http://{split_host_port(lay.minio.endpoint)[0]}:{lay.stack.minio_console_port}",
+        ),
+        (
+            "postgres",
+            postgres.is_running(lay),
+            f"postgresql://{lay.postgres.host}:{lay.postgres.port}/{lay.postgres.database}",
+        ),
     ]
     for name, ok, where in rows:
         _say(f"{name:9} {'up  ' if ok else 'down'}  {where}")

@@ -27,10 +27,17 @@ def install(lay: Layout) -> bool:
     shutil.rmtree(tmp, ignore_errors=True)
     run_logged(
         "install kafka",
-        ["mvn", "-B", "-q", "-f", str(REPO_ROOT / "deploy/local/kafka-pom.xml"),
-         f"-Dmaven.repo.local={lay.cache / 'm2'}",
-         "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-         f"-DoutputDirectory={tmp}", "-DincludeScope=runtime"],
+        [
+            "mvn",
+            "-B",
+            "-q",
+            "-f",
+            str(REPO_ROOT / "deploy/local/kafka-pom.xml"),
+            f"-Dmaven.repo.local={lay.cache / 'm2'}",
+            "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
+            f"-DoutputDirectory={tmp}",
+            "-DincludeScope=runtime",
+        ],
         lay.install_log(NAME),
     )
     tmp.rename(lay.kafka_lib)  # only a complete jar set counts as installed
@@ -75,18 +82,41 @@ def start(lay: Layout) -> None:
     if not (lay.data(NAME) / "meta.properties").exists():
         cluster_id = subprocess.run(
             ["java", "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         run_logged(
             "format kafka storage",
-            ["java", "-cp", cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-             "-c", server, "--ignore-formatted"],
+            [
+                "java",
+                "-cp",
+                cp,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                server,
+                "--ignore-formatted",
+            ],
             lay.log(NAME),
         )
     spawn(
-        ["java", "-Xms256m", "-Xmx768m", f"-Dlog4j.configuration=file:{log4j}",
-         "-cp", cp, "kafka.Kafka", server],
-        lay.log(NAME), lay.pidfile(NAME), os.environ, lay.state,
+        [
+            "java",
+            "-Xms256m",
+            "-Xmx768m",
+            f"-Dlog4j.configuration=file:{log4j}",
+            "-cp",
+            cp,
+            "kafka.Kafka",
+            server,
+        ],
+        lay.log(NAME),
+        lay.pidfile(NAME),
+        os.environ,
+        lay.state,
     )
     wait_until("start kafka", lambda: is_ready(lay), lambda: is_running(lay), lay.log(NAME), 120)
 

@@ -50,5 +50,10 @@ class Layout:
         return self.state / "data" / name
 
     def make_dirs(self) -> None:
-        for d in (self.cache / "logs", self.state / "logs", self.state / "run", self.state / "data"):
+        for d in (
+            self.cache / "logs",
+            self.state / "logs",
+            self.state / "run",
+            self.state / "data",
+        ):
             d.mkdir(parents=True, exist_ok=True)

@@ -38,13 +38,18 @@ def install(lay: Layout) -> bool:
     gobin = lay.cache / "bin" / "partial"
     gobin.mkdir(parents=True, exist_ok=True)
     env = {
-        **os.environ, "CGO_ENABLED": "0", "GOBIN": str(gobin),
-        "GOPATH": str(lay.cache / "go"), "GOFLAGS": "-modcacherw",
+        **os.environ,
+        "CGO_ENABLED": "0",
+        "GOBIN": str(gobin),
+        "GOPATH": str(lay.cache / "go"),
+        "GOFLAGS": "-modcacherw",
     }
     run_logged(
         "install minio",
         ["go", "install", "-trimpath", f"{MINIO_MODULE}@{MINIO_PIN}"],
-        lay.install_log(NAME), env=env, timeout_s=3600,
+        lay.install_log(NAME),
+        env=env,
+        timeout_s=3600,
     )
     (gobin / "minio").rename(lay.minio_bin)
     return True
@@ -71,10 +76,19 @@ def server_env(lay: Layout) -> dict[str, str]:
 def start(lay: Layout) -> None:
     host, port = split_host_port(lay.minio.endpoint)
     spawn(
-        [str(lay.minio_bin), "server", str(lay.data(NAME)),
-         "--address", f"{host}:{port}",
-         "--console-address", f"{host}:{lay.stack.minio_console_port}"],
-        lay.log(NAME), lay.pidfile(NAME), server_env(lay), lay.state,
+        [
+            str(lay.minio_bin),
+            "server",
+            str(lay.data(NAME)),
+            "--address",
+            f"{host}:{port}",
+            "--console-address",
+            f"{host}:{lay.stack.minio_console_port}",
+        ],
+        lay.log(NAME),
+        lay.pidfile(NAME),
+        server_env(lay),
+        lay.state,
     )
     wait_until("start minio", lambda: is_ready(lay), lambda: is_running(lay), lay.log(NAME), 60)
 

@@ -59,9 +59,21 @@ def start(lay: Layout, admin_user: str, admin_password: str) -> None:
         try:
             run_logged(
                 "init postgres",
-                _as_postgres([str(pg / "initdb"), "-D", str(data), "-U", admin_user,
-                              f"--pwfile={pwfile}", "--auth-local=peer",
-                              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]),
+                _as_postgres(
+                    [
+                        str(pg / "initdb"),
+                        "-D",
+                        str(data),
+                        "-U",
+                        admin_user,
+                        f"--pwfile={pwfile}",
+                        "--auth-local=peer",
+                        "--auth-host=scram-sha-256",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                    ]
+                ),
                 log,
             )
         finally:
@@ -69,29 +81,53 @@ def start(lay: Layout, admin_user: str, admin_password: str) -> None:
     log.touch()
     if os.geteuid() == 0:
         shutil.chown(log, "postgres")
-    opts = (f"-p {lay.postgres.port} -k {sock} -c listen_addresses={lay.postgres.host} "
-            "-c max_connections=200")
+    opts = (
+        f"-p {lay.postgres.port} -k {sock} -c listen_addresses={lay.postgres.host} "
+        "-c max_connections=200"
+    )
     # pg_ctl -w waits until the server accepts connections, then returns.
-    run_logged("start postgres",
-               _as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-l", str(log),
-                             "-o", opts, "-w", "-t", "60", "start"]), log)
+    run_logged(
+        "start postgres",
+        _as_postgres(
+            [
+                str(pg / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        ),
+        log,
+    )
 
 
 def is_running(lay: Layout) -> bool:
     pg = bin_dir()
     if pg is None or not (lay.data(NAME) / "postmaster.pid").exists():
         return False
-    return subprocess.run(
-        [str(pg / "pg_isready"), "-h", lay.postgres.host, "-p", str(lay.postgres.port)],
-        capture_output=True, check=False,
-    ).returncode == 0
+    return (
+        subprocess.run(
+            [str(pg / "pg_isready"), "-h", lay.postgres.host, "-p", str(lay.postgres.port)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
 
 
 def stop(lay: Layout) -> bool:
     pg = bin_dir()
     if pg is None or not (lay.data(NAME) / "postmaster.pid").exists():
         return False
-    run_logged("stop postgres",
-               _as_postgres([str(pg / "pg_ctl"), "-D", str(lay.data(NAME)), "-m", "fast",
-                             "-w", "stop"]), lay.log(NAME))
+    run_logged(
+        "stop postgres",
+        _as_postgres([str(pg / "pg_ctl"), "-D", str(lay.data(NAME)), "-m", "fast", "-w", "stop"]),
+        lay.log(NAME),
+    )
     return True

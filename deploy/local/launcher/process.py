@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -35,15 +36,18 @@ def is_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def spawn(
-    cmd: Sequence[str], log: Path, pidfile: Path, env: Mapping[str, str], cwd: Path
-) -> int:
+def spawn(cmd: Sequence[str], log: Path, pidfile: Path, env: Mapping[str, str], cwd: Path) -> int:
     """Start a detached process (its own session, so it outlives us); record its pid."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dict(env), cwd=cwd, start_new_session=True,
+            list(cmd),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
         )
     pidfile.write_text(str(proc.pid))
     return proc.pid
@@ -71,10 +75,8 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def port_is_free(host: str, port: int) -> bool:

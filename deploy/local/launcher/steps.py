@@ -31,8 +31,13 @@ def run_logged(
         out.flush()
         try:
             done = subprocess.run(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=timeout_s,
-                stdin=subprocess.DEVNULL, check=False,
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=timeout_s,
+                stdin=subprocess.DEVNULL,
+                check=False,
             )
         except FileNotFoundError as exc:
             raise StepFailed(step, f"{cmd[0]} is not installed", log) from exc

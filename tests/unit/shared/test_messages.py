@@ -22,7 +22,11 @@ class TestRunRequest:
         request = RunRequest.model_validate_json(b"{}")
 
         assert (None, None, None, 100, True) == (
-            request.run_id, request.from_, request.tickers, request.batch_size, request.adjusted
+            request.run_id,
+            request.from_,
+            request.tickers,
+            request.batch_size,
+            request.adjusted,
         )
 
     def test_from_and_to_as_a_user_types_them(self) -> None:
@@ -43,7 +47,9 @@ class TestRunRequest:
 class TestObjectCreated:
     def test_the_documented_sample_parses(self) -> None:
         """MinIO's own documented Kafka sample (2019 shape, no milliseconds)."""
-        event = ObjectCreated.model_validate_json((FIXTURES / "minio-kafka-event.json").read_bytes())
+        event = ObjectCreated.model_validate_json(
+            (FIXTURES / "minio-kafka-event.json").read_bytes()
+        )
 
         assert ("images", "myphoto.jpg", True) == (event.bucket, event.key, event.is_created)
 

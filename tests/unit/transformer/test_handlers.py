@@ -21,7 +21,6 @@ from shared.messages import BatchLoaded, RunStatus, topics
 from tests.fakes import (
     FakeControlRepository,
     FakeDbtRunner,
-    ForeignKeyViolation,
     TopicRecorder,
 )
 

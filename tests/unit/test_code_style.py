@@ -1,0 +1,35 @@
+"""The code base passes its own linters: ruff's checks (bugbear, isort, pyupgrade, no print)
+and its formatter, as configured in pyproject.toml."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+PATHS = ["services", "shared", "deploy", "tests", "benchmarks"]
+
+
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    ruff = Path(sys.executable).parent / "ruff"
+    return subprocess.run(
+        [str(ruff), *args, *PATHS], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+class TestLinters:
+    def test_ruff_finds_nothing(self) -> None:
+        """`ruff check` is clean; its output is the message when it is not."""
+        result = _ruff("check", "--output-format", "concise")
+
+        assert 0 == result.returncode, result.stdout
+
+    def test_every_file_is_formatted(self) -> None:
+        """`ruff format --check` would change no file."""
+        result = _ruff("format", "--check")
+
+        assert 0 == result.returncode, result.stdout
