@@ -242,7 +242,7 @@ class FakeLoadedBatch:
     first_loaded_by: int  # which load() call set loaded_at (coalesce keeps the first)
 
 
-_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc", "bar_ts_ms")
+_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
 
 
 class FakeRawRepository:
@@ -267,10 +267,10 @@ class FakeRawRepository:
         run_id: str,
         batch_id: str,
         key: str,
-        records: AsyncIterable[tuple[Any, ...]],
+        chunks: AsyncIterable[list[tuple[Any, ...]]],
         errors: list[tuple[str, TickerError]],
     ) -> int:
-        incoming = [row async for row in records]  # as COPY drains the stream
+        incoming = [row async for chunk in chunks for row in chunk]  # as COPY drains them
         self.loads.append((kind, run_id, batch_id, key))
         if kind == "daily_bars":
             self._upsert(self.bars, BAR_COLUMNS, incoming, _bar_key, _BAR_VALUES, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ def parse_header(line: bytes | None) -> ObjectHeader:
         raise MalformedObject(f"bad header: {exc.errors()[0]['msg']}") from exc
 
 
+@lru_cache(maxsize=8192)  # a batch's bars share a few hundred distinct days
 def trading_date(t_ms: int) -> date:
     """The bar's New York calendar date (midnight or 16:00 ET both fall on it)."""
     return datetime.fromtimestamp(t_ms / 1000, NEW_YORK).date()
@@ -74,6 +76,21 @@ def _count(value: Any) -> int:
     return value
 
 
+def _prices(bar: dict[str, Any]) -> tuple[float, float, float, float, float]:
+    """o, h, l, c, v as floats; each must be a finite number (not a bool, not a string)."""
+    values = (bar["o"], bar["h"], bar["l"], bar["c"], bar["v"])
+    # Fast path for the usual case: one fsum and type check instead of five checks.
+    try:
+        fine = math.isfinite(math.fsum(values)) and bool not in map(type, values)
+    except TypeError:
+        fine = False
+    if not fine:
+        for key in "ohlcv":
+            _number(bar, key)
+    o, h, lo, c, v = values
+    return float(o), float(h), float(lo), float(c), float(v)
+
+
 def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> BarRow:
     t = bar["t"]
     if not isinstance(t, int) or isinstance(t, bool):
@@ -85,11 +102,7 @@ def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> B
         ticker,
         trading_date(t),
         head.adjusted,
-        _number(bar, "o"),
-        _number(bar, "h"),
-        _number(bar, "l"),
-        _number(bar, "c"),
-        _number(bar, "v"),
+        *_prices(bar),
         None if vw is None else _number(bar, "vw"),
         None if n is None else _count(n),
         bool(bar.get("otc", False)),

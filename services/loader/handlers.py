@@ -22,6 +22,7 @@ from .core import MalformedObject, parse_header, ticker_line, ticker_row
 from .repository import RawRepository
 
 log = structlog.get_logger()
+CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -65,20 +66,26 @@ async def _records(
     head: ObjectHeader,
     key: str,
     errors: list[tuple[str, TickerError]],
-) -> AsyncIterator[tuple[Any, ...]]:
-    """Rows streamed line by line into COPY; failures collected into `errors`."""
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Rows in chunks of about CHUNK_ROWS, read line by line: memory stays bounded by a chunk,
+    and COPY runs once a chunk rather than one await a row. Failures go into `errors`."""
+    chunk: list[tuple[Any, ...]] = []
     async for n, line in _numbered(lines):
         if head.kind == "tickers":
             try:
-                yield ticker_row(line, head, key)
+                chunk.append(ticker_row(line, head, key))
             except ValueError as exc:
                 log.warning("ticker_entry_skipped", line=n, error=str(exc)[:200])
-            continue
-        ticker, rows, error = ticker_line(line, head, key)
-        if error is not None:
-            errors.append((ticker or f"<line {n}>", error))
-        for row in rows:
-            yield row
+        else:
+            ticker, rows, error = ticker_line(line, head, key)
+            if error is not None:
+                errors.append((ticker or f"<line {n}>", error))
+            chunk.extend(rows)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 async def _numbered(lines: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, bytes]]:

@@ -72,7 +72,7 @@ class RawRepository:
         run_id: str,
         batch_id: str,
         key: str,
-        records: AsyncIterable[tuple[Any, ...]],
+        chunks: AsyncIterable[list[tuple[Any, ...]]],
         errors: list[tuple[str, TickerError]],
     ) -> int:
         """Load one object; returns the rows the object held."""
@@ -85,7 +85,8 @@ class RawRepository:
             await conn.execute(
                 f"create temporary table incoming (like {table} including defaults) on commit drop"
             )
-            await conn.copy_records_to_table("incoming", records=records, columns=list(columns))
+            async for chunk in chunks:
+                await conn.copy_records_to_table("incoming", records=chunk, columns=list(columns))
             rows = await conn.fetchval("select count(*) from pg_temp.incoming")
             await conn.execute(upsert)
             if kind == "daily_bars":
