@@ -46,9 +46,9 @@ def bootstrap() -> None:
     asyncio.run(
         bootstrap_all(
             KafkaSettings(),
-            MinioSettings(),  # type: ignore[call-arg]
+            MinioSettings(),
             PostgresSettings(),
-            PostgresAdminSettings(),  # type: ignore[call-arg]
+            PostgresAdminSettings(),
         )
     )
 
@@ -90,7 +90,7 @@ def run(
 
 
 async def _wait(run_id: str, timeout: float, started: float) -> bool:
-    reader = await RunReader.connect(PostgresSettings())  # type: ignore[call-arg]
+    reader = await RunReader.connect(PostgresSettings())
     try:
         done = await views.watch(reader, run_id, timeout)
         views.summary(done, await reader.ticker_errors(run_id), time.monotonic() - started)
@@ -104,7 +104,7 @@ def status(limit: int = 20) -> None:
     """Recent runs, newest first, then the dbt tests of those runs that did not pass."""
 
     async def show() -> None:
-        reader = await RunReader.connect(PostgresSettings())  # type: ignore[call-arg]
+        reader = await RunReader.connect(PostgresSettings())
         try:
             runs = await reader.recent(limit)
             views.console.print(views.runs_table(runs))
@@ -131,7 +131,7 @@ def services_up(
     """Start lister, fetchers, loaders and transformer (and the simulator in demo mode)."""
     counts = {"lister": 1, "fetcher": fetchers, "loader": loaders, "transformer": 1}
     if simulator is None:
-        simulator = PolygonSettings().base_url.startswith("http://127.0.0.1")  # type: ignore[call-arg]
+        simulator = PolygonSettings().base_url.startswith("http://127.0.0.1")
     if simulator:
         counts = {SIMULATOR: 1, **counts}
     sup = Supervisor(StackSettings(), REPO)

@@ -48,7 +48,7 @@ class Supervisor:
         env = {**os.environ, **extra}
         if service == "transformer":
             # dbt and the transformer connect as the transform role.
-            admin = PostgresAdminSettings()  # type: ignore[call-arg]
+            admin = PostgresAdminSettings()
             env.setdefault("TRANSFORMER_PG_USER", "elt_transform")
             env["PG_USER"] = env["TRANSFORMER_PG_USER"]
             env["PG_PASSWORD"] = env.get(

@@ -17,7 +17,7 @@ class FetcherOptions(BaseSettings):
 class FetcherSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()  # type: ignore[call-arg]
-        self.postgres = PostgresSettings()  # type: ignore[call-arg]
-        self.polygon = PolygonSettings()  # type: ignore[call-arg]
+        self.minio = MinioSettings()
+        self.postgres = PostgresSettings()
+        self.polygon = PolygonSettings()
         self.options = FetcherOptions()

@@ -138,5 +138,5 @@ class Lister:
     ) -> None:
         event = RunEvent(
             run_id=run_id, message_id=f"{run_id}/{kind.value}", kind=kind, status=status, **fields
-        )  # type: ignore[arg-type]
+        )
         await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())

@@ -25,7 +25,7 @@ class ListerOptions(BaseSettings):
 class ListerSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()  # type: ignore[call-arg]
-        self.postgres = PostgresSettings()  # type: ignore[call-arg]
-        self.polygon = PolygonSettings()  # type: ignore[call-arg]
+        self.minio = MinioSettings()
+        self.postgres = PostgresSettings()
+        self.polygon = PolygonSettings()
         self.options = ListerOptions()

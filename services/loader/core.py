@@ -73,7 +73,7 @@ def _count(value: Any) -> int:
     """A trade count: a whole number a bigint holds, never a bool, float or string."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValueError(f"n is not a count: {value!r}")
-    return value
+    return int(value)
 
 
 def _prices(bar: dict[str, Any]) -> tuple[float, float, float, float, float]:

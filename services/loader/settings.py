@@ -8,5 +8,5 @@ from shared.settings import KafkaSettings, MinioSettings, PostgresSettings
 class LoaderSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()  # type: ignore[call-arg]
-        self.postgres = PostgresSettings()  # type: ignore[call-arg]
+        self.minio = MinioSettings()
+        self.postgres = PostgresSettings()

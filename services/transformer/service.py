@@ -121,5 +121,5 @@ class Transformer:
             kind=kind,
             status=status,
             **fields,
-        )  # type: ignore[arg-type]
+        )
         await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())

@@ -26,5 +26,5 @@ class TransformerOptions(BaseSettings):
 class TransformerSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.postgres = PostgresSettings()  # type: ignore[call-arg]
+        self.postgres = PostgresSettings()
         self.options = TransformerOptions()

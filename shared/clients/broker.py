@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
+from aiokafka import ConsumerRecord
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
@@ -21,7 +22,7 @@ REASON_HEADER = "x-dead-letter-reason"
 ORIGIN_HEADER = "x-original-topic"
 
 
-class FreshLogContext(BaseMiddleware):  # type: ignore[type-arg]
+class FreshLogContext(BaseMiddleware):
     """Drops the previous message's run and batch ids before FastStream logs the next one."""
 
     async def on_receive(self) -> None:
@@ -41,12 +42,13 @@ def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
 
 async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -> None:
     """Send the original bytes to the topic's `.dlq` twin, with the reason in a header."""
-    raw = message.raw_message
-    topic = raw.topic  # type: ignore[union-attr]
+    # A single-message subscriber: the raw message is one record, never a batch tuple.
+    raw = cast(ConsumerRecord[bytes, bytes], message.raw_message)
+    topic = raw.topic
     await broker.publish(
         message.body,
         topic=dlq(topic),
-        key=raw.key,  # type: ignore[union-attr]
+        key=raw.key,
         headers={REASON_HEADER: reason[:2000], ORIGIN_HEADER: topic},
     )
     log.warning(
@@ -55,7 +57,7 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
         reason=reason[:500],
         partition=raw.partition,
         offset=raw.offset,
-    )  # type: ignore[union-attr]
+    )
 
 
 async def parse_or_dead_letter(

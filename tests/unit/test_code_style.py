@@ -1,5 +1,5 @@
-"""The code base passes its own linters: ruff's checks (bugbear, isort, pyupgrade, no print)
-and its formatter, as configured in pyproject.toml."""
+"""The code base passes its own linters: ruff's checks (bugbear, isort, pyupgrade, no print),
+its formatter, and strict mypy on the shipped code, as configured in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ class TestLinters:
         result = _ruff("format", "--check")
 
         assert 0 == result.returncode, result.stdout
+
+    def test_mypy_strict_finds_nothing(self) -> None:
+        """Every shipped module type-checks under `mypy --strict`."""
+        mypy = Path(sys.executable).parent / "mypy"
+        result = subprocess.run(
+            [str(mypy), "services", "shared", "deploy"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+        assert 0 == result.returncode, result.stdout[-3000:]

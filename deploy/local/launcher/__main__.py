@@ -30,7 +30,7 @@ def _say(msg: str) -> None:
 
 
 def _layout() -> Layout:
-    lay = Layout(StackSettings(), KafkaSettings(), MinioSettings(), PostgresSettings())  # type: ignore[call-arg]
+    lay = Layout(StackSettings(), KafkaSettings(), MinioSettings(), PostgresSettings())
     lay.make_dirs()
     return lay
 
@@ -70,7 +70,7 @@ def _check_ports(lay: Layout, running: dict[str, bool]) -> None:
 
 def up(lay: Layout) -> None:
     install(lay)
-    admin = PostgresAdminSettings()  # type: ignore[call-arg]
+    admin = PostgresAdminSettings()
     running = {
         "postgres": postgres.is_running(lay),
         "kafka": kafka.is_running(lay),
