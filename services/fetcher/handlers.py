@@ -16,7 +16,6 @@ from faststream.kafka.annotations import KafkaMessage
 from shared.clients.broker import parse_or_dead_letter
 from shared.clients.polygon import DailyBar, PolygonClient, PolygonError
 from shared.clients.storage import ObjectStore
-from shared.logging import bind_message_context
 from shared.messages import FetchBatch, topics
 from shared.messages.raw_objects import TickerBars, encode_object, object_key
 
@@ -110,13 +109,9 @@ def build_router(deps: FetcherDeps) -> KafkaRouter:
         description="Fetch a batch's daily bars into one raw object",
     )
     async def on_fetch_batch(message: KafkaMessage) -> None:
-        bind_message_context(message_id=message.message_id)
         batch = await parse_or_dead_letter(deps.broker, message, FetchBatch)
         if batch is None:
             return
-        bind_message_context(
-            run_id=batch.run_id, batch_id=batch.batch_id, message_id=batch.message_id
-        )
         await fetch_batch(deps, batch)
 
     return router

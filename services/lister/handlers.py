@@ -39,7 +39,6 @@ def build_router(deps: ListerDeps) -> KafkaRouter:
         description="Start a run: list tickers, register, publish batches",
     )
     async def on_run_request(message: KafkaMessage) -> None:
-        bind_message_context(message_id=message.message_id)
         request = await parse_or_dead_letter(deps.broker, message, RunRequest)
         if request is None:
             return

@@ -107,7 +107,6 @@ def build_router(deps: LoaderDeps) -> KafkaRouter:
         description="MinIO's object-created events: load the object",
     )
     async def on_object_created(message: KafkaMessage) -> None:
-        bind_message_context(message_id=message.message_id)
         event = await parse_or_dead_letter(deps.broker, message, ObjectCreated)
         if event is None:
             return

@@ -9,7 +9,6 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.clients.broker import dead_letter, parse_or_dead_letter
-from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, topics
 
 from .service import Transformer
@@ -34,13 +33,9 @@ def build_router(deps: TransformerDeps) -> KafkaRouter:
         description="Count the batch; build with dbt when the run is complete",
     )
     async def on_batch_loaded(message: KafkaMessage) -> None:
-        bind_message_context(message_id=message.message_id)
         event = await parse_or_dead_letter(deps.broker, message, BatchLoaded)
         if event is None:
             return
-        bind_message_context(
-            run_id=event.run_id, batch_id=event.batch_id, message_id=event.message_id
-        )
         if not await deps.transformer.knows(event.run_id):
             await dead_letter(deps.broker, message, f"unknown run {event.run_id!r}")
             return

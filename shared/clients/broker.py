@@ -63,15 +63,25 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
 async def parse_or_dead_letter(
     broker: KafkaBroker, message: KafkaMessage, model: type[M]
 ) -> M | None:
-    """The message as `model`, or None after dead-lettering it with the validation error."""
+    """The message as `model`, or None after dead-lettering it with the validation error.
+
+    Binds the log context: the Kafka message id first, then the payload's run, batch and
+    message ids once it parsed."""
+    bind_message_context(message_id=message.message_id)
     try:
-        return model.model_validate_json(message.body)
+        parsed = model.model_validate_json(message.body)
     except ValidationError as exc:
         errors = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
         )
         await dead_letter(broker, message, f"invalid {model.__name__}: {errors}")
         return None
+    bind_message_context(
+        run_id=getattr(parsed, "run_id", None),
+        batch_id=getattr(parsed, "batch_id", None),
+        message_id=getattr(parsed, "message_id", None) or message.message_id,
+    )
+    return parsed
 
 
 __all__ = ["dead_letter", "make_broker", "parse_or_dead_letter"]
