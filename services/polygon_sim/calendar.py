@@ -6,7 +6,7 @@ import warnings
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals  # type: ignore[import-untyped]
+import exchange_calendars as xcals
 import numpy as np
 import numpy.typing as npt
 
