@@ -27,6 +27,7 @@ from services.lister.planner import FetchPlan
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.transformer.core import DataTestResult, DbtOutcome
 from shared.clients.polygon import DailyBar, PolygonError, TickerRef
+from shared.clients.storage import ObjectNotFound
 from shared.messages import FetchBatch, RunStatus
 from shared.messages.raw_objects import TickerError
 
@@ -37,10 +38,6 @@ async def _yield_to_others() -> None:
 
 
 # --- object store ------------------------------------------------------------------------------
-
-
-class NoSuchObject(LookupError):
-    """The key was never put (MinIO answers NoSuchKey)."""
 
 
 class FakeObjectStore:
@@ -62,7 +59,7 @@ class FakeObjectStore:
 
     async def lines(self, key: str) -> AsyncIterator[bytes]:
         if key not in self.objects:
-            raise NoSuchObject(key)
+            raise ObjectNotFound(key)  # as the MinIO adapter does on NoSuchKey
         for line in self.objects[key].split(b"\n"):
             if line.strip():
                 yield line

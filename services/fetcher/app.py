@@ -9,11 +9,12 @@ from faststream import FastStream
 
 from shared.clients.broker import make_broker
 from shared.clients.db import create_pool
-from shared.clients.polygon import PolygonClient, PostgresRateLimiter
+from shared.clients.polygon import deployment_client
 from shared.clients.storage import MinioObjectStore
 from shared.logging import configure_logging
 
 from .handlers import FetcherDeps, build_router
+from .repository import BatchRepository
 from .settings import FetcherSettings
 
 settings = FetcherSettings()
@@ -24,18 +25,14 @@ broker = make_broker(settings.kafka, logger)
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
-    # One budget for the whole deployment, however many fetchers run.
-    limiter = PostgresRateLimiter(
-        pool, name=settings.polygon.rate_limit_name, rate_per_s=settings.polygon.rate_limit_per_s
-    )
-    async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
+    async with deployment_client(settings.polygon, pool) as api:
         broker.include_router(
             build_router(
                 FetcherDeps(
                     broker,
                     api,
                     MinioObjectStore(settings.minio),
-                    pool,
+                    BatchRepository(pool),
                     settings.minio.raw_prefix,
                     settings.options.concurrency,
                 )

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -20,6 +19,7 @@ from shared.messages import FetchBatch, topics
 from shared.messages.raw_objects import TickerBars, encode_object, object_key
 
 from .core import grouped_outcomes, header, outcome
+from .repository import BatchRepository
 
 log = structlog.get_logger()
 
@@ -29,7 +29,7 @@ class FetcherDeps:
     broker: KafkaBroker
     api: PolygonClient
     store: ObjectStore
-    pool: asyncpg.Pool
+    batches: BatchRepository
     raw_prefix: str
     concurrency: int
 
@@ -46,14 +46,7 @@ async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     key = object_key(deps.raw_prefix, batch.run_id, batch.batch_id)
     body = encode_object(header(batch, len(lines), requests), lines)
     await deps.store.put(key, body, "application/x-ndjson")
-    await deps.pool.execute(
-        "update control.batches set fetched_at = now(), object_key = $3, api_requests = $4"
-        " where run_id = $1 and batch_id = $2",
-        batch.run_id,
-        batch.batch_id,
-        key,
-        requests,
-    )
+    await deps.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
     log.info(
         "batch_fetched",
         tickers=len(lines),

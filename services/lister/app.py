@@ -9,7 +9,7 @@ from faststream import FastStream
 
 from shared.clients.broker import make_broker
 from shared.clients.db import create_pool
-from shared.clients.polygon import PolygonClient, PostgresRateLimiter
+from shared.clients.polygon import deployment_client
 from shared.clients.storage import MinioObjectStore
 from shared.logging import configure_logging
 
@@ -26,10 +26,7 @@ broker = make_broker(settings.kafka, logger)
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
-    limiter = PostgresRateLimiter(
-        pool, name=settings.polygon.rate_limit_name, rate_per_s=settings.polygon.rate_limit_per_s
-    )
-    async with PolygonClient(settings.polygon, rate_limiter=limiter) as api:
+    async with deployment_client(settings.polygon, pool) as api:
         repo = RunRepository(pool)
         opts = settings.options
         lister = Lister(

@@ -13,7 +13,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.clients.broker import dead_letter, parse_or_dead_letter
-from shared.clients.storage import ObjectStore
+from shared.clients.storage import ObjectNotFound, ObjectStore
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, ObjectCreated, topics
 from shared.messages.raw_objects import ObjectHeader, TickerError
@@ -34,7 +34,7 @@ class LoaderDeps:
     raw_prefix: str
 
 
-async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded | None:
+async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded:
     started = time.monotonic()
     lines = deps.store.lines(key)
     head = parse_header(await anext(lines, None))
@@ -119,12 +119,11 @@ def build_router(deps: LoaderDeps) -> KafkaRouter:
             return
         try:
             loaded = await load_object(deps, event.key)
-        except MalformedObject as exc:
+        except (MalformedObject, ObjectNotFound) as exc:
             await dead_letter(deps.broker, message, f"malformed object {event.key}: {exc}")
             return
-        if loaded is not None:
-            await deps.broker.publish(
-                loaded, topic=topics.BATCH_LOADED, key=f"{loaded.run_id}/{loaded.batch_id}".encode()
-            )
+        await deps.broker.publish(
+            loaded, topic=topics.BATCH_LOADED, key=f"{loaded.run_id}/{loaded.batch_id}".encode()
+        )
 
     return router

@@ -9,10 +9,15 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from minio import Minio
+from minio.error import S3Error
 
 from shared.settings import MinioSettings
 
 CHUNK = 256 * 1024
+
+
+class ObjectNotFound(LookupError):
+    """The object is gone (deleted after its event was sent): retrying cannot help."""
 
 
 class ObjectStore(Protocol):
@@ -49,7 +54,12 @@ class MinioObjectStore:
         )
 
     async def lines(self, key: str) -> AsyncIterator[bytes]:
-        response = await asyncio.to_thread(self._client.get_object, self._bucket, key)
+        try:
+            response = await asyncio.to_thread(self._client.get_object, self._bucket, key)
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise ObjectNotFound(f"no object {key} in {self._bucket}") from exc
+            raise
         try:
             pending = b""
             while chunk := await asyncio.to_thread(response.read, CHUNK):
@@ -65,4 +75,4 @@ class MinioObjectStore:
             response.release_conn()
 
 
-__all__ = ["MinioObjectStore", "ObjectStore", "minio_client"]
+__all__ = ["MinioObjectStore", "ObjectNotFound", "ObjectStore", "minio_client"]

@@ -12,7 +12,7 @@ from shared.bootstrap import bootstrap_database, bootstrap_topics
 from shared.messages.topics import all_topics
 from shared.settings import PostgresSettings
 from tests.support.names import unique_db
-from tests.support.stack import Stack
+from tests.support.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +39,7 @@ async def fresh_db(stack: Stack) -> AsyncIterator[PostgresSettings]:
     """Settings for a database that does not exist yet; dropped afterwards."""
     pg = stack.postgres.model_copy(update={"database": unique_db()})
     yield pg
-    conn = await _admin(stack, "postgres")
-    try:
-        await conn.execute(f'drop database if exists "{pg.database}" with (force)')
-    finally:
-        await conn.close()
+    await drop_database(pg, stack.admin)
 
 
 class TestDatabaseBootstrap:

@@ -35,6 +35,7 @@ from shared.settings import (
 )
 from tests.support.kafka_tail import commit_groups_to_end
 from tests.support.names import unique, unique_db
+from tests.support.stack import drop_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -220,22 +221,8 @@ def running_pipeline(
         yield p
     finally:
         p.stop()
-        asyncio.run(_drop_database(pg, admin))
+        asyncio.run(drop_database(pg, admin))
         client = minio_client(bucket)
         for obj in client.list_objects(bucket.bucket, recursive=True):
             client.remove_object(bucket.bucket, obj.object_name)
         client.remove_bucket(bucket.bucket)
-
-
-async def _drop_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
-    conn = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=admin.user,
-        password=admin.password.get_secret_value(),
-        database="postgres",
-    )
-    try:
-        await conn.execute(f'drop database if exists "{pg.database}" with (force)')
-    finally:
-        await conn.close()

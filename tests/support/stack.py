@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
+import asyncpg
+
 from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
 
 
@@ -31,3 +33,18 @@ class Stack:
                     f"{name} is not reachable at {address}: run `deploy/local/stack up` "
                     "(or scripts/test, which does it)"
                 ) from exc
+
+
+async def drop_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
+    """Drop a test database, closing its connections first."""
+    conn = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        user=admin.user,
+        password=admin.password.get_secret_value(),
+        database="postgres",
+    )
+    try:
+        await conn.execute(f'drop database if exists "{pg.database}" with (force)')
+    finally:
+        await conn.close()

@@ -1,6 +1,7 @@
 """The Polygon.io / Massive REST client: models, typed errors, rate limiters."""
 
 from ._client import PolygonClient
+from ._deployment import deployment_client
 from ._errors import (
     PolygonAuthError,
     PolygonBadRequest,
@@ -36,5 +37,6 @@ __all__ = [
     "PostgresRateLimiter",
     "RateLimiter",
     "TickerRef",
+    "deployment_client",
     "trading_date_of",
 ]

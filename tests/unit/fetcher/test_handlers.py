@@ -15,6 +15,7 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.fetcher.handlers import FetcherDeps, build_router
+from services.fetcher.repository import BatchRepository
 from shared.clients.polygon import DailyBar, PolygonClient, PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from tests.fakes import FakeObjectStore, FakePolygonClient, FakePool, TopicRecorder
@@ -83,7 +84,7 @@ def fetcher_on(broker: KafkaBroker, store: FakeObjectStore, concurrency: int = 8
                 broker,
                 cast(PolygonClient, api),
                 store,
-                cast(asyncpg.Pool, pool),
+                BatchRepository(cast(asyncpg.Pool, pool)),
                 "raw/",
                 concurrency,
             )

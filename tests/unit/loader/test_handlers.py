@@ -274,6 +274,18 @@ class TestDeadLetters:
         assert f"malformed object {KEY}: " in dead.headers["x-dead-letter-reason"]
         assert why in dead.headers["x-dead-letter-reason"]
 
+    async def test_an_event_whose_object_is_gone_is_dead_lettered(self, loader: Loader) -> None:
+        """A late event for a deleted object cannot succeed on redelivery: it is dead-lettered
+        instead of blocking its partition."""
+        loader.store.objects.pop(KEY, None)
+        body = event()
+
+        await loader.deliver(body)
+
+        [dead] = loader.dlq.messages
+        assert (body, [], []) == (dead.body, loader.repo.loads, loader.loaded.messages)
+        assert f"malformed object {KEY}: " in dead.headers["x-dead-letter-reason"]
+
 
 class TestFakesMatchTheAdapters:
     def test_the_raw_repository_fake_takes_the_real_parameters(self) -> None:

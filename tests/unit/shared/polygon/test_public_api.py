@@ -19,7 +19,7 @@ class TestPublicSurface:
             "PolygonIncompleteResponse",
             "PolygonMalformedResponse", "PolygonNotEntitled", "PolygonNotFound",
             "PolygonPaginationLoop", "PolygonUnexpectedStatus", "PostgresRateLimiter",
-            "RateLimiter", "TickerRef", "trading_date_of",
+            "RateLimiter", "TickerRef", "deployment_client", "trading_date_of",
         }  # fmt: skip
 
         assert expected == set(polygon.__all__)
