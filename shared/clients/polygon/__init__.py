@@ -1,6 +1,6 @@
 """The Polygon.io / Massive REST client: models, typed errors, rate limiters."""
 
-from ._client import PolygonClient
+from ._client import CorporateActionKind, PolygonClient
 from ._deployment import deployment_client
 from ._errors import (
     PolygonAuthError,
@@ -21,6 +21,7 @@ from ._retry import RETRY_MALFORMED_RESPONSES
 
 __all__ = [
     "RETRY_MALFORMED_RESPONSES",
+    "CorporateActionKind",
     "DailyBar",
     "InProcessRateLimiter",
     "PolygonAuthError",

@@ -1,4 +1,5 @@
-"""The Polygon REST client: tickers, daily bars per ticker, grouped daily; follows `next_url`."""
+"""The Polygon REST client: tickers, daily bars per ticker, grouped daily, splits and dividends;
+follows `next_url`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from functools import partial
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -17,10 +18,12 @@ import httpx
 from shared.settings import PolygonSettings
 
 from ._errors import PolygonMalformedResponse, PolygonPaginationLoop
-from ._models import DailyBar, TickerRef, parse_bars, parse_tickers
+from ._models import DailyBar, TickerRef, parse_bars, parse_events, parse_tickers
 from ._rate_limit import Clock, InProcessRateLimiter, RateLimiter, Sleep
 from ._transport import RetryingGetter, new_backoff
 from ._urls import (
+    DIVIDENDS_PATH,
+    SPLITS_PATH,
     TICKERS_PATH,
     aggs_range_path,
     grouped_daily_path,
@@ -30,6 +33,12 @@ from ._urls import (
 )
 
 T = TypeVar("T")
+CorporateActionKind = Literal["splits", "dividends"]
+# Each kind's path and the date it is filtered and sorted on.
+_EVENTS: dict[str, tuple[str, str]] = {
+    "splits": (SPLITS_PATH, "execution_date"),
+    "dividends": (DIVIDENDS_PATH, "ex_dividend_date"),
+}
 
 
 class PolygonClient:
@@ -127,6 +136,23 @@ class PolygonClient:
         query = _query(adjusted=adjusted, include_otc=include_otc)
         return await self._collect(grouped_daily_path(day), query, parse)
 
+    async def corporate_actions(
+        self,
+        kind: CorporateActionKind,
+        start: date,
+        end: date,
+        *,
+        ticker: str | None = None,
+        limit: int = 1000,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of splits (by execution date) or cash dividends (by ex-dividend date) within
+        [start, end], of `ticker` or of the whole market (None), oldest first, items as sent."""
+        path, on = _EVENTS[kind]
+        query = _query(ticker=ticker, sort=on, order="asc", limit=limit)
+        query |= _query(**{f"{on}.gte": start, f"{on}.lte": end})
+        async for page in self._pages(path, query, parse_events):
+            yield page
+
     async def _collect(
         self, path: str, query: dict[str, str], parse: Callable[[dict[str, Any]], list[T]]
     ) -> list[T]:
@@ -174,4 +200,4 @@ def _query(**values: str | bool | int | date | None) -> dict[str, str]:
     return out
 
 
-__all__ = ["PolygonClient"]
+__all__ = ["CorporateActionKind", "PolygonClient"]

@@ -1,4 +1,5 @@
-"""Models the client returns (DailyBar, TickerRef), and their parsing from response bodies."""
+"""Models the client returns (DailyBar, TickerRef, corporate-action events as sent), and their
+parsing from response bodies."""
 
 from __future__ import annotations
 
@@ -127,6 +128,16 @@ def parse_tickers(body: dict[str, Any]) -> list[TickerRef]:
     return refs
 
 
+def parse_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Items of a /v3/reference/splits or /dividends page, as sent. Only the page's shape is
+    checked here: an item's values are the loader's to judge, so one bad event never costs
+    the others (it goes to the rejected-events ledger with its reason)."""
+    items = results_of(body)
+    if not all(isinstance(item, dict) for item in items):
+        raise PolygonMalformedResponse("a corporate-action item is not an object")
+    return items
+
+
 def _validated(model: type[_M], item: Any) -> _M:
     try:
         return model.model_validate(item)
@@ -136,4 +147,11 @@ def _validated(model: type[_M], item: Any) -> _M:
         raise PolygonMalformedResponse(f"unexpected shape ({where})") from None
 
 
-__all__ = ["DailyBar", "TickerRef", "parse_bars", "parse_tickers", "trading_date_of"]
+__all__ = [
+    "DailyBar",
+    "TickerRef",
+    "parse_bars",
+    "parse_events",
+    "parse_tickers",
+    "trading_date_of",
+]

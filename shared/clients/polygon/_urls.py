@@ -1,4 +1,4 @@
-"""Paths of the three endpoints, `next_url` handling and key redaction for logs and errors."""
+"""Paths of the endpoints, `next_url` handling and key redaction for logs and errors."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def grouped_daily_path(day: date) -> str:
 
 
 TICKERS_PATH = "/v3/reference/tickers"
+SPLITS_PATH = "/v3/reference/splits"
+DIVIDENDS_PATH = "/v3/reference/dividends"
 
 
 def next_target(next_url: str) -> str:
@@ -59,6 +61,8 @@ def redact(text: str, secret: str) -> str:
 
 
 __all__ = [
+    "DIVIDENDS_PATH",
+    "SPLITS_PATH",
     "TICKERS_PATH",
     "aggs_range_path",
     "grouped_daily_path",

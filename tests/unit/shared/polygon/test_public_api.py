@@ -14,7 +14,8 @@ class TestPublicSurface:
     def test_exported_names(self) -> None:
         """Renaming or dropping a public name must be deliberate."""
         expected = {
-            "RETRY_MALFORMED_RESPONSES", "DailyBar", "InProcessRateLimiter", "PolygonAuthError",
+            "RETRY_MALFORMED_RESPONSES", "CorporateActionKind", "DailyBar", "InProcessRateLimiter",
+            "PolygonAuthError",
             "PolygonBadRequest", "PolygonClient", "PolygonError", "PolygonGaveUp",
             "PolygonIncompleteResponse",
             "PolygonMalformedResponse", "PolygonNotEntitled", "PolygonNotFound",
