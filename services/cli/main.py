@@ -60,7 +60,6 @@ def run(
     tickers: Annotated[str | None, typer.Option(help="Comma-separated, case-sensitive")] = None,
     max_tickers: Annotated[int | None, typer.Option(help="First N of the universe")] = None,
     batch_size: int = 100,
-    unadjusted: bool = False,
     run_id: Annotated[str | None, typer.Option()] = None,
     plan: Annotated[Plan, typer.Option(help="auto takes the fewest API requests")] = Plan.AUTO,
     wait: Annotated[bool, typer.Option(help="Show progress until the run ends")] = False,
@@ -77,7 +76,6 @@ def run(
             "max_tickers": max_tickers,
             "tickers": tickers.split(",") if tickers else None,
             "batch_size": batch_size,
-            "adjusted": not unadjusted,
             "plan": plan,
         }
     )

@@ -1,4 +1,5 @@
-"""The fetcher's pure logic: a ticker's outcome as a raw-object line, the object's header."""
+"""The fetcher's pure logic: a ticker's outcome as a raw-object line, the object's header, and
+which corporate-action events a batch keeps."""
 
 from __future__ import annotations
 
@@ -63,13 +64,46 @@ def grouped_outcomes(
     return [outcome(t, per_ticker[t]) for t in sorted(per_ticker)] + failed
 
 
+# Up to this many tickers, one filtered query each costs fewer requests than the market's pages.
+PER_TICKER_ACTIONS_MAX = 5
+
+
+def per_ticker_actions(batch: FetchBatch) -> bool:
+    return 0 < len(batch.tickers) <= PER_TICKER_ACTIONS_MAX
+
+
+def kept_events(events: list[dict[str, Any]], tickers: list[str]) -> list[dict[str, Any]]:
+    """The market's events of the batch's tickers; every event for a whole-market batch."""
+    if not tickers:
+        return events
+    wanted = set(tickers)
+    return [e for e in events if e.get("ticker") in wanted]
+
+
+def action_header(
+    batch: FetchBatch, items: int, api_requests: int, error: TickerError | None
+) -> ObjectHeader:
+    assert batch.actions is not None
+    return ObjectHeader(
+        kind=batch.actions,
+        run_id=batch.run_id,
+        batch_id=batch.batch_id,
+        source="reference_splits" if batch.actions == "splits" else "reference_dividends",
+        from_=batch.from_,
+        to=batch.to,
+        items=items,
+        api_requests=api_requests,
+        tickers=batch.tickers or None,
+        error=error,
+    )
+
+
 def header(batch: FetchBatch, items: int, api_requests: int) -> ObjectHeader:
     return ObjectHeader(
         kind="daily_bars",
         run_id=batch.run_id,
         batch_id=batch.batch_id,
         source="grouped_daily" if batch.days is not None else "aggs_range",
-        adjusted=batch.adjusted,
         from_=batch.from_,
         to=batch.to,
         items=items,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from faststream import FastStream
 
@@ -38,6 +39,7 @@ async def lifespan() -> AsyncIterator[None]:
             opts.include_delisted,
             opts.history_start,
             opts.days_per_batch,
+            timedelta(days=opts.corporate_actions_lookback_days),
         )
         broker.include_router(build_router(ListerDeps(broker, repo, lister)))
         yield

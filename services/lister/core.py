@@ -28,7 +28,6 @@ class RunSpec:
     run_id: str
     start: date | None  # None: incremental, each ticker from the day after its last bar
     end: date
-    adjusted: bool
     batch_size: int
     tickers: tuple[str, ...] | None
     max_tickers: int | None
@@ -43,7 +42,6 @@ class RunSpec:
             "run_id": self.run_id,
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat(),
-            "adjusted": self.adjusted,
             "batch_size": self.batch_size,
             "tickers": list(self.tickers) if self.tickers is not None else None,
             "max_tickers": self.max_tickers,
@@ -68,7 +66,6 @@ def resolve_run(request: RunRequest, at: KafkaCoordinates) -> RunSpec:
         run_id,
         request.from_,
         end,
-        request.adjusted,
         request.batch_size,
         tickers,
         request.max_tickers,
@@ -136,12 +133,17 @@ def day_batches(days: list[date], days_per_batch: int) -> list[tuple[str, list[d
 
 
 def fetch_commands(
-    spec: RunSpec, plan: FetchPlan, starts: dict[str, date], days_per_batch: int
+    spec: RunSpec,
+    plan: FetchPlan,
+    starts: dict[str, date],
+    days_per_batch: int,
+    other_batches: int = 0,
 ) -> list[FetchBatch]:
-    """The run's batches: ranges of `batch_size` tickers, then grouped days."""
+    """The run's bar batches: ranges of `batch_size` tickers, then grouped days. The run's total
+    also counts `other_batches` (its corporate-action batches) and the tickers listing."""
     ranges = plan_batches(plan.ranges, spec.batch_size)
     days = day_batches(plan.days, days_per_batch)
-    total = len(ranges) + len(days) + 1  # + the tickers listing, loaded like any batch
+    total = len(ranges) + len(days) + other_batches + 1  # + the listing, loaded like any batch
     out = []
     for seq, (bid, tickers) in enumerate(ranges):
         first = min(starts[t] for t in tickers)
@@ -183,7 +185,6 @@ def _command(
         tickers=tickers,
         from_=start,
         to=end,
-        adjusted=spec.adjusted,
         starts=starts,
         days=days,
     )

@@ -10,6 +10,7 @@ import asyncpg
 from shared.messages import FetchBatch, RunStatus
 
 from .core import RunSpec
+from .corporate_actions import Watermarks
 from .planner import FetchPlan
 
 
@@ -30,12 +31,22 @@ class RunRepository:
         )
         return RunStatus(status)
 
-    async def watermarks(self, adjusted: bool) -> dict[str, date]:
-        """Each ticker's last loaded trading date."""
+    async def watermarks(self) -> dict[str, date]:
+        """Each ticker's last loaded as-traded trading date."""
         rows = await self._pool.fetch(
-            "select ticker, last_date from control.ticker_watermarks where adjusted = $1", adjusted
+            "select ticker, last_date from control.ticker_watermarks where not adjusted"
         )
         return {r["ticker"]: r["last_date"] for r in rows}
+
+    async def action_watermarks(self) -> Watermarks:
+        """How far each kind of corporate action was read, per ticker and for the market."""
+        rows = await self._pool.fetch(
+            "select kind, ticker, fetched_through from control.corporate_action_watermarks"
+        )
+        out: Watermarks = {}
+        for r in rows:
+            out.setdefault(r["kind"], {})[r["ticker"]] = r["fetched_through"]
+        return out
 
     async def register_batches(
         self,

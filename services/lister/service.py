@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import structlog
 from faststream.kafka import KafkaBroker
@@ -23,7 +23,8 @@ from .core import (
     select_tickers,
     ticker_starts,
 )
-from .planner import plan_fetch
+from .corporate_actions import KINDS, action_commands
+from .planner import FetchPlan, plan_fetch
 from .repository import RunRepository
 
 log = structlog.get_logger()
@@ -40,12 +41,14 @@ class Lister:
         include_delisted: bool,
         history_start: date,
         days_per_batch: int,
+        actions_lookback: timedelta,
     ) -> None:
         self._api, self._store, self._repo, self._broker = api, store, repo, broker
         self._prefix = raw_prefix
         self._include_delisted = include_delisted
         self._history_start = history_start
         self._days_per_batch = days_per_batch
+        self._actions_lookback = actions_lookback
 
     async def _listing(self) -> list[TickerRef]:
         listed = [r async for r in self._api.list_tickers(active=True)]
@@ -68,7 +71,7 @@ class Lister:
             log.error("run_listing_failed", error=str(exc))
             return
         tickers = select_tickers(listed, spec, spec.start or self._history_start)
-        watermarks = await self._repo.watermarks(spec.adjusted) if spec.incremental else {}
+        watermarks = await self._repo.watermarks() if spec.incremental else {}
         starts = drop_delisted_before_start(
             ticker_starts(tickers, spec, watermarks, self._history_start), listed
         )
@@ -76,7 +79,7 @@ class Lister:
         sessions = await asyncio.to_thread(nyse_sessions, first, spec.end)
         whole_market = spec.tickers is None and spec.max_tickers is None
         plan = plan_fetch(starts, spec.end, sessions, spec.plan, whole_market)
-        commands = fetch_commands(spec, plan, starts, self._days_per_batch)
+        commands = await self._commands(spec, plan, starts, whole_market)
         requests = self._api.requests_made - requests_before
         key = await self._store_listing(spec, listed, set(tickers), requests)
         await self._repo.register_batches(
@@ -101,6 +104,19 @@ class Lister:
             api_requests=requests,
             duration_s=round(time.monotonic() - started, 3),
         )
+
+    async def _commands(
+        self, spec: RunSpec, plan: FetchPlan, starts: dict[str, date], whole_market: bool
+    ) -> list[FetchBatch]:
+        """The bar batches of the plan, then one batch per kind of corporate action."""
+        kinds = len(KINDS) if starts else 0
+        bars = fetch_commands(spec, plan, starts, self._days_per_batch, kinds)
+        total = len(bars) + kinds + 1
+        marks = await self._repo.action_watermarks()
+        actions = action_commands(
+            spec, starts, marks, self._actions_lookback, whole_market, len(bars), total
+        )
+        return bars + actions
 
     async def _store_listing(
         self, spec: RunSpec, listed: list[TickerRef], chosen: set[str], requests: int

@@ -17,6 +17,13 @@ class ListerOptions(BaseSettings):
         date(2015, 1, 2), description="Where an incremental run starts a ticker never loaded"
     )
     days_per_batch: int = Field(5, ge=1, le=60, description="Trading days per grouped batch")
+    corporate_actions_lookback_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Splits and dividends are re-read this many days before how far they were "
+        "read, since vendors announce them late and correct them",
+    )
     include_delisted: bool = Field(
         True, description="Also fetch tickers delisted inside the range (no survivorship bias)"
     )

@@ -9,9 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from shared.messages.raw_objects import TickerError
+from shared.db.control import WHOLE_MARKET
+from shared.messages.raw_objects import ObjectHeader, TickerError
 
 from .core import BAR_COLUMNS, TICKER_COLUMNS, first_failed_day
+from .corporate_actions import Rejected
 
 # The bar's values. Not `bar_ts_ms`: grouped daily stamps the same bar 16:00 instead of 00:00.
 _BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
@@ -53,8 +55,49 @@ where excluded.last_date > control.ticker_watermarks.last_date
 """
 
 
-class UnknownRun(LookupError):
-    """The object names a run that was never registered."""
+SPLITS_UPSERT = """
+insert into raw.stock_splits
+    (id, ticker, execution_date, split_from, split_to, run_id, object_key)
+select unnest($1::text[]), unnest($2::text[]), unnest($3::date[]), unnest($4::float8[]),
+       unnest($5::float8[]), $6, $7
+on conflict (id) do update set ticker = excluded.ticker, execution_date = excluded.execution_date,
+    split_from = excluded.split_from, split_to = excluded.split_to, run_id = excluded.run_id,
+    object_key = excluded.object_key, loaded_at = now()
+where (raw.stock_splits.ticker, raw.stock_splits.execution_date, raw.stock_splits.split_from,
+       raw.stock_splits.split_to)
+    is distinct from (excluded.ticker, excluded.execution_date, excluded.split_from,
+                      excluded.split_to)
+"""
+_DIVIDEND_VALUES = (
+    "ticker",
+    "ex_dividend_date",
+    "cash_amount",
+    "currency",
+    "declaration_date",
+    "record_date",
+    "pay_date",
+    "frequency",
+    "dividend_type",
+)
+DIVIDENDS_UPSERT = f"""
+insert into raw.stock_dividends (id, {", ".join(_DIVIDEND_VALUES)}, run_id, object_key)
+select unnest($1::text[]), unnest($2::text[]), unnest($3::date[]), unnest($4::float8[]),
+       unnest($5::text[]), unnest($6::date[]), unnest($7::date[]), unnest($8::date[]),
+       unnest($9::int[]), unnest($10::text[]), $11, $12
+on conflict (id) do update set
+    {", ".join(f"{c} = excluded.{c}" for c in _DIVIDEND_VALUES)},
+    run_id = excluded.run_id, object_key = excluded.object_key, loaded_at = now()
+where ({", ".join(f"raw.stock_dividends.{c}" for c in _DIVIDEND_VALUES)})
+    is distinct from ({", ".join(f"excluded.{c}" for c in _DIVIDEND_VALUES)})
+"""
+# A re-read never moves a watermark back.
+ACTION_WATERMARKS_UPSERT = """
+insert into control.corporate_action_watermarks (kind, ticker, fetched_through)
+select $1, unnest($2::text[]), $3
+on conflict (kind, ticker) do update
+set fetched_through = excluded.fetched_through, updated_at = now()
+where excluded.fetched_through > control.corporate_action_watermarks.fetched_through
+"""
 
 
 class RawRepository:
@@ -65,6 +108,37 @@ class RawRepository:
         return bool(
             await self._pool.fetchval("select 1 from control.runs where run_id = $1", run_id)
         )
+
+    async def load_actions(
+        self,
+        head: ObjectHeader,
+        key: str,
+        rows: list[tuple[Any, ...]],
+        rejected: list[Rejected],
+    ) -> None:
+        """Splits or dividends, their rejections, the kind's watermark and the batch, in one
+        transaction. A failed fetch is a ticker error named after the kind."""
+        upsert = SPLITS_UPSERT if head.kind == "splits" else DIVIDENDS_UPSERT
+        columns = [list(c) for c in zip(*rows, strict=True)] or [[]] * (
+            5 if head.kind == "splits" else 10
+        )
+        errors = [(f"*{head.kind}", head.error)] if head.error is not None else []
+        kind = head.kind.removesuffix("s")  # the ledger's 'split' | 'dividend'
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(upsert, *columns, head.run_id, key)
+            await conn.executemany(
+                "insert into raw.rejected_corporate_actions"
+                " (kind, event_id, ticker, reason, payload, run_id, object_key)"
+                " values ($1, $2, $3, $4, $5::jsonb, $6, $7) on conflict do nothing",
+                [
+                    (kind, r.event_id, r.ticker, r.reason, r.payload, head.run_id, key)
+                    for r in rejected
+                ],
+            )
+            if head.error is None and head.to is not None:
+                scope = head.tickers if head.tickers is not None else [WHOLE_MARKET]
+                await conn.execute(ACTION_WATERMARKS_UPSERT, head.kind, scope, head.to)
+            await self._finish_batch(conn, head.run_id, head.batch_id, key, 0, errors)
 
     async def load(
         self,
@@ -91,25 +165,37 @@ class RawRepository:
             await conn.execute(upsert)
             if kind == "daily_bars":
                 await conn.execute(WATERMARKS_UPSERT, first_failed_day(errors) or date.max)
-            await conn.executemany(
-                "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
-                " values ($1, $2, $3, $4, $5) on conflict (run_id, ticker)"
-                " do update set kind = excluded.kind, reason = excluded.reason",
-                [(run_id, batch_id, t, e.kind, e.reason) for t, e in errors],
-            )
-            await conn.execute(
-                """
-                insert into control.batches
-                    (run_id, batch_id, tickers, object_key, loaded_at, bars_loaded, tickers_failed)
-                values ($1, $2, '{}', $3, now(), $4, $5)
-                on conflict (run_id, batch_id) do update set object_key = excluded.object_key,
-                    loaded_at = coalesce(control.batches.loaded_at, now()),
-                    bars_loaded = excluded.bars_loaded, tickers_failed = excluded.tickers_failed
-                """,
-                run_id,
-                batch_id,
-                key,
-                rows,
-                len(errors),
-            )
+            await self._finish_batch(conn, run_id, batch_id, key, int(rows), errors)
         return int(rows)
+
+    @staticmethod
+    async def _finish_batch(
+        conn: asyncpg.pool.PoolConnectionProxy,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        rows: int,
+        errors: list[tuple[str, TickerError]],
+    ) -> None:
+        """The batch's ticker errors, and the batch marked loaded."""
+        await conn.executemany(
+            "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
+            " values ($1, $2, $3, $4, $5) on conflict (run_id, ticker)"
+            " do update set kind = excluded.kind, reason = excluded.reason",
+            [(run_id, batch_id, t, e.kind, e.reason) for t, e in errors],
+        )
+        await conn.execute(
+            """
+            insert into control.batches
+                (run_id, batch_id, tickers, object_key, loaded_at, bars_loaded, tickers_failed)
+            values ($1, $2, '{}', $3, now(), $4, $5)
+            on conflict (run_id, batch_id) do update set object_key = excluded.object_key,
+                loaded_at = coalesce(control.batches.loaded_at, now()),
+                bars_loaded = excluded.bars_loaded, tickers_failed = excluded.tickers_failed
+            """,
+            run_id,
+            batch_id,
+            key,
+            rows,
+            len(errors),
+        )

@@ -6,6 +6,7 @@ from .minio_events import ObjectCreated
 from .v1 import (
     FINAL_STATUSES,
     BatchLoaded,
+    CorporateActions,
     DataTestFailed,
     FetchBatch,
     Plan,
@@ -18,6 +19,7 @@ from .v1 import (
 __all__ = [
     "FINAL_STATUSES",
     "BatchLoaded",
+    "CorporateActions",
     "DataTestFailed",
     "Envelope",
     "FetchBatch",

@@ -1,7 +1,9 @@
 """The raw objects in MinIO: newline-delimited JSON, a header line then one line per item.
 
 A batch object holds, for each ticker, either the bars exactly as the API sent them (its own
-single-letter keys) or why the ticker failed. The tickers object holds the listing as sent.
+single-letter keys) or why the ticker failed. The tickers object holds the listing as sent; a
+splits or dividends object holds one event per line as sent, or, when the API could not be
+read, no line and the error in its header.
 Lines keep the loader's memory bounded: it reads one line at a time. No secret is ever written.
 """
 
@@ -16,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
 TICKERS_BATCH_ID = "tickers"
+# Every run fetches each kind of corporate action in one batch of that name.
+SPLITS_BATCH_ID = "splits"
+DIVIDENDS_BATCH_ID = "dividends"
 # A grouped-daily day that failed is recorded under this pseudo-ticker plus its ISO date.
 GROUPED_DAY_PREFIX = "*grouped "
 
@@ -29,24 +34,36 @@ class _Line(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
 
+class TickerError(_Line):
+    kind: str = Field(description="e.g. malformed_response, not_entitled, gave_up")
+    reason: str
+
+
 class ObjectHeader(_Line):
     """The first line of every raw object."""
 
-    kind: Literal["daily_bars", "tickers"]
+    kind: Literal["daily_bars", "tickers", "splits", "dividends"]
     format_version: int = FORMAT_VERSION
     run_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     batch_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    source: Literal["aggs_range", "grouped_daily", "reference_tickers"]
-    adjusted: bool = True
+    source: Literal[
+        "aggs_range",
+        "grouped_daily",
+        "reference_tickers",
+        "reference_splits",
+        "reference_dividends",
+    ]
+    adjusted: bool = False
     from_: date | None = Field(None, alias="from")
     to: date | None = None
     items: int = Field(ge=0, description="How many lines follow")
     api_requests: int = Field(0, ge=0)
-
-
-class TickerError(_Line):
-    kind: str = Field(description="e.g. malformed_response, not_entitled, gave_up")
-    reason: str
+    tickers: list[str] | None = Field(
+        None, description="Corporate actions: the tickers covered; None is the whole market"
+    )
+    error: TickerError | None = Field(
+        None, description="Corporate actions: why the events could not be fetched"
+    )
 
 
 class TickerBars(_Line):
@@ -69,8 +86,10 @@ def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, An
 
 
 __all__ = [
+    "DIVIDENDS_BATCH_ID",
     "FORMAT_VERSION",
     "GROUPED_DAY_PREFIX",
+    "SPLITS_BATCH_ID",
     "TICKERS_BATCH_ID",
     "ObjectHeader",
     "TickerBars",

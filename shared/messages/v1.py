@@ -62,7 +62,11 @@ class RunRequest(BaseModel):
     batch_size: int = Field(
         100, ge=1, le=MAX_BATCH_SIZE, description="Tickers per batch", examples=[100]
     )
-    adjusted: bool = Field(True, description="Split-adjusted bars (Polygon's default)")
+    adjusted: bool = Field(
+        False,
+        description="Must be false (or left out): raw keeps bars as traded, and the split- and "
+        "dividend-adjusted series are built by dbt from them and the corporate actions",
+    )
     plan: Plan = Field(Plan.AUTO, description="How to fetch; auto takes the fewest API requests")
 
     @field_validator("tickers")
@@ -72,10 +76,26 @@ class RunRequest(BaseModel):
             raise ValueError("tickers must be non-empty strings without surrounding spaces")
         return v
 
+    @field_validator("adjusted")
+    @classmethod
+    def _as_traded(cls, v: bool) -> bool:
+        # Polygon adjusts the whole history at query time, so stored adjusted bars go stale at
+        # the next split; the adjusted series are derived in dbt instead (marts.fct_adjusted_bars).
+        if v:
+            raise ValueError(
+                "adjusted must be false: raw keeps as-traded bars, and dbt builds the adjusted "
+                "series (marts.fct_adjusted_bars)"
+            )
+        return v
+
+
+CorporateActions = Literal["splits", "dividends"]
+
 
 class FetchBatch(Envelope):
-    """Fetch daily bars (command, on the ticker-batches topic): these tickers' ranges, or, with
-    `days`, the grouped daily bars of those days (of `tickers` only, when not empty)."""
+    """Fetch (command, on the ticker-batches topic) these tickers' daily bars by range; or, with
+    `days`, the grouped daily bars of those days (of `tickers` only, when not empty); or, with
+    `actions`, the splits or cash dividends of `tickers` (of the whole market when empty)."""
 
     batch_id: str = Field(description="Deterministic within the run", examples=["b00007"])
     seq: int = Field(ge=0, description="Position of the batch in the run", examples=[7])
@@ -91,9 +111,14 @@ class FetchBatch(Envelope):
         description="Incremental: a ticker's own first date, when later than `from`",
         examples=[{"AAPL": "2024-07-01"}],
     )
+    actions: CorporateActions | None = Field(
+        None,
+        description="Corporate-action batch: the kind of events to fetch, by their date",
+        examples=["splits"],
+    )
     from_: date = Field(alias="from", description="First date (inclusive)", examples=["2024-01-02"])
     to: date = Field(description="Last date (inclusive)", examples=["2024-12-31"])
-    adjusted: bool = Field(True, description="Split-adjusted bars")
+    adjusted: bool = Field(False, description="Always false: bars are fetched as traded")
 
 
 class BatchLoaded(Envelope):
