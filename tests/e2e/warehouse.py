@@ -18,16 +18,18 @@ Bars = dict[str, list[tuple[Any, ...]]]
 
 _RAW = """select ticker, trading_date, open, high, low, close, volume, vwap, transactions,
                  bar_ts_ms, source, run_id, loaded_at
-          from raw.stock_bars_daily where adjusted and trading_date between $1 and $2
+          from raw.stock_bars_daily where not adjusted and trading_date between $1 and $2
           order by ticker, trading_date"""
 
 
 async def run_tickers(p: Pipeline, run_id: str) -> list[str]:
-    """Every ticker a run's range batches named."""
+    """Every ticker a run's bar batches named."""
     conn = await p.connect()
     try:
         rows = await conn.fetch(
-            "select unnest(tickers) as t from control.batches where run_id = $1 order by 1", run_id
+            "select unnest(tickers) as t from control.batches where run_id = $1"
+            " and command->>'actions' is null order by 1",
+            run_id,
         )
         return [r["t"] for r in rows]
     finally:

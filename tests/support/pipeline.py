@@ -101,7 +101,10 @@ class Pipeline:
             f"{self.supervisor.log(Replica('transformer', 1))}"
         )
 
-    def truth(self, tickers: list[str], start: date, end: date) -> dict[str, list[dict[str, Any]]]:
+    def truth(
+        self, tickers: list[str], start: date, end: date, adjusted: bool = False
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The simulator's bars at its clock: as traded, or split-adjusted as the API adjusts."""
         bars: dict[str, list[dict[str, Any]]] = {}
         for i in range(0, len(tickers), 200):
             r = httpx.get(
@@ -110,13 +113,31 @@ class Pipeline:
                     "tickers": ",".join(tickers[i : i + 200]),
                     "from": start.isoformat(),
                     "to": end.isoformat(),
-                    "adjusted": "true",
+                    "adjusted": "true" if adjusted else "false",
                 },
                 timeout=30,
             )
             r.raise_for_status()
             bars.update(r.json()["bars"])
         return bars
+
+    def events(
+        self, kind: str, tickers: list[str], start: date, end: date
+    ) -> list[dict[str, Any]]:
+        """The simulator's splits or dividends known at its clock, as its endpoints serve them."""
+        r = httpx.get(
+            f"{self.sim_url}/_sim/truth/{kind}",
+            params={"tickers": ",".join(tickers), "from": start.isoformat(), "to": end.isoformat()},
+            timeout=30,
+        )
+        r.raise_for_status()
+        events: list[dict[str, Any]] = r.json()[kind]
+        return events
+
+    def set_clock(self, today: date) -> None:
+        """Move the simulator's today forward: more history, newly announced events."""
+        r = httpx.post(f"{self.sim_url}/_sim/clock", json={"today": today.isoformat()}, timeout=30)
+        r.raise_for_status()
 
     def start(self, counts: dict[str, int]) -> None:
         wanted = replicas(counts)
