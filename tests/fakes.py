@@ -23,13 +23,16 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.lister.core import RunSpec
+from services.lister.corporate_actions import Watermarks
 from services.lister.planner import FetchPlan
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
+from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
 from services.transformer.core import DataTestResult, DbtOutcome
-from shared.clients.polygon import DailyBar, PolygonError, TickerRef
+from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
 from shared.clients.storage import ObjectNotFound
+from shared.db.control import WHOLE_MARKET
 from shared.messages import FetchBatch, RunStatus
-from shared.messages.raw_objects import TickerError
+from shared.messages.raw_objects import ObjectHeader, TickerError
 
 
 async def _yield_to_others() -> None:
@@ -78,14 +81,21 @@ class FakePolygonClient:
         errors: Mapping[str, PolygonError] | None = None,
         listing_error: PolygonError | None = None,
         day_errors: Mapping[date, PolygonError] | None = None,
+        events: Mapping[str, list[dict[str, Any]]] | None = None,
+        events_error: PolygonError | None = None,
+        events_page_size: int = 1000,
     ) -> None:
         self.tickers = list(tickers)
         self.bars = dict(bars or {})
         self.errors = dict(errors or {})
         self.listing_error = listing_error
         self.day_errors = dict(day_errors or {})
+        self.events = {kind: list(items) for kind, items in (events or {}).items()}
+        self.events_error = events_error
+        self.events_page_size = events_page_size
         self.bar_calls: list[tuple[str, date, date, bool]] = []
         self.grouped_calls: list[tuple[date, bool, bool]] = []
+        self.action_calls: list[tuple[str, date, date, str | None]] = []
         self._requests = 0
 
     @property
@@ -132,6 +142,47 @@ class FakePolygonClient:
             raise self.day_errors[day]
         return [b for bars in self.bars.values() for b in bars if b.trading_date == day]
 
+    async def corporate_actions(
+        self,
+        kind: CorporateActionKind,
+        start: date,
+        end: date,
+        *,
+        ticker: str | None = None,
+        limit: int = 1000,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of the canned events of `kind` in [start, end] (by their ISO date string; an
+        event without a readable date is always sent, odd values are the loader's to judge), of
+        `ticker` or the whole market, as sent. `events_error` is raised at the first request."""
+        self.action_calls.append((kind, start, end, ticker))
+        on = _EVENT_DATES[kind]
+        chosen = [
+            e
+            for e in self.events.get(kind, [])
+            if (ticker is None or e.get("ticker") == ticker) and _within(e.get(on), start, end)
+        ]
+        size = min(limit, self.events_page_size)
+        pages = [chosen[i : i + size] for i in range(0, len(chosen), size)] or [[]]
+        for page in pages:
+            self._requests += 1
+            await _yield_to_others()
+            if self.events_error is not None:
+                raise self.events_error
+            yield page
+
+
+_EVENT_DATES = {"splits": "execution_date", "dividends": "ex_dividend_date"}
+
+
+def _within(value: Any, start: date, end: date) -> bool:
+    """An ISO date string within [start, end]; anything else is kept, as the filter cannot
+    read it (the simulator and Polygon never send such events, hostile tests do)."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return True
+    return start <= day <= end
+
 
 # --- Postgres: the fetcher's one update ---------------------------------------------------------
 
@@ -172,20 +223,28 @@ class FakeBatch:
 
 
 class FakeRunRepository:
-    """`RunRepository` over dicts keyed like control.runs, control.batches and
-    control.ticker_watermarks (ticker, adjusted)."""
+    """`RunRepository` over dicts keyed like control.runs, control.batches, the as-traded rows of
+    control.ticker_watermarks (ticker) and control.corporate_action_watermarks (kind, ticker)."""
 
-    def __init__(self, watermarks: Mapping[tuple[str, bool], date] | None = None) -> None:
+    def __init__(
+        self,
+        watermarks: Mapping[str, date] | None = None,
+        action_marks: Watermarks | None = None,
+    ) -> None:
         self.runs: dict[str, FakeRun] = {}
         self.batches: dict[tuple[str, str], FakeBatch] = {}
-        self.last_dates: dict[tuple[str, bool], date] = dict(watermarks or {})
+        self.last_dates: dict[str, date] = dict(watermarks or {})
+        self.action_marks: Watermarks = {k: dict(v) for k, v in (action_marks or {}).items()}
 
     async def ensure_run(self, spec: RunSpec) -> RunStatus:
         run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
         return run.status
 
-    async def watermarks(self, adjusted: bool) -> dict[str, date]:
-        return {t: d for (t, adj), d in self.last_dates.items() if adj == adjusted}
+    async def watermarks(self) -> dict[str, date]:
+        return dict(self.last_dates)
+
+    async def action_watermarks(self) -> Watermarks:
+        return {kind: dict(marks) for kind, marks in self.action_marks.items()}
 
     async def register_batches(
         self,
@@ -254,9 +313,41 @@ class FakeRawRepository:
         self.batches: dict[tuple[str, str], FakeLoadedBatch] = {}
         self.loads: list[tuple[str, str, str, str]] = []
         self.rows_written = 0  # rows an upsert inserted or changed
+        self.splits: dict[str, dict[str, Any]] = {}
+        self.dividends: dict[str, dict[str, Any]] = {}
+        # raw.rejected_corporate_actions by (kind, event_id, object_key): (ticker, reason, payload)
+        self.rejected: dict[tuple[str, str, str], tuple[str | None, str, Any]] = {}
+        # control.corporate_action_watermarks by (kind, ticker)
+        self.action_marks: dict[tuple[str, str], date] = {}
 
     async def run_exists(self, run_id: str) -> bool:
         return run_id in self.runs
+
+    async def load_actions(
+        self,
+        head: ObjectHeader,
+        key: str,
+        rows: list[tuple[Any, ...]],
+        rejected: list[Rejected],
+    ) -> None:
+        self.loads.append((head.kind, head.run_id, head.batch_id, key))
+        table, columns = (
+            (self.splits, SPLIT_COLUMNS)
+            if head.kind == "splits"
+            else (self.dividends, DIVIDEND_COLUMNS)
+        )
+        incoming = [(*row, head.run_id, key) for row in rows]
+        self._upsert(table, (*columns, "run_id", "object_key"), incoming, _id_key, columns[1:], key)
+        kind = head.kind.removesuffix("s")
+        for r in rejected:
+            payload = _as_jsonb(r.payload)
+            self.rejected.setdefault((kind, r.event_id, key), (r.ticker, r.reason, payload))
+        if head.error is None and head.to is not None:
+            for ticker in head.tickers if head.tickers is not None else [WHOLE_MARKET]:
+                old = self.action_marks.get((head.kind, ticker))
+                self.action_marks[(head.kind, ticker)] = max(head.to, old or head.to)
+        errors = [(f"*{head.kind}", head.error)] if head.error is not None else []
+        self._finish_batch(head.run_id, head.batch_id, key, 0, errors)
 
     async def load(
         self,
@@ -275,6 +366,13 @@ class FakeRawRepository:
             self._upsert(
                 self.tickers, TICKER_COLUMNS, incoming, _ticker_key, TICKER_COLUMNS[1:13], key
             )
+        self._finish_batch(run_id, batch_id, key, len(incoming), errors)
+        return len(incoming)
+
+    def _finish_batch(
+        self, run_id: str, batch_id: str, key: str, rows: int, errors: list[tuple[str, TickerError]]
+    ) -> None:
+        """The batch's ticker errors, and the batch marked loaded (the first loaded_at kept)."""
         for ticker, error in errors:
             prior = self.ticker_errors.get((run_id, ticker))
             first_batch = prior[0] if prior else batch_id
@@ -282,11 +380,10 @@ class FakeRawRepository:
         prior_batch = self.batches.get((run_id, batch_id))
         self.batches[(run_id, batch_id)] = FakeLoadedBatch(
             key,
-            len(incoming),
+            rows,
             len(errors),
             prior_batch.first_loaded_by if prior_batch else len(self.loads),
         )
-        return len(incoming)
 
     def _upsert(
         self,
@@ -315,6 +412,35 @@ def _bar_key(row: dict[str, Any]) -> tuple[str, date, bool]:
 
 def _ticker_key(row: dict[str, Any]) -> str:
     return str(row["ticker"])
+
+
+def _id_key(row: dict[str, Any]) -> str:
+    return str(row["id"])
+
+
+class JsonbRejected(ValueError):
+    """Postgres: the text is not JSON, or holds \\u0000, which jsonb cannot store."""
+
+
+def _as_jsonb(payload: str) -> Any:
+    """What `$n::jsonb` makes of the text, or the error Postgres raises."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise JsonbRejected(f"invalid input syntax for type json: {exc}") from exc
+    if _has_nul(value):
+        raise JsonbRejected("unsupported Unicode escape sequence: \\u0000")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 # --- transformer: control.runs and the completion set -------------------------------------------

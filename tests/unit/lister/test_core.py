@@ -42,7 +42,6 @@ def spec(**overrides: Any) -> RunSpec:
         run_id="r1",
         start=date(2024, 1, 2),
         end=date(2024, 3, 28),
-        adjusted=True,
         batch_size=2,
         tickers=None,
         max_tickers=None,
@@ -99,13 +98,12 @@ class TestResolveRunDefaults:
         assert first == again
 
     def test_explicit_fields_are_kept(self) -> None:
-        """A request's own dates, adjusted flag and sizes win over every default."""
+        """A request's own dates, sizes and plan win over every default."""
         resolved = resolve_run(
             request(
                 run_id="demo",
                 **{"from": "2024-01-02"},
                 to="2024-01-05",
-                adjusted=False,
                 batch_size=7,
                 max_tickers=3,
                 plan="grouped_daily",
@@ -117,7 +115,6 @@ class TestResolveRunDefaults:
             spec(
                 run_id="demo",
                 end=date(2024, 1, 5),
-                adjusted=False,
                 batch_size=7,
                 max_tickers=3,
                 plan=Plan.GROUPED_DAILY,
@@ -329,8 +326,8 @@ class TestFetchCommandsRanges:
         end = date(2024, 3, 28)
         assert [
             ("r1/b00000/fetch", "b00000", 0, 3, ["A", "B"], JAN_2, end,
-             {"B": date(2024, 3, 1)}, None, True),
-            ("r1/b00001/fetch", "b00001", 1, 3, ["C"], JAN_2, end, None, None, True),
+             {"B": date(2024, 3, 1)}, None, False),
+            ("r1/b00001/fetch", "b00001", 1, 3, ["C"], JAN_2, end, None, None, False),
         ] == [shape(c) for c in commands]  # fmt: skip
 
     def test_a_batch_whose_tickers_all_start_late_starts_there(self) -> None:
@@ -353,8 +350,8 @@ class TestFetchCommandsGrouped:
         commands = fetch_commands(spec(start=None, end=JUL[-1]), plan, starts, days_per_batch=5)
 
         assert [
-            ("r1/g00000/fetch", "g00000", 0, 3, [], JUL[0], JUL[4], None, JUL[:5], True),
-            ("r1/g00001/fetch", "g00001", 1, 3, [], JUL[5], JUL[6], None, JUL[5:], True),
+            ("r1/g00000/fetch", "g00000", 0, 3, [], JUL[0], JUL[4], None, JUL[:5], False),
+            ("r1/g00001/fetch", "g00001", 1, 3, [], JUL[5], JUL[6], None, JUL[5:], False),
         ] == [shape(c) for c in commands]
 
     def test_a_ticker_starting_inside_a_chunk_carries_its_own_start(self) -> None:
@@ -399,9 +396,9 @@ class TestFetchCommandsMixed:
         skip_old = {"OLD": JUL[3] + timedelta(days=1)}
 
         assert [
-            ("r1/b00000/fetch", "b00000", 0, 4, ["OLD"], old, JUL[3], None, None, True),
-            ("r1/g00000/fetch", "g00000", 1, 4, [], JUL[0], JUL[1], skip_old, JUL[:2], True),
-            ("r1/g00001/fetch", "g00001", 2, 4, [], JUL[2], JUL[3], skip_old, JUL[2:4], True),
+            ("r1/b00000/fetch", "b00000", 0, 4, ["OLD"], old, JUL[3], None, None, False),
+            ("r1/g00000/fetch", "g00000", 1, 4, [], JUL[0], JUL[1], skip_old, JUL[:2], False),
+            ("r1/g00001/fetch", "g00001", 2, 4, [], JUL[2], JUL[3], skip_old, JUL[2:4], False),
         ] == [shape(c) for c in commands]
 
     def test_an_up_to_date_plan_has_no_commands(self) -> None:

@@ -1,12 +1,13 @@
 """The lister's subscriber on the in-memory broker, over fakes: run request in, registered run,
-tickers object and keyed fetch batches out (per-ticker ranges, grouped days or both)."""
+tickers object and keyed fetch batches out (per-ticker ranges, grouped days or both, then one
+splits and one dividends batch)."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import orjson
@@ -58,12 +59,21 @@ class ListerUnderTest:
         """The fetch commands, without the producer's clock."""
         return [{k: v for k, v in b.items() if k != "produced_at"} for b in self.batches.bodies()]
 
+    def bar_commands(self) -> list[dict[str, Any]]:
+        """The fetch commands of bars (not of corporate actions)."""
+        return [c for c in self.fetch_commands() if c["actions"] is None]
+
+    def action_commands(self) -> list[dict[str, Any]]:
+        """The fetch commands of corporate actions."""
+        return [c for c in self.fetch_commands() if c["actions"] is not None]
+
 
 def lister_on(
     broker: KafkaBroker,
     api: FakePolygonClient,
     repo: FakeRunRepository,
     history_start: date = HISTORY_START,
+    actions_lookback: timedelta = timedelta(days=30),
 ) -> ListerUnderTest:
     store = FakeObjectStore()
     service = Lister(
@@ -75,6 +85,7 @@ def lister_on(
         include_delisted=True,
         history_start=history_start,
         days_per_batch=5,
+        actions_lookback=actions_lookback,
     )
     broker.include_router(build_router(ListerDeps(broker, cast(RunRepository, repo), service)))
     recorders = [
@@ -96,15 +107,21 @@ async def deliver(lister: ListerUnderTest, body: bytes, timestamp_ms: int = SENT
     await lister.broker.publish(body, topic=topics.RUN_REQUESTS, timestamp_ms=timestamp_ms)
 
 
+def by_batch_id(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The order a redelivery republishes in: control.batches' batch ids."""
+    return sorted(commands, key=lambda c: str(c["batch_id"]))
+
+
 class TestRunRequest:
     async def test_the_run_is_registered_running_with_its_total(
         self, lister: ListerUnderTest
     ) -> None:
-        """Five tickers in batches of two: three fetch batches plus the tickers batch."""
+        """Five tickers in batches of two: three bar batches, a splits and a dividends batch,
+        plus the tickers batch."""
         await deliver(lister, REQUEST)
 
         run = lister.repo.runs["r1"]
-        assert (RunStatus.RUNNING, 4, 5) == (run.status, run.total_batches, run.tickers_total)
+        assert (RunStatus.RUNNING, 6, 5) == (run.status, run.total_batches, run.tickers_total)
 
     async def test_the_listing_is_stored_as_sent_for_the_loader(
         self, lister: ListerUnderTest
@@ -125,7 +142,8 @@ class TestRunRequest:
     async def test_fetch_batches_are_published_keyed_with_stable_ids(
         self, lister: ListerUnderTest
     ) -> None:
-        """One FetchBatch per batch, keyed run/batch, with deterministic message ids."""
+        """One FetchBatch per batch, keyed run/batch, with deterministic message ids; the
+        corporate actions last, of the whole market (no ticker named in the request)."""
         await deliver(lister, REQUEST)
 
         sent = [
@@ -133,9 +151,11 @@ class TestRunRequest:
             for m, c in zip(lister.batches.messages, lister.fetch_commands(), strict=True)
         ]
         assert [
-            (b"r1/b00000", "r1/b00000/fetch", ["AAPL", "BRK.A"], 4),
-            (b"r1/b00001", "r1/b00001/fetch", ["KIMpL", "LATE"], 4),
-            (b"r1/b00002", "r1/b00002/fetch", ["MSFT"], 4),
+            (b"r1/b00000", "r1/b00000/fetch", ["AAPL", "BRK.A"], 6),
+            (b"r1/b00001", "r1/b00001/fetch", ["KIMpL", "LATE"], 6),
+            (b"r1/b00002", "r1/b00002/fetch", ["MSFT"], 6),
+            (b"r1/splits", "r1/splits/fetch", [], 6),
+            (b"r1/dividends", "r1/dividends/fetch", [], 6),
         ] == sent
 
     async def test_a_listed_event_announces_the_run(self, lister: ListerUnderTest) -> None:
@@ -143,7 +163,7 @@ class TestRunRequest:
         await deliver(lister, REQUEST)
 
         [event] = lister.events.bodies()
-        assert ("r1/listed", "running", 4, 5) == (
+        assert ("r1/listed", "running", 6, 5) == (
             event["message_id"],
             event["status"],
             event["total_batches"],
@@ -170,7 +190,7 @@ class TestRunRequest:
         await deliver(lister, REQUEST)
 
         assert [(None, None, "2024-01-02")] * 3 == [
-            (c["days"], c["starts"], c["from"]) for c in lister.fetch_commands()
+            (c["days"], c["starts"], c["from"]) for c in lister.bar_commands()
         ]
 
     async def test_a_request_without_run_id_is_named_by_its_kafka_coordinates(
@@ -203,24 +223,26 @@ class TestRedelivery:
     async def test_a_redelivery_republishes_the_same_commands(
         self, lister: ListerUnderTest
     ) -> None:
-        """The second delivery publishes the unloaded batches again, identical but for the
-        producer's clock, so the fetchers' work is idempotent."""
+        """The second delivery publishes the unloaded batches again (in batch id order: each is
+        keyed on its own), identical but for the producer's clock, so the fetchers' work is
+        idempotent."""
         await deliver(lister, REQUEST)
         first = lister.fetch_commands()
 
         await deliver(lister, REQUEST)
 
-        assert first + first == lister.fetch_commands()
+        assert first + by_batch_id(first) == lister.fetch_commands()
 
     async def test_a_redelivery_skips_batches_already_loaded(self, lister: ListerUnderTest) -> None:
-        """Only batches not yet loaded are published again."""
+        """Only batches not yet loaded are published again, corporate actions included."""
         await deliver(lister, REQUEST)
         lister.repo.mark_loaded("r1", "b00001")
+        lister.repo.mark_loaded("r1", "splits")
         lister.batches.messages.clear()
 
         await deliver(lister, REQUEST)
 
-        assert ["b00000", "b00002"] == [c["batch_id"] for c in lister.fetch_commands()]
+        assert ["b00000", "b00002", "dividends"] == [c["batch_id"] for c in lister.fetch_commands()]
 
     async def test_a_request_without_run_id_redelivered_is_one_run(
         self, lister: ListerUnderTest
@@ -240,9 +262,8 @@ INCREMENTAL = b'{"run_id": "inc", "to": "2024-07-05", "batch_size": 50}'
 
 
 def incremental_repo() -> FakeRunRepository:
-    marks = {(t, True): date(2024, 6, 28) for t in LOADED}
-    marks[("AHEAD", True)] = date(2024, 7, 2)
-    marks[("NEWCO", False)] = date(2024, 7, 5)  # unadjusted bars say nothing of adjusted ones
+    marks = dict.fromkeys(LOADED, date(2024, 6, 28))
+    marks["AHEAD"] = date(2024, 7, 2)
     return FakeRunRepository(watermarks=marks)
 
 
@@ -267,10 +288,11 @@ class TestIncrementalRun:
             (m.key, c["batch_id"], c["seq"], c["total_batches"], c["tickers"], c["from"],
              c["to"], c["starts"], c["days"])
             for m, c in zip(incremental.batches.messages, incremental.fetch_commands(), strict=True)
+            if c["actions"] is None
         ]  # fmt: skip
         assert [
-            (b"inc/b00000", "b00000", 0, 3, ["NEWCO"], "2024-01-02", "2024-07-05", None, None),
-            (b"inc/g00000", "g00000", 1, 3, [], "2024-07-01", "2024-07-05",
+            (b"inc/b00000", "b00000", 0, 5, ["NEWCO"], "2024-01-02", "2024-07-05", None, None),
+            (b"inc/g00000", "g00000", 1, 5, [], "2024-07-01", "2024-07-05",
              {"AHEAD": "2024-07-03", "NEWCO": "2024-07-06"}, WEEK),
         ] == sent  # fmt: skip
 
@@ -283,7 +305,7 @@ class TestIncrementalRun:
         [event] = incremental.events.bodies()
         run = incremental.repo.runs["inc"]
         reason = "4 grouped-daily + 1 range requests instead of 40 range requests"
-        assert ("mixed", reason, 3, 40, "mixed", reason, None) == (
+        assert ("mixed", reason, 5, 40, "mixed", reason, None) == (
             event["plan"],
             event["detail"],
             event["total_batches"],
@@ -300,27 +322,27 @@ class TestIncrementalRun:
         publishes the stored commands, days and starts included, not a re-plan."""
         await deliver(incremental, INCREMENTAL)
         first = incremental.fetch_commands()
-        incremental.repo.last_dates[("NEWCO", True)] = date(2024, 7, 5)
+        incremental.repo.last_dates["NEWCO"] = date(2024, 7, 5)
 
         await deliver(incremental, INCREMENTAL)
 
-        assert first + first == incremental.fetch_commands()
+        assert first + by_batch_id(first) == incremental.fetch_commands()
 
-    async def test_an_up_to_date_universe_publishes_no_fetch_batch(self) -> None:
-        """Everything loaded through `to`: the run is the tickers listing alone."""
+    async def test_an_up_to_date_universe_publishes_no_bar_batch(self) -> None:
+        """Everything loaded through `to`: no bar batch, only the listing and the corporate
+        actions, which are read again (announced late, corrected later)."""
         broker = KafkaBroker()
         api = FakePolygonClient([ref("A"), ref("B")])
-        repo = FakeRunRepository(
-            watermarks={("A", True): date(2024, 7, 5), ("B", True): date(2024, 7, 5)}
-        )
+        repo = FakeRunRepository(watermarks={"A": date(2024, 7, 5), "B": date(2024, 7, 5)})
         under_test = lister_on(broker, api, repo)
 
         async with TestKafkaBroker(broker):
             await deliver(under_test, INCREMENTAL)
 
         [event] = under_test.events.bodies()
-        assert ([], "up_to_date", 1, RunStatus.RUNNING) == (
-            under_test.batches.messages,
+        assert ([], ["splits", "dividends"], "up_to_date", 3, RunStatus.RUNNING) == (
+            under_test.bar_commands(),
+            [c["batch_id"] for c in under_test.action_commands()],
             event["plan"],
             event["total_batches"],
             repo.runs["inc"].status,
@@ -336,7 +358,7 @@ class TestIncrementalRun:
         async with TestKafkaBroker(broker):
             await deliver(under_test, body)
 
-        [command] = under_test.fetch_commands()
+        [command] = under_test.bar_commands()
         expected_starts = {"AHEAD": "2024-07-03", **{t: "2024-06-29" for t in LOADED}}
         assert (40, "2024-01-02", expected_starts, None) == (
             len(command["tickers"]),
@@ -350,13 +372,13 @@ class TestIncrementalRun:
         run asks nothing for it (else every delisted name costs a request on every run)."""
         broker = KafkaBroker()
         api = FakePolygonClient([ref("A"), ref("DEAD", active=False, delisted="2024-03-01")])
-        marks = {("A", True): date(2024, 7, 3), ("DEAD", True): date(2024, 3, 1)}
+        marks = {"A": date(2024, 7, 3), "DEAD": date(2024, 3, 1)}
         under_test = lister_on(broker, api, FakeRunRepository(watermarks=marks))
 
         async with TestKafkaBroker(broker):
             await deliver(under_test, INCREMENTAL)
 
-        assert [["A"]] == [c["tickers"] for c in under_test.fetch_commands()]
+        assert [["A"]] == [c["tickers"] for c in under_test.bar_commands()]
 
 
 class TestUnusableRequests:
