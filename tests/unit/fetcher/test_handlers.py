@@ -144,11 +144,11 @@ class TestFetchBatch:
         )
 
     async def test_each_ticker_is_asked_for_the_batchs_range(self, fetcher: Fetcher) -> None:
-        """Every ticker is requested once, with the batch's dates and adjusted flag."""
+        """Every ticker is requested once, with the batch's dates, as traded (adjusted=false)."""
         await deliver(fetcher)
 
         assert sorted(
-            (t, date(2005, 4, 1), date(2005, 4, 4), True) for t in BATCH.tickers
+            (t, date(2005, 4, 1), date(2005, 4, 4), False) for t in BATCH.tickers
         ) == sorted(fetcher.api.bar_calls)
 
     async def test_the_batch_is_marked_fetched_with_its_object_key(self, fetcher: Fetcher) -> None:
@@ -173,6 +173,8 @@ class TestFetchBatch:
             "to",
             "items",
             "api_requests",
+            "tickers",
+            "error",
         } == set(fetcher.lines()[0])
 
 
@@ -303,10 +305,10 @@ class TestGroupedBatch:
     async def test_each_day_is_one_grouped_request_and_no_range_is_asked(
         self, grouped: Fetcher
     ) -> None:
-        """Grouped daily per day, with the batch's adjusted flag and no OTC; no range calls."""
+        """Grouped daily per day, as traded and without OTC; no range calls."""
         await deliver_grouped(grouped, grouped_batch([]))
 
-        assert ([(d, True, False) for d in JUL], []) == (
+        assert ([(d, False, False) for d in JUL], []) == (
             sorted(grouped.api.grouped_calls),
             grouped.api.bar_calls,
         )

@@ -86,20 +86,20 @@ class TestLoadObject:
     async def test_bars_are_upserted_keyed_by_ticker_date_and_adjusted(
         self, loader: Loader
     ) -> None:
-        """Each bar is one row under (ticker, New York trading date, adjusted)."""
+        """Each bar is one row under (ticker, New York trading date, adjusted), as traded."""
         await loader.deliver(event())
 
         assert {
-            ("AAPL", date(2005, 4, 1), True),
-            ("AAPL", date(2005, 4, 4), True),
-            ("BRK.A", date(2005, 4, 1), True),
+            ("AAPL", date(2005, 4, 1), False),
+            ("AAPL", date(2005, 4, 4), False),
+            ("BRK.A", date(2005, 4, 1), False),
         } == set(loader.repo.bars)
 
     async def test_rows_remember_the_run_and_object_they_came_from(self, loader: Loader) -> None:
         """Source, run and object key are kept with the values."""
         await loader.deliver(event())
 
-        row = loader.repo.bars[("AAPL", date(2005, 4, 4), True)]
+        row = loader.repo.bars[("AAPL", date(2005, 4, 4), False)]
         assert ("aggs_range", "r1", KEY, 10.1, 7) == (
             row["source"],
             row["run_id"],
@@ -208,7 +208,7 @@ class TestRedelivery:
 
         assert (3, 10.75) == (
             len(loader.repo.bars),
-            loader.repo.bars[("BRK.A", date(2005, 4, 1), True)]["close"],
+            loader.repo.bars[("BRK.A", date(2005, 4, 1), False)]["close"],
         )
 
 

@@ -18,10 +18,10 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "minio"
 
 class TestRunRequest:
     def test_an_empty_object_is_a_valid_request(self) -> None:
-        """`{}` typed into Kafka UI starts a run with defaults."""
+        """`{}` typed into Kafka UI starts a run with defaults: bars as traded."""
         request = RunRequest.model_validate_json(b"{}")
 
-        assert (None, None, None, 100, True) == (
+        assert (None, None, None, 100, False) == (
             request.run_id,
             request.from_,
             request.tickers,
