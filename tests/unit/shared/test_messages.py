@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.messages import ObjectCreated, RunRequest
+from shared.messages import FetchBatch, ObjectCreated, RunRequest
 from shared.messages.topics import CONSUMED, all_topics, dlq
 
 pytestmark = pytest.mark.unit
@@ -42,6 +42,59 @@ class TestRunRequest:
         """Bad values raise a validation error, which the lister dead-letters."""
         with pytest.raises(ValidationError):
             RunRequest.model_validate_json(body)
+
+    def test_adjusted_true_is_rejected_saying_why(self) -> None:
+        """Raw keeps bars as traded: a request for adjusted bars is refused with the reason
+        (the lister dead-letters it), which names where the adjusted series come from."""
+        with pytest.raises(ValidationError) as caught:
+            RunRequest.model_validate_json(b'{"adjusted": true}')
+
+        [error] = caught.value.errors()
+        assert (("adjusted",), True) == (error["loc"], "marts.fct_adjusted_bars" in error["msg"])
+        assert error["msg"].startswith("Value error, adjusted must be false")
+
+    def test_adjusted_false_is_accepted(self) -> None:
+        """An explicit `adjusted: false` (older clients send it) is the default run."""
+        request = RunRequest.model_validate_json(b'{"adjusted": false}')
+
+        assert RunRequest() == request
+
+
+class TestFetchBatch:
+    def test_a_corporate_action_batch_parses_with_bars_as_traded(self) -> None:
+        """`actions` names the kind; `adjusted` defaults to false; [] tickers is the market."""
+        batch = FetchBatch.model_validate(
+            {
+                "run_id": "r1",
+                "message_id": "r1/splits/fetch",
+                "batch_id": "splits",
+                "seq": 4,
+                "total_batches": 7,
+                "tickers": [],
+                "actions": "splits",
+                "from": "2024-01-02",
+                "to": "2024-03-28",
+            }
+        )
+
+        assert ("splits", False, []) == (batch.actions, batch.adjusted, batch.tickers)
+
+    def test_an_unknown_kind_of_action_is_rejected(self) -> None:
+        """Only splits and dividends are fetched."""
+        with pytest.raises(ValidationError):
+            FetchBatch.model_validate(
+                {
+                    "run_id": "r1",
+                    "message_id": "m",
+                    "batch_id": "mergers",
+                    "seq": 0,
+                    "total_batches": 1,
+                    "tickers": [],
+                    "actions": "mergers",
+                    "from": "2024-01-02",
+                    "to": "2024-01-02",
+                }
+            )
 
 
 class TestObjectCreated:
