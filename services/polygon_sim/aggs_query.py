@@ -61,10 +61,12 @@ def parse_range(
     )
 
 
-def range_body(market: Market, q: RangeQuery, base_url: str, request_id: str) -> dict[str, Any]:
-    """The range answer: at most `limit` bars and, when more remain, a `next_url`."""
+def range_body(
+    market: Market, q: RangeQuery, base_url: str, request_id: str, today: date | None = None
+) -> dict[str, Any]:
+    """The range answer up to `today`: at most `limit` bars and, when more remain, a `next_url`."""
     lo, hi = market.calendar.span_ms(q.from_ms, q.to_ms)
-    rows = market.range_rows(q.ticker, lo, hi, q.adjusted)
+    rows = market.range_rows(q.ticker, lo, hi, q.adjusted, today)
     if q.descending:
         rows.reverse()
     page = rows[: q.limit]
@@ -103,13 +105,17 @@ def _next_url(q: RangeQuery, last_t: int, base_url: str) -> str:
 
 
 def grouped_body(
-    market: Market, day: str, params: Mapping[str, str], request_id: str
+    market: Market,
+    day: str,
+    params: Mapping[str, str],
+    request_id: str,
+    today: date | None = None,
 ) -> dict[str, Any]:
-    """The grouped-daily answer for one date: the whole market, no pagination."""
+    """The grouped-daily answer for one date: the whole market, no pagination; none after today."""
     when = _date(day, "date")
     adjusted = parse_bool(params.get("adjusted"), "adjusted", default=True)
     include_otc = parse_bool(params.get("include_otc"), "include_otc", default=False)
-    rows = market.grouped(when, adjusted, include_otc)
+    rows = market.grouped(when, adjusted, include_otc, today)
     body: dict[str, Any] = {
         "queryCount": len(rows),
         "resultsCount": len(rows),

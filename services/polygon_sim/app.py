@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from services.polygon_sim.auth import RateLimiter
+from services.polygon_sim.clock import Clock
+from services.polygon_sim.clock_routes import CLOCK_ROUTES
 from services.polygon_sim.faults import FaultInjector, FaultRates
 from services.polygon_sim.market import Market
 from services.polygon_sim.routes import API_ROUTES
@@ -44,6 +46,8 @@ def create_app(
     state = SimState(
         settings=settings,
         market=market,
+        # Without SIM_TODAY the clock starts at the history's end (today when that is unset).
+        clock=Clock(settings.today or market.history_end, market.history_start, market.horizon_end),
         catalog=TickerCatalog(market),
         stats=RequestStats(),
         limiter=RateLimiter(settings.rate_limit_requests, settings.rate_limit_window_s),
@@ -54,9 +58,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Serve only once every grouped day is cheap: the first one would otherwise take seconds.
         if settings.warm_start:
-            await asyncio.to_thread(market.warm)
+            await asyncio.to_thread(market.warm, state.clock.today)
+            if settings.bad_corporate_actions:
+                await asyncio.to_thread(market.corporate_actions, True)
         yield
 
-    app = Starlette(routes=[*API_ROUTES, *SIM_ROUTES], lifespan=lifespan)
+    app = Starlette(routes=[*API_ROUTES, *SIM_ROUTES, *CLOCK_ROUTES], lifespan=lifespan)
     app.state.sim = state
     return app

@@ -45,6 +45,15 @@ class TradingCalendar:
     def __len__(self) -> int:
         return len(self.days)
 
+    @property
+    def ordinals(self) -> npt.NDArray[np.int64]:
+        """The sessions as proleptic ordinals (`date.toordinal`), ascending."""
+        return self._ordinals
+
+    def last_through(self, day: date) -> int:
+        """The index of the last session on or before `day`; -1 when there is none."""
+        return int(np.searchsorted(self._ordinals, day.toordinal(), side="right")) - 1
+
     def index_of(self, day: date) -> int | None:
         """The session index of a day, or None when the market was closed or it is outside."""
         i = int(np.searchsorted(self._ordinals, day.toordinal()))

@@ -1,182 +1,172 @@
-"""The simulated market and its ground truth: tickers, sessions, and bars computed on demand.
+"""The simulated market and its ground truth: tickers, sessions, bars and corporate actions.
 
-Bars are never stored. A ticker's history is recomputed from its walk in well under a
-millisecond; a grouped day starts from per-block checkpoints of every ticker's walk
-(a few MB), so memory stays bounded whatever the universe and window.
+The market is fixed by (seed, universe size, history start, history end) and runs on to a
+horizon years past the history's end. What is visible depends on `today` (the clock, default
+the history's end): listings, bars and known events up to it, adjusted for splits executed by it.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from services.polygon_sim.action_store import CorporateActions, build_actions
+from services.polygon_sim.bar_engine import BarEngine
 from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.hashing import U64
-from services.polygon_sim.prices import I64, BarColumns, BarInputs, compute_bars, log_returns
 from services.polygon_sim.rows import Row, render_rows
 from services.polygon_sim.universe import Listing, build_listings
 
-_BLOCK = 32  # sessions per walk checkpoint: grouped cost ~ block x universe, memory ~ 1 / block
+HORIZON_YEARS = 5  # the market runs this many calendar years past the history's end
 
 
 class Market:
-    """A deterministic US stock market: same arguments, same tickers and bars, every time."""
+    """A deterministic US stock market: same arguments, same tickers, bars and events."""
 
     def __init__(
         self, seed: int, universe_size: int, history_start: date, history_end: date | None = None
     ) -> None:
-        end = history_end or _today_in_new_york()
+        end = history_end or today_in_new_york()
         self.seed = seed
-        self.calendar = TradingCalendar(history_start, end)
+        self.history_start = history_start
         self.history_end = end
-        listings = build_listings(seed, universe_size, len(self.calendar))
+        self.horizon_end = date(end.year + HORIZON_YEARS, 12, 31)
+        self.calendar = TradingCalendar(history_start, self.horizon_end)
+        window = self.calendar.last_through(end) + 1
+        listings = build_listings(seed, universe_size, window, len(self.calendar))
         self._listings = sorted(listings, key=lambda x: x.ticker)
         self._by_ticker = {x.ticker: x for x in self._listings}
-        self._pos = {x.ticker: i for i, x in enumerate(self._listings)}
-        ls = self._listings
-        self._keys: U64 = np.array([x.key for x in ls], dtype=np.uint64)
-        self._sigma = np.array([x.sigma for x in ls], dtype=np.float64)
-        self._vscale = np.array([x.volume_scale for x in ls], dtype=np.float64)
-        self._first = np.array([x.first_index for x in ls], dtype=np.int64)
-        self._last = np.array([x.last_index for x in ls], dtype=np.int64)
-        self._illiquid = np.array([x.illiquid for x in ls], dtype=np.bool_)
-        self._otc = np.array([x.otc for x in ls], dtype=np.bool_)
-        flat = [(i, s.index, s.to, s.from_) for i, x in enumerate(ls) for s in x.splits]
-        self._splits = np.array(flat, dtype=np.int64).reshape(-1, 4)
-        self._checkpoints: list[I64] = [np.array([x.log_p0 for x in ls], dtype=np.int64)]
+        self._first = np.array([x.first_index for x in self._listings], dtype=np.int64)
+        self._last = np.array([x.last_index for x in self._listings], dtype=np.int64)
+        self._otc = np.array([x.otc for x in self._listings], dtype=np.bool_)
+        self.engine = BarEngine(self._listings)
+        self._views: dict[int, dict[str, Listing]] = {}
+        self._actions: dict[bool, CorporateActions] = {}
         self._lock = threading.Lock()
+
+    # The clock --------------------------------------------------------------------------------
+
+    def today_index(self, today: date | None = None) -> int:
+        """The last session on or before `today` (default: the history's end); -1 if none."""
+        return self.calendar.last_through(today or self.history_end)
 
     # Reference data -------------------------------------------------------------------------
 
-    def tickers(self) -> list[Listing]:
-        """Every listing, delisted ones included, sorted by ticker."""
-        return list(self._listings)
+    def tickers(self, today: date | None = None) -> list[Listing]:
+        """Every listing known at `today`, delisted ones included, sorted by ticker.
 
-    def listing(self, ticker: str) -> Listing | None:
-        """The listing of an exact (case-sensitive) ticker, or None."""
-        return self._by_ticker.get(ticker)
+        Seen from `today`: a later listing is absent, a later delisting has not happened,
+        `last_index` is at most today's session and `splits` are those executed by then.
+        """
+        return list(self._view(self.today_index(today)).values())
 
-    def sessions(self, start: date, end: date) -> list[date]:
-        """The trading days within [start, end] inside the simulated window."""
+    def listing(self, ticker: str, today: date | None = None) -> Listing | None:
+        """The listing of an exact (case-sensitive) ticker as seen at `today`, or None."""
+        return self._view(self.today_index(today)).get(ticker)
+
+    def sessions(self, start: date, end: date, today: date | None = None) -> list[date]:
+        """The trading days within [start, end], up to `today`."""
         lo, hi = self.calendar.span(start, end)
-        return self.calendar.days[lo:hi]
+        return self.calendar.days[lo : min(hi, self.today_index(today) + 1)]
 
-    def warm(self) -> None:
-        """Compute every walk checkpoint now, so no grouped request pays for them later."""
-        self._checkpoint((len(self.calendar) - 1) // _BLOCK)
+    def warm(self, today: date | None = None) -> None:
+        """Compute the walk checkpoints up to `today` and the corporate actions now."""
+        self.engine.warm(self.today_index(today))
+        self.corporate_actions()
 
     # Bars -----------------------------------------------------------------------------------
 
-    def bars(self, ticker: str, start: date, end: date, adjusted: bool = True) -> list[Row]:
+    def bars(
+        self, ticker: str, start: date, end: date, adjusted: bool = True, today: date | None = None
+    ) -> list[Row]:
         """Range-endpoint bars (t at New York midnight) of a ticker within [start, end]."""
         lo, hi = self.calendar.span(start, end)
-        return self.range_rows(ticker, lo, hi, adjusted)
+        return self.range_rows(ticker, lo, hi, adjusted, today)
 
-    def range_rows(self, ticker: str, lo: int, hi: int, adjusted: bool) -> list[Row]:
-        """Range-endpoint bars of a ticker for session indices [lo, hi), oldest first."""
+    def range_rows(
+        self, ticker: str, lo: int, hi: int, adjusted: bool, today: date | None = None
+    ) -> list[Row]:
+        """Range-endpoint bars of a ticker, sessions [lo, hi) up to today, oldest first."""
         listing = self._by_ticker.get(ticker)
         if listing is None:
             return []
-        sessions, cols = self._history(listing, lo, hi, adjusted)
+        now = self.today_index(today)
+        sessions, cols = self.engine.history(listing, lo, min(hi, now + 1), adjusted, now)
         t = self.calendar.open_ms[sessions].tolist()
         return render_rows(cols, t, None, [listing.otc] * len(t))
 
-    def grouped(self, day: date, adjusted: bool = True, include_otc: bool = False) -> list[Row]:
+    def grouped(
+        self,
+        day: date,
+        adjusted: bool = True,
+        include_otc: bool = False,
+        today: date | None = None,
+    ) -> list[Row]:
         """Grouped-daily rows (T per row, t at 16:00 New York) of one day, sorted by ticker."""
-        s = self.calendar.index_of(day)
-        if s is None:
+        s, now = self.calendar.index_of(day), self.today_index(today)
+        if s is None or s > now:
             return []
-        pos, cols = self._cross_section(s, adjusted, include_otc)
+        live = (self._first <= s) & (self._last >= s) & (include_otc | ~self._otc)
+        pos, cols = self.engine.cross_section(s, live, adjusted, now)
         tickers = [self._listings[i].ticker for i in pos.tolist()]
         otc = self._otc[pos].tolist()
         return render_rows(cols, [int(self.calendar.close_ms[s])] * len(tickers), tickers, otc)
 
-    def _history(self, x: Listing, lo: int, hi: int, adjusted: bool) -> tuple[I64, BarColumns]:
-        lo, hi = max(lo, x.first_index), min(hi, x.last_index + 1)
-        if lo >= hi:
-            lo = hi = 0
-        steps = log_returns(np.full(hi, x.key, dtype=np.uint64), np.arange(hi), x.sigma)
-        walk = x.log_p0 + np.cumsum(steps)
-        prev = np.concatenate(([x.log_p0], walk[:-1]))
-        sessions = np.arange(lo, hi, dtype=np.int64)
-        num, den = np.ones(hi - lo, dtype=np.int64), np.ones(hi - lo, dtype=np.int64)
-        for split in x.splits:
-            ahead = sessions < split.index
-            num[ahead] *= split.to
-            den[ahead] *= split.from_
-        n = hi - lo
-        cols = compute_bars(
-            BarInputs(
-                keys=np.full(n, x.key, dtype=np.uint64),
-                sessions=sessions,
-                logc_prev=prev[lo:hi],
-                logc=walk[lo:hi],
-                sigma=np.full(n, x.sigma),
-                volume_scale=np.full(n, x.volume_scale),
-                illiquid=np.full(n, x.illiquid),
-                factor_num=num,
-                factor_den=den,
-            ),
-            adjusted,
-        )
-        return sessions[cols.traded], _select(cols, cols.traded)
+    # Corporate actions ----------------------------------------------------------------------
 
-    def _cross_section(self, s: int, adjusted: bool, include_otc: bool) -> tuple[I64, BarColumns]:
-        live = (self._first <= s) & (self._last >= s) & (include_otc | ~self._otc)
-        pos = np.flatnonzero(live)
-        block = s // _BLOCK
-        base = self._checkpoint(block)[pos]
-        days = np.arange(block * _BLOCK, s + 1, dtype=np.int64)[:, None]
-        steps = log_returns(self._keys[pos][None, :], days, self._sigma[pos][None, :])
-        walk = base + steps.sum(axis=0)
-        num, den = np.ones(len(self._listings), np.int64), np.ones(len(self._listings), np.int64)
-        ahead = self._splits[self._splits[:, 1] > s]
-        np.multiply.at(num, ahead[:, 0], ahead[:, 2])
-        np.multiply.at(den, ahead[:, 0], ahead[:, 3])
-        cols = compute_bars(
-            BarInputs(
-                keys=self._keys[pos],
-                sessions=np.full(len(pos), s, dtype=np.int64),
-                logc_prev=walk - steps[-1],
-                logc=walk,
-                sigma=self._sigma[pos],
-                volume_scale=self._vscale[pos],
-                illiquid=self._illiquid[pos],
-                factor_num=num[pos],
-                factor_den=den[pos],
-            ),
-            adjusted,
-        )
-        return pos[cols.traded], _select(cols, cols.traded)
-
-    def _checkpoint(self, block: int) -> I64:
-        """Every ticker's walk just before session `block * _BLOCK`, extending the list lazily."""
+    def corporate_actions(self, bad: bool = False) -> CorporateActions:
+        """The split and dividend books (built once); `bad` adds the hostile events."""
         with self._lock:
-            while len(self._checkpoints) <= block:
-                b = len(self._checkpoints) - 1
-                days = np.arange(b * _BLOCK, (b + 1) * _BLOCK, dtype=np.int64)[:, None]
-                steps = log_returns(self._keys[None, :], days, self._sigma[None, :])
-                self._checkpoints.append(self._checkpoints[-1] + steps.sum(axis=0))
-            return self._checkpoints[block]
+            if False not in self._actions:
+                self._actions[False] = build_actions(self)
+            if bad and True not in self._actions:
+                self._actions[True] = self._actions[False].with_bad(self)
+            return self._actions[bad]
+
+    def splits(
+        self,
+        tickers: list[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        today: date | None = None,
+    ) -> list[Row]:
+        """The genuine splits known at `today`, executing within [start, end], by date."""
+        return self.corporate_actions().truth(
+            "splits", tickers, start, end, today or self.history_end
+        )
+
+    def dividends(
+        self,
+        tickers: list[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        today: date | None = None,
+    ) -> list[Row]:
+        """The genuine dividends known at `today`, going ex within [start, end], by date."""
+        return self.corporate_actions().truth(
+            "dividends", tickers, start, end, today or self.history_end
+        )
+
+    def _view(self, now: int) -> dict[str, Listing]:
+        if now not in self._views:
+            if len(self._views) >= 8:
+                self._views.pop(next(iter(self._views)))
+            self._views[now] = {
+                x.ticker: replace(
+                    x,
+                    last_index=min(x.last_index, now),
+                    delisted=x.delisted and x.last_index <= now,
+                    splits=tuple(s for s in x.splits if s.index <= now),
+                )
+                for x in self._listings
+                if x.first_index <= now
+            }
+        return self._views[now]
 
 
-def _select(cols: BarColumns, mask: np.typing.NDArray[np.bool_]) -> BarColumns:
-    return BarColumns(
-        o=cols.o[mask],
-        h=cols.h[mask],
-        low=cols.low[mask],
-        c=cols.c[mask],
-        v=cols.v[mask],
-        vw=cols.vw[mask],
-        n=cols.n[mask],
-        traded=cols.traded[mask],
-    )
-
-
-def _today_in_new_york() -> date:
-    from datetime import datetime
-
+def today_in_new_york() -> date:
+    """Today's date in New York."""
     return datetime.now(ZoneInfo("America/New_York")).date()

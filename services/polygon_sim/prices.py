@@ -35,6 +35,9 @@ class BarInputs:
     illiquid: B8
     factor_num: I64  # split factor (new shares per old) still to come after this session
     factor_den: I64
+    # The part of that factor already executed at the clock's today: what `adjusted` undoes.
+    adjust_num: I64
+    adjust_den: I64
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,11 @@ def log_returns(keys: U64, sessions: I64, sigma: F64 | float) -> I64:
 
 
 def compute_bars(x: BarInputs, adjusted: bool) -> BarColumns:
-    """Bars for each element of `x`, split-adjusted or as traded, with OHLC always consistent."""
+    """Bars for each element of `x`, split-adjusted or as traded, with OHLC always consistent.
+
+    As traded, a bar is the walk times every split still to come (whatever the clock says);
+    adjusted divides it by the splits executed by the clock's today, as the real API does.
+    """
     shape = mix(x.keys, x.sessions, 1)
     extra = mix(x.keys, x.sessions, 2)
     prev = np.exp(x.logc_prev / LOG_SCALE)
@@ -68,10 +75,11 @@ def compute_bars(x: BarInputs, adjusted: bool) -> BarColumns:
     low = np.minimum(open_, close) * np.exp(-x.sigma * 0.7 * unit(shape, 2))
     vwap = low + (high - low) * unit(shape, 3)
     factor = x.factor_num / x.factor_den
+    adjust = x.adjust_num / x.adjust_den
     # Exchange tick size: cents at a dollar and above, hundredths of a cent below; one scale per
     # bar, and rounding is monotonic, so low <= open, close, vw <= high survives it.
     scale = np.where(low * factor >= 1.0, 100.0, 10_000.0)
-    prices = [_traded(p, factor, scale, adjusted) for p in (open_, high, low, close, vwap)]
+    prices = [_traded(p, factor, adjust, scale, adjusted) for p in (open_, high, low, close, vwap)]
     flags = unit(extra, 2)
     volume = np.maximum(
         np.rint(x.volume_scale * np.exp(unit(extra, 0) + unit(extra, 1) - 1.0) / factor), 1.0
@@ -80,7 +88,7 @@ def compute_bars(x: BarInputs, adjusted: bool) -> BarColumns:
     volume = np.where(flags < 0.01, volume + 0.1 * (1.0 + np.floor(flags * 90_000) % 9), volume)
     trades = np.maximum(np.rint(volume / 150.0), 1.0).astype(np.int64)
     if adjusted:
-        volume = np.where(factor == 1.0, volume, np.rint(volume * factor * 10_000) / 10_000)
+        volume = np.where(adjust == 1.0, volume, np.rint(volume * adjust * 10_000) / 10_000)
     return BarColumns(
         o=prices[0],
         h=prices[1],
@@ -93,11 +101,11 @@ def compute_bars(x: BarInputs, adjusted: bool) -> BarColumns:
     )
 
 
-def _traded(price: F64, factor: F64, scale: F64, adjusted: bool) -> F64:
-    """The as-traded price rounded to the tick; adjusted divides it by the split factor."""
+def _traded(price: F64, factor: F64, adjust: F64, scale: F64, adjusted: bool) -> F64:
+    """The as-traded price rounded to the tick; adjusted divides it by the executed splits."""
     raw = np.maximum(np.rint(np.maximum(price, 0.01) * factor * scale) / scale, _MIN_PRICE)
     if not adjusted:
         return raw
-    back = np.maximum(np.rint(raw / factor * 10_000) / 10_000, _MIN_PRICE)
-    # With no split ahead the adjusted bar is the traded bar, exactly.
-    return np.where(factor == 1.0, raw, back)
+    back = np.maximum(np.rint(raw / adjust * 10_000) / 10_000, _MIN_PRICE)
+    # With no executed split ahead the adjusted bar is the traded bar, exactly.
+    return np.where(adjust == 1.0, raw, back)

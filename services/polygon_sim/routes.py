@@ -1,4 +1,4 @@
-"""Starlette endpoints of the three API operations: thin shims over the pure query modules."""
+"""Starlette endpoints of the API operations: thin shims over the pure query modules."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.polygon_sim.actions_query import DIVIDENDS, SPLITS, page_body
 from services.polygon_sim.aggs_query import grouped_body, parse_range, range_body
 from services.polygon_sim.gate import base_url, serve
 from services.polygon_sim.state import SimState
@@ -16,7 +17,7 @@ async def tickers(request: Request) -> Response:
     state: SimState = request.app.state.sim
 
     def build(request_id: str) -> dict[str, object]:
-        page = state.catalog.page(request.query_params)
+        page = state.catalog.page(request.query_params, state.clock.today)
         body: dict[str, object] = {
             "results": page.rows,
             "status": "OK",
@@ -40,7 +41,7 @@ async def aggs_range(request: Request) -> Response:
         query = parse_range(
             ticker, p["multiplier"], p["timespan"], p["from"], p["to"], request.query_params
         )
-        return range_body(state.market, query, base_url(request), request_id)
+        return range_body(state.market, query, base_url(request), request_id, state.clock.today)
 
     return await serve(request, "range", build, ticker=ticker)
 
@@ -51,10 +52,38 @@ async def grouped(request: Request) -> Response:
 
     def build(request_id: str) -> dict[str, object]:
         return grouped_body(
-            state.market, request.path_params["date"], request.query_params, request_id
+            state.market,
+            request.path_params["date"],
+            request.query_params,
+            request_id,
+            state.clock.today,
         )
 
     return await serve(request, "grouped", build)
+
+
+async def splits(request: Request) -> Response:
+    """GET /v3/reference/splits"""
+    state: SimState = request.app.state.sim
+
+    def build(request_id: str) -> dict[str, object]:
+        book = state.market.corporate_actions(state.settings.bad_corporate_actions).splits
+        params = request.query_params
+        return page_body(SPLITS, book, params, state.clock.today, base_url(request), request_id)
+
+    return await serve(request, "splits", build)
+
+
+async def dividends(request: Request) -> Response:
+    """GET /v3/reference/dividends"""
+    state: SimState = request.app.state.sim
+
+    def build(request_id: str) -> dict[str, object]:
+        book = state.market.corporate_actions(state.settings.bad_corporate_actions).dividends
+        params = request.query_params
+        return page_body(DIVIDENDS, book, params, state.clock.today, base_url(request), request_id)
+
+    return await serve(request, "dividends", build)
 
 
 API_ROUTES = [
@@ -66,4 +95,6 @@ API_ROUTES = [
         methods=["GET"],
     ),
     Route("/v2/aggs/grouped/locale/us/market/stocks/{date}", grouped, methods=["GET"]),
+    Route("/v3/reference/splits", splits, methods=["GET"]),
+    Route("/v3/reference/dividends", dividends, methods=["GET"]),
 ]

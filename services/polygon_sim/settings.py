@@ -27,7 +27,16 @@ class SimulatorSettings(BaseSettings):
     seed: int = Field(42, description="Seeds the market and the fault decisions")
     universe_size: int = Field(12_000, ge=10, le=200_000, description="Tickers, incl. delisted")
     history_start: date = Field(date(2015, 1, 2), description="First simulated day")
-    history_end: date | None = Field(None, description="Last simulated day; None means today")
+    history_end: date | None = Field(
+        None, description="End of the window listings are drawn over; None means today"
+    )
+    today: date | None = Field(
+        None, description="The clock: data are served up to it; None means history_end"
+    )
+    bad_corporate_actions: bool = Field(
+        False,
+        description="Add hostile splits and dividends (see /_sim/truth/bad_corporate_actions)",
+    )
     # Auth and entitlements.
     api_keys: list[str] = Field(default_factory=lambda: ["demo-key"])
     unentitled_tickers: list[str] = Field(
@@ -59,4 +68,6 @@ class SimulatorSettings(BaseSettings):
             raise ValueError("fault shares add up to more than 1")
         if self.history_end is not None and self.history_end < self.history_start:
             raise ValueError("history_end is before history_start")
+        if self.today is not None and self.today < self.history_start:
+            raise ValueError("today is before history_start")
         return self

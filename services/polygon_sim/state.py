@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.polygon_sim.auth import RateLimiter
+from services.polygon_sim.clock import Clock
 from services.polygon_sim.faults import FaultInjector
 from services.polygon_sim.market import Market
 from services.polygon_sim.settings import SimulatorSettings
@@ -14,10 +15,11 @@ from services.polygon_sim.tickers_query import TickerCatalog
 
 @dataclass(slots=True)
 class SimState:
-    """The market, its reference catalog, and the per-process counters and budgets."""
+    """The market, its clock and reference catalog, and the per-process counters and budgets."""
 
     settings: SimulatorSettings
     market: Market
+    clock: Clock
     catalog: TickerCatalog
     stats: RequestStats
     limiter: RateLimiter

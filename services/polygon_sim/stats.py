@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-KINDS = ("tickers", "range", "grouped")
+KINDS = ("tickers", "range", "grouped", "splits", "dividends")
 
 
 class RequestStats:
-    """Counts every request to the three API endpoints, whatever its outcome."""
+    """Counts every request to the API endpoints, whatever its outcome."""
 
     def __init__(self) -> None:
         self._kinds: Counter[str] = Counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from services.polygon_sim.cursor import CursorError, decode_cursor, encode_cursor
@@ -49,8 +50,9 @@ _CARRIED = (
 )
 
 
-def reference_row(x: Listing, market: Market) -> dict[str, Any]:
-    """A ticker as the API lists it: optional fields absent rather than null."""
+def reference_row(x: Listing, market: Market, today: date | None = None) -> dict[str, Any]:
+    """A ticker as the API lists it at `today` (a listing seen from then, see `Market.tickers`):
+    optional fields absent rather than null."""
     row: dict[str, Any] = {"ticker": x.ticker, "name": x.name, "market": x.market, "locale": "us"}
     if x.primary_exchange:
         row["primary_exchange"] = x.primary_exchange
@@ -58,7 +60,7 @@ def reference_row(x: Listing, market: Market) -> dict[str, Any]:
     for key in ("cik", "composite_figi", "share_class_figi"):
         if (value := getattr(x, key)) is not None:
             row[key] = value
-    last_day = market.calendar.days[x.last_index] if x.delisted else market.history_end
+    last_day = market.calendar.days[x.last_index] if x.delisted else today or market.history_end
     row["last_updated_utc"] = f"{last_day.isoformat()}T00:00:00Z"
     if x.delisted:
         row["delisted_utc"] = f"{last_day.isoformat()}T00:00:00Z"
@@ -78,11 +80,18 @@ class TickerCatalog:
 
     def __init__(self, market: Market) -> None:
         self._market = market
-        self._rows = [reference_row(x, market) for x in market.tickers()]
+        self._today: date | None = None
+        self._rows: list[dict[str, Any]] = []
         self._cache: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = {}
 
-    def page(self, params: Mapping[str, str]) -> TickerPage:
-        """The page a request asks for; a `cursor` replaces every other parameter."""
+    def page(self, params: Mapping[str, str], today: date | None = None) -> TickerPage:
+        """The page a request asks for at `today`; a `cursor` replaces every other parameter."""
+        today = today or self._market.history_end
+        if today != self._today:  # the clock moved: listings and delistings may have happened
+            self._today, self._cache = today, {}
+            self._rows = [
+                reference_row(x, self._market, today) for x in self._market.tickers(today)
+            ]
         offset = 0
         if cursor := params.get("cursor"):
             try:

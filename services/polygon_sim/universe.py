@@ -1,8 +1,12 @@
-"""The simulated ticker universe: who is listed, when, with which reference data and splits."""
+"""The simulated ticker universe: who is listed, when, with which reference data and splits.
+
+Listings, delistings and most splits are drawn over the base window (`sessions`); tickers still
+listed at its end keep trading up to the horizon (`horizon` sessions), where more splits happen,
+so a clock moved past the window only reveals more of one fixed market.
+"""
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 from random import Random
@@ -11,17 +15,20 @@ import numpy as np
 
 from services.polygon_sim import symbols
 from services.polygon_sim.hashing import stable_u64
+from services.polygon_sim.split_draws import (
+    Split,
+    draw_splits,
+    extend_listing,
+    force_reverse_split,
+    pick,
+)
 
 LOG_SCALE = 1_000_000  # log prices are integers in millionths, so prefix sums are exact
 
 _TYPES = ("CS", "ETF", "PFD", "WARRANT", "ADRC", "UNIT", "RIGHT", "FUND", "ETN", "SP")
 _TYPE_P = (0.56, 0.18, 0.05, 0.06, 0.05, 0.03, 0.01, 0.03, 0.02, 0.01)
 _EXCHANGES = {"ETF": ("ARCX", "BATS", "XNAS"), "ETN": ("ARCX", "BATS")}
-_RATIOS = ((2, 1), (3, 1), (3, 2), (4, 1), (1, 10), (1, 5), (1, 20))
-_RATIO_P = (0.35, 0.1, 0.1, 0.05, 0.2, 0.1, 0.1)
-_SPLITS_PER_YEAR = 0.015
 _TYPE_CDF = tuple(np.cumsum(_TYPE_P).tolist())
-_RATIO_CDF = tuple(np.cumsum(_RATIO_P).tolist())
 _LENGTH_CDF = tuple(np.cumsum((0.002, 0.03, 0.33, 0.6, 0.038)).tolist())
 # (ticker, name, type, log-price start, daily sigma): the odd symbols a pipeline must survive.
 _SPECIALS = (
@@ -29,15 +36,6 @@ _SPECIALS = (
     ("BRK.B", "Berkshire Hathaway Inc. New", "CS", 230.0, 0.011),
     ("KIMpL", "Kimco Realty Corporation Class L Preferred", "PFD", 24.0, 0.005),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A split effective at session `index`: `to` new shares for every `from_` old ones."""
-
-    index: int
-    to: int
-    from_: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +51,7 @@ class Listing:
     composite_figi: str | None
     share_class_figi: str | None
     first_index: int  # first session with a bar (listing)
-    last_index: int  # last session with a bar (delisting, or the window's end)
+    last_index: int  # last session with a bar (delisting, or the horizon's end)
     delisted: bool
     illiquid: bool  # some sessions pass without a trade, hence without a bar
     key: int
@@ -61,6 +59,7 @@ class Listing:
     sigma: float
     volume_scale: float
     splits: tuple[Split, ...]
+    role: str | None = None  # a part some listing must play even in a tiny universe
 
     @property
     def otc(self) -> bool:
@@ -68,8 +67,12 @@ class Listing:
         return self.market == "otc"
 
 
-def build_listings(seed: int, size: int, sessions: int) -> list[Listing]:
-    """`size` listings over a window of `sessions` sessions, identical for identical arguments."""
+def build_listings(
+    seed: int, size: int, sessions: int, horizon: int | None = None
+) -> list[Listing]:
+    """`size` listings over a window of `sessions` sessions (trading on to `horizon` sessions),
+    identical for identical arguments."""
+    horizon = max(sessions, horizon or sessions)
     rng = Random(stable_u64("universe", seed))
     years = sessions / 252
     taken: set[str] = {s[0] for s in _SPECIALS} | {"BRK"}
@@ -81,7 +84,9 @@ def build_listings(seed: int, size: int, sessions: int) -> list[Listing]:
         # The first three random listings play fixed roles so even a tiny universe has them.
         role = ("delisted", "late", "split")[i] if i < 3 else None
         out.append(_random(seed, rng, taken, sessions, years, role))
-    return out
+    specials = min(len(_SPECIALS), size)
+    force_reverse_split(out, specials + 3, sessions)  # past the specials and the role listings
+    return [extend_listing(seed, x, sessions, horizon, i >= specials) for i, x in enumerate(out)]
 
 
 def _special(
@@ -106,6 +111,7 @@ def _special(
         sigma=sigma,
         volume_scale=50_000.0 if ticker == "BRK.A" else 4_000_000.0,
         splits=(),
+        role="special",
     )
 
 
@@ -113,7 +119,7 @@ def _random(
     seed: int, rng: Random, taken: set[str], sessions: int, years: float, role: str | None
 ) -> Listing:
     otc = role is None and rng.random() < 0.03
-    kind = "CS" if otc or role else _TYPES[_pick(rng, _TYPE_CDF)]
+    kind = "CS" if otc or role else _TYPES[pick(rng, _TYPE_CDF)]
     ticker = _symbol(rng, taken, kind, otc)
     first, last = 0, sessions - 1
     if role == "late" or (role is None and rng.random() < 0.10):
@@ -140,7 +146,8 @@ def _random(
         log_p0=round(min(max(rng.gauss(math.log(25), 1.0), 0.0), 6.7) * LOG_SCALE),
         sigma=rng.uniform(0.008, 0.035),
         volume_scale=math.exp(rng.gauss(math.log(300_000), 1.5)),
-        splits=_splits(rng, first, last, years, force=role == "split"),
+        splits=draw_splits(rng, first, last, years, force=role == "split"),
+        role=role,
     )
 
 
@@ -154,43 +161,13 @@ def _symbol(rng: Random, taken: set[str], kind: str, otc: bool) -> str:
             if derived not in taken:
                 taken.add(derived)
                 return derived
-    length = (1, 2, 3, 4, 5)[_pick(rng, _LENGTH_CDF)]
+    length = (1, 2, 3, 4, 5)[pick(rng, _LENGTH_CDF)]
     # Short symbols run out; fall back to a longer one rather than loop for ever.
     while (symbol := symbols.draw_symbol(rng, taken, length, attempts=20)) is None:
         length += 1
     return symbol
 
 
-def _pick(rng: Random, cdf: tuple[float, ...]) -> int:
-    """An index drawn with the probabilities whose running sum is `cdf` (cheaper than choice)."""
-    return min(len(cdf) - 1, bisect.bisect_right(cdf, rng.random()))
-
-
 def _exchange(rng: Random, kind: str) -> str:
     choices = _EXCHANGES.get(kind, ("XNYS", "XNAS", "XNAS"))
     return rng.choice(choices)
-
-
-def _splits(rng: Random, first: int, last: int, years: float, force: bool) -> tuple[Split, ...]:
-    count = min(3, _poisson(rng, _SPLITS_PER_YEAR * years))
-    if force:
-        count = 1
-    if count == 0 or last - first < 20:
-        return ()
-    if force:
-        indices = [first + (last - first) // 2]
-    else:
-        indices = sorted({rng.randint(first + 10, last) for _ in range(count)})
-    ratios = [_RATIOS[_pick(rng, _RATIO_CDF)] for _ in indices]
-    return tuple(
-        Split(index=i, to=to, from_=fr) for i, (to, fr) in zip(indices, ratios, strict=True)
-    )
-
-
-def _poisson(rng: Random, lam: float) -> int:
-    """A Poisson draw by Knuth's method; fine for the small rates used here."""
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k

@@ -24,16 +24,18 @@ class TestStats:
                 headers={"Authorization": "Bearer wrong"},
             )
             await client.get("/v2/aggs/grouped/locale/us/market/stocks/2024-01-02")
+            await client.get("/v3/reference/splits")
+            await client.get("/v3/reference/dividends")
             counted = (await client.get("/_sim/stats")).json()
             reset = (await client.post("/_sim/stats/reset")).json()
 
         assert {
-            "requests": {"tickers": 1, "range": 2, "grouped": 1},
-            "statuses": {"200": 3, "401": 1},
-            "total": 4,
+            "requests": {"tickers": 1, "range": 2, "grouped": 1, "splits": 1, "dividends": 1},
+            "statuses": {"200": 5, "401": 1},
+            "total": 6,
         } == counted
         assert {
-            "requests": {"tickers": 0, "range": 0, "grouped": 0},
+            "requests": {"tickers": 0, "range": 0, "grouped": 0, "splits": 0, "dividends": 0},
             "statuses": {},
             "total": 0,
         } == reset
