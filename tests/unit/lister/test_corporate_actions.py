@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.lister.core import RunSpec, fetch_commands
-from services.lister.corporate_actions import action_commands, first_event_date
+from services.lister.corporate_actions import KINDS, action_commands, first_event_date
 from services.lister.planner import FetchPlan
 from shared.db.control import WHOLE_MARKET
 
@@ -77,7 +77,7 @@ class TestFirstEventDate:
         starts = {"AAPL": date(2024, 7, 8), "MSFT": date(2024, 7, 8)}
         marks = {"splits": {"AAPL": JUL_5, "MSFT": date(2024, 3, 1)}}
 
-        firsts = [first_event_date(k, starts, marks, LOOKBACK) for k in ("splits", "dividends")]
+        firsts = [first_event_date(k, starts, marks, LOOKBACK) for k in KINDS]
 
         assert [date(2024, 1, 31), date(2024, 7, 8)] == firsts
 

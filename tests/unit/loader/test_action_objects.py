@@ -42,10 +42,10 @@ def action_object(
     error: TickerError | None = None,
 ) -> bytes:
     head = ObjectHeader(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         run_id="r1",
         batch_id=kind,
-        source=f"reference_{kind}",  # type: ignore[arg-type]
+        source=f"reference_{kind}",
         from_=date(2024, 6, 1),
         to=JUNE_30,
         items=len(events),
