@@ -599,11 +599,15 @@ class FakeDbtRunner:
     def __init__(self, outcome: DbtOutcome | None = None) -> None:
         self.outcome = outcome or DbtOutcome(ok=True, models_built=5, tests_passed=20)
         self.builds: list[str] = []
+        self.closed = 0
 
     async def build(self, run_id: str) -> DbtOutcome:
         self.builds.append(run_id)
         await _yield_to_others()  # a real build takes a while: let another replica interleave
         return self.outcome
+
+    async def close(self) -> None:
+        self.closed += 1
 
 
 # --- Kafka: a throwaway consumer ----------------------------------------------------------------
