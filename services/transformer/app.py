@@ -41,18 +41,15 @@ async def _sweep_forever(transformer: Transformer) -> None:
 async def lifespan() -> AsyncIterator[None]:
     pool = await create_pool(settings.postgres)
     opts = settings.options
-    transformer = Transformer(
-        ControlRepository(pool),
-        DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s),
-        broker,
-        opts.heartbeat_s,
-    )
+    dbt = DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s)
+    transformer = Transformer(ControlRepository(pool), dbt, broker, opts.heartbeat_s)
     broker.include_router(build_router(TransformerDeps(broker, transformer)))
     sweeper = asyncio.create_task(_sweep_forever(transformer))
     yield
     sweeper.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper
+    await dbt.close()
     await pool.close()
 
 

@@ -1,27 +1,30 @@
-"""Running `dbt build` as a subprocess, as the transform role, and reading its results."""
+"""Running `dbt build` as the transform role, through a dbt worker process that parsed the
+project once (dbt_worker.py), and reading its results. A build that runs over its timeout kills
+the worker; the next build starts a new one."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from shared.settings import PostgresSettings
 
 from .core import DbtOutcome, outcome_from_run_results
+from .dbt_worker import MARKER
 
 log = structlog.get_logger()
 
 
-def dbt_executable() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+class WorkerFailed(RuntimeError):
+    """The dbt worker could not start, or died, or did not answer."""
 
 
 class DbtRunner:
@@ -29,6 +32,9 @@ class DbtRunner:
         self._project = project_dir.resolve()
         self._pg = postgres
         self._timeout_s = timeout_s
+        self._proc: asyncio.subprocess.Process | None = None
+        self._output: deque[str] = deque(maxlen=20)  # dbt's last lines, for error messages
+        self._lock = asyncio.Lock()  # one build at a time through one worker
 
     def _env(self) -> dict[str, str]:
         # The profile reads the same PG_ variables as the services.
@@ -43,40 +49,68 @@ class DbtRunner:
         }
 
     async def build(self, run_id: str) -> DbtOutcome:
-        with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
-            cmd = [
-                dbt_executable(),
-                "build",
-                "--project-dir",
-                str(self._project),
-                "--profiles-dir",
-                str(self._project),
-                "--target-path",
-                f"{tmp}/target",
-                "--log-path",
-                f"{tmp}/logs",
-                "--vars",
-                json.dumps({"run_id": run_id}),
-            ]
-            proc = await asyncio.create_subprocess_exec(
-                *cmd,
-                env=self._env(),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                cwd=self._project,
-            )
-            try:
-                out, _ = await asyncio.wait_for(proc.communicate(), self._timeout_s)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-                return DbtOutcome(ok=False, error=f"dbt build ran over {self._timeout_s:.0f} s")
-            results = Path(tmp) / "target" / "run_results.json"
-            if not results.exists():
-                tail = out.decode(errors="replace").strip().splitlines()[-5:]
-                return DbtOutcome(ok=False, error="dbt build did not run: " + " | ".join(tail))
-            outcome = outcome_from_run_results(
-                json.loads(results.read_text()), proc.returncode or 0
-            )
-            log.info("dbt_built", exit_code=proc.returncode, **outcome.counts())
-            return outcome
+        async with self._lock:
+            with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
+                try:
+                    answer = await asyncio.wait_for(self._build(tmp), self._timeout_s)
+                except TimeoutError:
+                    await self.close()
+                    return DbtOutcome(ok=False, error=f"dbt build ran over {self._timeout_s:.0f} s")
+                except WorkerFailed as exc:
+                    await self.close()
+                    return DbtOutcome(ok=False, error=f"dbt build did not run: {exc}")
+                results = Path(tmp) / "target" / "run_results.json"
+                if not results.exists():
+                    why = answer.get("error") or " | ".join(self._output)
+                    return DbtOutcome(ok=False, error=f"dbt build did not run: {why}")
+                outcome = outcome_from_run_results(
+                    json.loads(results.read_text()), 0 if answer.get("success") else 1
+                )
+        log.info("dbt_built", success=answer.get("success"), **outcome.counts())
+        return outcome
+
+    async def _build(self, tmp: str) -> dict[str, Any]:
+        proc = await self._worker()
+        assert proc.stdin is not None
+        request = {"target_path": f"{tmp}/target", "log_path": f"{tmp}/logs"}
+        proc.stdin.write((json.dumps(request) + "\n").encode())
+        await proc.stdin.drain()
+        return await self._answer(proc)
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        if self._proc is not None and self._proc.returncode is None:
+            return self._proc
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.transformer.dbt_worker",
+            str(self._project),
+            env=self._env(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=self._project,
+            limit=16 * 1024 * 1024,
+        )
+        ready = await self._answer(self._proc)
+        if not ready.get("ready"):
+            raise WorkerFailed(str(ready.get("error")))
+        log.info("dbt_worker_started", pid=self._proc.pid)
+        return self._proc
+
+    async def _answer(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
+        """The worker's next answer; its other lines are kept for error messages."""
+        assert proc.stdout is not None
+        while line := (await proc.stdout.readline()).decode(errors="replace"):
+            if line.startswith(MARKER):
+                answer: dict[str, Any] = json.loads(line[len(MARKER) :])
+                return answer
+            self._output.append(line.rstrip())
+        raise WorkerFailed("dbt worker exited: " + " | ".join(self._output))
+
+    async def close(self) -> None:
+        """Stop the worker (a new one starts with the next build)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
