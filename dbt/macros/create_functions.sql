@@ -1,31 +1,47 @@
 {#-
-    on-run-start: the SMA-seeded EMA as a Postgres aggregate, used as a running window function.
-    A recursive CTE re-scans the bars once per bar of the longest series (quadratic: 11 min for
-    500 tickers x 4 years); the aggregate keeps a running state per ticker (linear, seconds).
-    State: [bars seen, sum of closes while seeding, current EMA]. The advisory lock serialises
-    concurrent dbt processes replacing the functions.
+    on-run-start: the functions the models and tests share, in var('udf_schema'). The advisory
+    lock serialises concurrent dbt processes replacing them.
+
+    - product(x): the product aggregate (built-in float8mul, so no per-row interpreter call);
+      cumulative adjustment factors are running products of split and dividend ratios.
+    - ema_sma_seeded(price, n, bar_number, stored_ema): the SMA-seeded EMA as a running window
+      aggregate, resumable: a row carrying stored_ema (the value already built for that bar)
+      restarts the recursion there, so an incremental build feeds it only the new bars.
+      State: [bar number, sum of closes while seeding, current EMA].
+    - high_watermark(relation, column): max(column) of a relation, or -infinity while the
+      relation does not exist (first build); data tests use it to test only new rows.
 -#}
-{% macro create_ema_aggregate() %}
+{% macro create_functions() %}
     {%- set schema = var('udf_schema') -%}
-    select pg_advisory_xact_lock(hashtext('stocks_elt.ema_sma_seeded'));
+    select pg_advisory_xact_lock(hashtext('stocks_elt.functions'));
     create schema if not exists {{ schema }};
 
+    create or replace aggregate {{ schema }}.product(double precision) (
+        sfunc = float8mul,
+        stype = double precision
+    );
+
     create or replace function {{ schema }}.ema_sma_seeded_step(
-        state double precision[], price double precision, n integer
+        state double precision[],
+        price double precision,
+        n integer,
+        bar_number bigint,
+        stored_ema double precision
     )
     returns double precision[]
-    language plpgsql immutable strict
+    language plpgsql immutable
     as $body$
-    declare
-        alpha constant double precision := 2.0::double precision / (n + 1);
-        seen constant double precision := state[1] + 1;
     begin
-        if seen < n then
-            return array[seen, state[2] + price, null];
-        elsif seen = n then
-            return array[seen, null, (state[2] + price) / n];
+        if stored_ema is not null then
+            return array[bar_number, 0, stored_ema];
+        elsif bar_number < n then
+            return array[bar_number, state[2] + price, null];
+        elsif bar_number = n then
+            return array[bar_number, 0, (state[2] + price) / n];
         end if;
-        return array[seen, null, alpha * price + (1 - alpha) * state[3]];
+        return array[
+            bar_number, 0, 2.0 / (n + 1) * price + (1 - 2.0 / (n + 1)) * state[3]
+        ];
     end;
     $body$;
 
@@ -34,10 +50,27 @@
     language sql immutable strict
     as $body$ select state[3] $body$;
 
-    create or replace aggregate {{ schema }}.ema_sma_seeded(double precision, integer) (
+    create or replace aggregate {{ schema }}.ema_sma_seeded(
+        double precision, integer, bigint, double precision
+    ) (
         sfunc = {{ schema }}.ema_sma_seeded_step,
         stype = double precision[],
         finalfunc = {{ schema }}.ema_sma_seeded_final,
         initcond = '{0,0,NULL}'
     );
+
+    create or replace function {{ schema }}.high_watermark(relation_name text, column_name text)
+    returns timestamptz
+    language plpgsql stable
+    as $body$
+    declare
+        result timestamptz;
+    begin
+        if to_regclass(relation_name) is null then
+            return '-infinity';
+        end if;
+        execute format('select max(%I) from %s', column_name, relation_name) into result;
+        return coalesce(result, '-infinity');
+    end;
+    $body$;
 {% endmacro %}

@@ -1,23 +1,27 @@
 {#-
-    Fails once per `partition_by` value (a ticker) that lacks bars on trading days between its
-    own first and last bar; `trading_days_missing` says how many.
+    Fails once per ticker (`partition_by`) of the tested rows that lacks bars on trading days
+    between its own first and last bar; `trading_days_missing` says how many. The tested rows
+    (usually scoped by `where` to the build's new rows) only pick the tickers: each ticker's
+    whole series is measured in `series`, a relation with one row per (ticker, `column_name`)
+    and a `bar_number` counting its bars, indexed on (ticker, date) and on the date.
 
-    The trading calendar is derived from the data: every date on which any series has a bar.
-    No exchange calendar to maintain, and holidays never count as missing; but a day on which
-    no series has a bar is not seen as a trading day, so a gap shared by every series (or in the
-    only series loaded for those dates) goes unnoticed. Series are compared over the dates loaded,
-    so a halted or suspended ticker is reported too: keep the severity at warn.
+    The trading calendar is derived from the data: every date on which any series has a bar
+    (read by index, one probe per distinct date). No exchange calendar to maintain, and holidays
+    never count as missing; but a day on which no series has a bar is not seen as a trading day.
+    A halted or suspended ticker is reported too: keep the severity at warn.
 -#}
-{% test no_missing_trading_days(model, column_name, partition_by) %}
+{% test no_missing_trading_days(model, column_name, partition_by, series) %}
 
-with
+with recursive
 
-bars as (
-    select distinct
-        {{ partition_by }} as series_key,
-        {{ column_name }} as bar_date
-    from {{ model }}
-    where {{ column_name }} is not null
+trading_dates as (
+    select min({{ column_name }}) as bar_date from {{ series }}
+    union all
+    select (
+        select min({{ column_name }}) from {{ series }} where {{ column_name }} > trading_dates.bar_date
+    )
+    from trading_dates
+    where trading_dates.bar_date is not null
 ),
 
 -- every date with at least one bar, numbered in order: the n-th trading day
@@ -25,29 +29,44 @@ trading_calendar as (
     select
         bar_date,
         row_number() over (order by bar_date) as trading_day_number
-    from (select distinct bar_date from bars) as dates
+    from trading_dates
+    where bar_date is not null
+),
+
+tested_series as (
+    select distinct {{ partition_by }} as series_key from {{ model }}
 ),
 
 series_span as (
     select
-        bars.series_key,
-        min(bars.bar_date) as first_bar_date,
-        max(bars.bar_date) as last_bar_date,
-        max(cal.trading_day_number) - min(cal.trading_day_number) + 1 as trading_days_spanned,
-        count(*) as bars_present
-    from bars
-    inner join trading_calendar as cal on bars.bar_date = cal.bar_date
-    group by bars.series_key
+        tested_series.series_key,
+        first_bar.bar_date as first_bar_date,
+        last_bar.bar_date as last_bar_date,
+        last_bar.bar_number as bars_present
+    from tested_series
+    cross join lateral (
+        select {{ column_name }} as bar_date from {{ series }}
+        where {{ partition_by }} = tested_series.series_key
+        order by {{ column_name }} limit 1
+    ) as first_bar
+    cross join lateral (
+        select {{ column_name }} as bar_date, bar_number from {{ series }}
+        where {{ partition_by }} = tested_series.series_key
+        order by {{ column_name }} desc limit 1
+    ) as last_bar
 )
 
 select
-    series_key as {{ partition_by }},
-    first_bar_date,
-    last_bar_date,
-    trading_days_spanned,
-    bars_present,
-    trading_days_spanned - bars_present as trading_days_missing
+    series_span.series_key as {{ partition_by }},
+    series_span.first_bar_date,
+    series_span.last_bar_date,
+    last_day.trading_day_number - first_day.trading_day_number + 1 as trading_days_spanned,
+    series_span.bars_present,
+    last_day.trading_day_number - first_day.trading_day_number + 1 - series_span.bars_present
+        as trading_days_missing
 from series_span
-where bars_present < trading_days_spanned
+inner join trading_calendar as first_day on series_span.first_bar_date = first_day.bar_date
+inner join trading_calendar as last_day on series_span.last_bar_date = last_day.bar_date
+where series_span.bars_present < last_day.trading_day_number - first_day.trading_day_number + 1
 
 {% endtest %}

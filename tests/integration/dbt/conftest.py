@@ -1,8 +1,9 @@
 """A throwaway database with hand-made raw rows, and the dbt builds the dbt tests share.
 
-The builds run once per session, in this order: first build, an identical second build, then new
-raw rows, an incremental build and a full refresh. Each fixture keeps a snapshot of what it built,
-so a test reads the state of its step whatever ran before it.
+The builds run once per session, in this order: first build, an identical second build, new raw
+rows with an incremental build and a full refresh, then a new split for one ticker with an
+incremental build and a full refresh. Each fixture keeps a snapshot of what it built, so a test
+reads the state of its step whatever ran before it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import psycopg2.extras  # type: ignore[import-untyped]
 import pytest
 
-from tests.integration.dbt.project import DbtProject, Invocation, Rows, apply_migrations, connect
-from tests.integration.dbt.raw_data import RAW_TICKERS, RawBar, build_raw_bars
+from tests.integration.dbt.project import DbtProject, Invocation, Rows, connect
+from tests.integration.dbt.raw_data import (
+    Dividend,
+    RawBar,
+    Split,
+    build_dividends,
+    build_raw_bars,
+    build_splits,
+)
+from tests.integration.dbt.writers import create_raw, insert_bars, insert_splits
 from tests.support.names import unique_db
 from tests.support.stack import Stack
+
+# BRK.A's new split (a vendor correction found a 3-for-1 split): after its raw bars end
+BRK_NEW_SPLIT = Split("E-BRK-NEW", "BRK.A", dt.date(2023, 2, 1), 1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -28,18 +39,6 @@ class Build:
     invocation: Invocation
     staging: Rows
     marts: dict[str, Rows]
-
-
-def insert_bars(project: DbtProject, bars: list[RawBar]) -> None:
-    """Upsert raw bars the way the loader does; a re-pulled bar gets a fresh loaded_at."""
-    columns = RawBar.columns()
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[3:])
-    sql = (
-        f"insert into raw.stock_bars_daily ({', '.join(columns)}) values %s "
-        f"on conflict (ticker, trading_date, adjusted) do update set {updates}, loaded_at = now()"
-    )
-    with project.connect() as conn, conn.cursor() as cur:
-        psycopg2.extras.execute_values(cur, sql, [b.values() for b in bars])
 
 
 def build(project: DbtProject, *args: str) -> Build:
@@ -58,32 +57,49 @@ def raw_bars() -> list[RawBar]:
 
 
 @pytest.fixture(scope="session")
-def dbt_project(
-    stack: Stack, raw_bars: list[RawBar], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DbtProject]:
-    """A fresh database with the migrations and raw rows in it; dropped at the end."""
-    database = unique_db("stocks_dbt_test")
-    with connect(stack, "postgres") as admin, admin.cursor() as cur:
-        cur.execute(f'create database "{database}"')
+def splits() -> list[Split]:
+    return build_splits()
+
+
+@pytest.fixture(scope="session")
+def dividends(raw_bars: list[RawBar]) -> list[Dividend]:
+    return build_dividends(raw_bars)
+
+
+@pytest.fixture(scope="session")
+def throwaway_project(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Iterator[DbtProject]]:
+    """A factory of fresh databases with the migrations applied; each dropped at the end."""
+    created: list[str] = []
+
+    def projects() -> Iterator[DbtProject]:
+        while True:
+            database = unique_db("stocks_dbt_test")
+            with connect(stack, "postgres") as admin, admin.cursor() as cur:
+                cur.execute(f'create database "{database}"')
+            created.append(database)
+            yield DbtProject(stack, database, Path(tmp_path_factory.mktemp("dbt")))
+
     try:
-        project = DbtProject(stack, database, Path(tmp_path_factory.mktemp("dbt")))
-        with project.connect() as conn:
-            apply_migrations(conn)
-            with conn.cursor() as cur:
-                psycopg2.extras.execute_values(
-                    cur,
-                    "insert into raw.tickers (ticker, name, market, locale, primary_exchange,"
-                    " type, active, run_id, object_key) values %s",
-                    [
-                        (*t, "run-dbt-test", "raw/polygon/run-dbt-test/tickers.json")
-                        for t in RAW_TICKERS
-                    ],
-                )
-        insert_bars(project, raw_bars)
-        yield project
+        yield projects()
     finally:
-        with connect(stack, "postgres") as admin, admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{database}" with (force)')
+        for database in created:
+            with connect(stack, "postgres") as admin, admin.cursor() as cur:
+                cur.execute(f'drop database if exists "{database}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def dbt_project(
+    throwaway_project: Iterator[DbtProject],
+    raw_bars: list[RawBar],
+    splits: list[Split],
+    dividends: list[Dividend],
+) -> DbtProject:
+    """A fresh database with the migrations and every raw row in it."""
+    project = next(throwaway_project)
+    create_raw(project, raw_bars, splits, dividends)
+    return project
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +128,31 @@ def incremental_and_full_refresh(
         high=last.close * 1.04,
         low=last.close * 0.99,
     )
-    kim = [b for b in raw_bars if b.ticker == "KIMpL" and b.adjusted][5]
+    kim = [b for b in raw_bars if b.ticker == "KIMpL"][5]
     repulled = replace(kim, close=kim.close * 0.98, low=kim.low * 0.95)
     insert_bars(dbt_project, [new_day, repulled])
     incremental = build(dbt_project)
-    full_refresh = build(dbt_project, "--full-refresh", "--select", "marts")
+    full_refresh = build(dbt_project, "--full-refresh")
     return incremental, full_refresh
+
+
+@dataclass(frozen=True)
+class SplitRebuild:
+    """Row versions (xmin) of every mart row before and after a build that saw a new split."""
+
+    before: dict[str, dict[str, str]]
+    after: dict[str, dict[str, str]]
+    incremental: Build
+    full_refresh: Build
+
+
+@pytest.fixture(scope="session")
+def new_split_rebuild(
+    dbt_project: DbtProject, incremental_and_full_refresh: tuple[Build, Build]
+) -> SplitRebuild:
+    """A split for BRK.A loaded after the last build: an incremental build, then a full refresh."""
+    before = dbt_project.row_versions()
+    insert_splits(dbt_project, [BRK_NEW_SPLIT])
+    incremental = build(dbt_project)
+    after = dbt_project.row_versions()
+    return SplitRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))

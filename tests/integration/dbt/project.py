@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[3]
 DBT = REPO / ".venv" / "bin" / "dbt"
 PROJECT_DIR = REPO / "dbt"
 MIGRATIONS = REPO / "shared" / "db" / "migrations"
-MARTS = ("fct_daily_returns", "fct_moving_averages", "fct_rolling_volatility", "dim_tickers")
+# the per-bar marts (one row per (ticker, trading_date)) and the others
+BAR_MARTS = ("fct_adjusted_bars", "fct_daily_returns", "fct_moving_averages", "fct_rolling_volatility")
+MARTS = (*BAR_MARTS, "dim_tickers", "fct_rejected_corporate_actions")
 
 Rows = list[dict[str, Any]]
 
@@ -92,6 +94,15 @@ class DbtProject:
 
     def read_marts(self) -> dict[str, Rows]:
         return {name: self.read(f"marts.{name}") for name in MARTS}
+
+    def row_versions(self) -> dict[str, dict[str, str]]:
+        """Per bar mart, each row's xmin (the transaction that last wrote it) by bar_id."""
+        versions: dict[str, dict[str, str]] = {}
+        with self.connect() as conn, conn.cursor() as cur:
+            for name in BAR_MARTS:
+                cur.execute(f"select bar_id, xmin::text from marts.{name}")
+                versions[name] = dict(cur.fetchall())
+        return versions
 
 
 @contextmanager

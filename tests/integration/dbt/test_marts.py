@@ -6,14 +6,31 @@ import datetime as dt
 
 import pytest
 
+from tests.integration.dbt.comparing import approx_rows, plain_rows
 from tests.integration.dbt.conftest import Build
-from tests.integration.dbt.raw_data import AAA_GAP, RawBar
-from tests.integration.dbt.reference import market_marts
+from tests.integration.dbt.raw_data import (
+    AAA_GAP,
+    AAA_SPLIT_DAY,
+    RAW_TICKERS,
+    Dividend,
+    RawBar,
+    Split,
+)
+from tests.integration.dbt.reference import market_marts, series_by_ticker
 
 pytestmark = pytest.mark.integration
 
 
 Flat = dict[tuple[str, str], float | None]
+MART_COLUMNS = {
+    "fct_adjusted_bars": [
+        "adj_open", "adj_high", "adj_low", "adj_close", "adj_volume", "tr_close",
+        "split_factor", "dividend_factor",
+    ],
+    "fct_daily_returns": ["simple_return", "log_return", "total_return"],
+    "fct_moving_averages": ["sma_20", "sma_50", "sma_200", "ema_12", "ema_26"],
+    "fct_rolling_volatility": ["annualized_volatility_20d"],
+}  # fmt: skip
 
 
 def computed(build: Build, mart: str, columns: list[str]) -> Flat:
@@ -33,24 +50,43 @@ def numbers(values: Flat) -> dict[tuple[str, str], float]:
 
 
 class TestMartsMatchPythonRecomputation:
-    @pytest.mark.parametrize(
-        ("mart", "columns"),
-        [
-            ("fct_daily_returns", ["simple_return", "log_return"]),
-            ("fct_moving_averages", ["sma_20", "sma_50", "sma_200", "ema_12", "ema_26"]),
-            ("fct_rolling_volatility", ["annualized_volatility_20d"]),
-        ],
-    )
+    @pytest.mark.parametrize(("mart", "columns"), list(MART_COLUMNS.items()))
     def test_mart_equals_reference(
-        self, raw_bars: list[RawBar], first_build: Build, mart: str, columns: list[str]
+        self,
+        raw_bars: list[RawBar],
+        splits: list[Split],
+        dividends: list[Dividend],
+        first_build: Build,
+        mart: str,
+        columns: list[str],
     ) -> None:
         """Each computed column is null where the reference's is, else equal to rounding."""
-        expected = flatten(market_marts(raw_bars)[mart])
+        known = {t[0] for t in RAW_TICKERS}
+        expected = flatten(market_marts(raw_bars, splits, dividends, known)[mart])
 
         actual = computed(first_build, mart, columns)
 
         assert nulls(expected) == nulls(actual)
         assert numbers(expected) == pytest.approx(numbers(actual), rel=1e-9, abs=1e-12)
+
+    def test_split_day_return_is_the_economic_move(
+        self, raw_bars: list[RawBar], first_build: Build
+    ) -> None:
+        """On AAA's 2-for-1 execution date the adjusted return is the as-traded move on one
+        basis (close / (previous close / 2) - 1), not the as-traded halving."""
+        aaa = series_by_ticker(raw_bars)["AAA"]
+        i = next(i for i, b in enumerate(aaa) if b.trading_date == AAA_SPLIT_DAY)
+        expected = pytest.approx(aaa[i].close / (aaa[i - 1].close / 2) - 1, rel=1e-12)
+
+        row = next(
+            r
+            for r in first_build.marts["fct_daily_returns"]
+            if r["bar_id"] == f"AAA|{AAA_SPLIT_DAY.isoformat()}"
+        )
+        actual = row["simple_return"]
+
+        assert expected == actual
+        assert abs(actual) < 0.2
 
     def test_long_windows_are_filled_where_the_series_is_long_enough(
         self, first_build: Build
@@ -93,9 +129,9 @@ class TestIncrementalBuild:
     ) -> None:
         """After new and re-pulled raw bars, the incremental marts equal a full rebuild."""
         incremental, full_refresh = incremental_and_full_refresh
-        expected = full_refresh.marts
+        expected = {m: approx_rows(rows) for m, rows in full_refresh.marts.items()}
 
-        actual = incremental.marts
+        actual = {m: plain_rows(rows) for m, rows in incremental.marts.items()}
 
         assert expected == actual
 

@@ -1,45 +1,33 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='bar_id',
-        incremental_strategy='merge',
-        on_schema_change='fail',
-    )
-}}
+{{ bar_series_config() }}
 
 with
 
+{% if is_incremental() %}
+
+{{ series_plan_ctes(
+    upstream=ref('int_stock_bars_adjusted'),
+    change_column='inputs_loaded_at',
+    built_change_column='inputs_loaded_at',
+) }},
+
 bars as (
 
-    select * from {{ ref('stg_polygon__stock_bars_daily') }}
-    {% if is_incremental() %}
-    where ticker in ({{ tickers_loaded_since_last_build(ref('stg_polygon__stock_bars_daily')) }})
-    {% endif %}
+    {{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}
 
 ),
 
--- a gap (missing trading days) is skipped over: the previous bar is the previous available one
-sequenced as (
+{% else %}
 
-    select
-        bar_id,
-        ticker,
-        trading_date,
-        close_price,
-        volume,
-        is_split_adjusted,
-        loaded_at,
-        row_number() over ticker_series as bar_number,
-        lag(trading_date) over ticker_series as previous_trading_date,
-        lag(close_price) over ticker_series as previous_close_price,
-        lag(is_split_adjusted) over ticker_series as previous_is_split_adjusted
+bars as (
 
-    from bars
-    window ticker_series as (partition by ticker order by trading_date)
+    select * from {{ ref('int_stock_bars_adjusted') }}
 
 ),
 
-returns_computed as (
+{% endif %}
+
+-- returns are computed once, in int_stock_bars_adjusted, from the previous available bar
+final as (
 
     select
         bar_id,
@@ -47,20 +35,19 @@ returns_computed as (
         trading_date,
         bar_number,
         previous_trading_date,
-        close_price,
-        previous_close_price,
-        close_price / nullif(previous_close_price, 0) - 1 as simple_return,
-        case
-            when close_price > 0 and previous_close_price > 0
-                then ln(close_price / previous_close_price)
-        end as log_return,
-        volume,
-        is_split_adjusted,
-        is_split_adjusted <> previous_is_split_adjusted as is_adjustment_basis_changed,
-        loaded_at
+        adj_close,
+        previous_adj_close,
+        simple_return,
+        log_return,
+        tr_close,
+        previous_tr_close,
+        total_return,
+        adj_volume,
+        loaded_at,
+        inputs_loaded_at
 
-    from sequenced
+    from bars
 
 )
 
-select * from returns_computed
+select * from final

@@ -1,41 +1,47 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='bar_id',
-        incremental_strategy='merge',
-        on_schema_change='fail',
-    )
-}}
+{{ bar_series_config() }}
 
 {%- set window_size = var('volatility_window') | int %}
 
 with
 
-daily_returns as (
+{% if is_incremental() %}
 
-    select * from {{ ref('fct_daily_returns') }}
-    {% if is_incremental() %}
-    where ticker in ({{ tickers_loaded_since_last_build(ref('fct_daily_returns')) }})
-    {% endif %}
+{{ series_plan_ctes(
+    upstream=ref('int_stock_bars_adjusted'),
+    change_column='inputs_loaded_at',
+    built_change_column='inputs_loaded_at',
+) }},
+
+-- the window needs only the previous n - 1 returns of an appended ticker
+bars as (
+
+    select *, true as is_written from ({{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}) as written
+    union all
+    select *, false from (
+        {{ series_lookback_rows(ref('int_stock_bars_adjusted'), window_size - 1) }}
+    ) as lookback
 
 ),
+
+{% else %}
+
+bars as (
+
+    select *, true as is_written from {{ ref('int_stock_bars_adjusted') }}
+
+),
+
+{% endif %}
 
 -- sample standard deviation of the last n log returns, scaled by sqrt(trading days per year);
 -- null until n returns exist (the first bar of a ticker has no return)
 volatility_computed as (
 
     select
-        bar_id,
-        ticker,
-        trading_date,
-        bar_number,
-        log_return,
+        *,
         count(log_return) over trailing_returns as return_count,
-        stddev_samp(log_return) over trailing_returns as log_return_stddev,
-        is_split_adjusted,
-        loaded_at
-
-    from daily_returns
+        stddev_samp(log_return) over trailing_returns as log_return_stddev
+    from bars
     window trailing_returns as (
         partition by ticker
         order by bar_number
@@ -44,7 +50,7 @@ volatility_computed as (
 
 ),
 
-rolling_volatility as (
+final as (
 
     select
         bar_id,
@@ -56,11 +62,11 @@ rolling_volatility as (
             when return_count = {{ window_size }}
                 then log_return_stddev * sqrt({{ var('trading_days_per_year') }}::double precision)
         end as annualized_volatility_20d,
-        is_split_adjusted,
-        loaded_at
+        inputs_loaded_at
 
     from volatility_computed
+    where is_written
 
 )
 
-select * from rolling_volatility
+select * from final

@@ -2,7 +2,11 @@ with
 
 source as (
 
+    -- as traded only: adjusted series are derived downstream from these and the corporate
+    -- actions; adjusted = true rows an older warehouse may hold are ignored. Raw's primary key
+    -- (ticker, trading_date, adjusted) makes (ticker, trading_date) unique here without a sort.
     select * from {{ source('polygon', 'stock_bars_daily') }}
+    where adjusted = false
 
 ),
 
@@ -26,7 +30,6 @@ renamed as (
         transactions as transaction_count,
 
         ---------- booleans
-        adjusted as is_split_adjusted,
         otc as is_otc,
 
         ---------- lineage
@@ -40,16 +43,6 @@ renamed as (
 
     from source
 
-),
-
--- raw keeps an adjusted and an unadjusted bar per day when both were fetched;
--- keep one per (ticker, trading_date): the split-adjusted bar when there is one
-one_bar_per_day as (
-
-    select distinct on (ticker, trading_date) *
-    from renamed
-    order by ticker, trading_date, is_split_adjusted desc
-
 )
 
-select * from one_bar_per_day
+select * from renamed

@@ -1,0 +1,136 @@
+{#-
+    The CTEs that decide what an incremental build of a per-ticker series model writes, from the
+    rows of `upstream` that changed since {{ this }} was built:
+
+    candidates   upstream rows whose `change_column` is newer than the newest one in {{ this }},
+                 minus var('incremental_lookback') for loads that committed late
+    new_rows     the candidates not built yet: newer than the ticker's last built row's
+                 `built_change_column` (a running maximum, so the last row holds the ticker's)
+    plan         one row per ticker to write: is_rebuilt (the whole series) when the ticker has no
+                 built row, a new row at or before its last built date (a re-pulled or late bar),
+                 or, with `actions`, corporate actions loaded since its series was built;
+                 else its new rows are appended after last_trading_date / last_bar_number.
+
+    Every lookup of {{ this }} is by index: max(change_column), and the last row per ticker.
+-#}
+{% macro series_plan_ctes(upstream, change_column, built_change_column, actions=none) %}
+
+candidates as (
+
+    select *
+    from {{ upstream }}
+    where {{ change_column }} > (
+        select coalesce(max({{ change_column }}), '-infinity'::timestamptz) from {{ this }}
+    ) - interval '{{ var("incremental_lookback") }}'
+
+),
+
+{%- if actions is not none %}
+
+ticker_actions as (
+
+    select distinct ticker, actions_loaded_at from {{ actions }}
+
+),
+{%- endif %}
+
+candidate_tickers as (
+
+    select ticker from candidates
+    {%- if actions is not none %}
+    union
+    select ticker from ticker_actions
+    {%- endif %}
+
+),
+
+built_last as (
+
+    select
+        candidate_tickers.ticker,
+        last_built.trading_date as last_trading_date,
+        last_built.bar_number as last_bar_number,
+        last_built.{{ built_change_column }} as last_change
+        {%- if actions is not none %},
+        last_built.actions_loaded_at as last_actions_loaded_at
+        {%- endif %}
+    from (select distinct ticker from candidate_tickers) as candidate_tickers
+    left join lateral (
+        select *
+        from {{ this }} as built
+        where built.ticker = candidate_tickers.ticker
+        order by built.trading_date desc
+        limit 1
+    ) as last_built on true
+
+),
+
+new_rows as (
+
+    select candidates.*
+    from candidates
+    inner join built_last on candidates.ticker = built_last.ticker
+    where built_last.last_change is null
+       or candidates.{{ change_column }} > built_last.last_change
+
+),
+
+new_rows_per_ticker as (
+
+    select ticker, min(trading_date) as first_new_date
+    from new_rows
+    group by ticker
+
+),
+
+plan as (
+
+    select
+        built_last.ticker,
+        built_last.last_trading_date,
+        coalesce(built_last.last_bar_number, 0) as last_bar_number,
+        built_last.last_trading_date is null
+            or new_rows_per_ticker.first_new_date <= built_last.last_trading_date
+            {%- if actions is not none %}
+            or ticker_actions.actions_loaded_at is distinct from built_last.last_actions_loaded_at
+            {%- endif %}
+            as is_rebuilt
+    from built_last
+    left join new_rows_per_ticker on built_last.ticker = new_rows_per_ticker.ticker
+    {%- if actions is not none %}
+    left join ticker_actions on built_last.ticker = ticker_actions.ticker
+    {%- endif %}
+    where new_rows_per_ticker.ticker is not null
+        {%- if actions is not none %}
+        or (
+            built_last.last_trading_date is not null
+            and ticker_actions.actions_loaded_at is distinct from built_last.last_actions_loaded_at
+        )
+        {%- endif %}
+
+)
+
+{% endmacro %}
+
+{#- The rows of `upstream` a build writes: rebuilt tickers whole, appended tickers' new rows. -#}
+{% macro series_rows_to_write(upstream) %}
+    select upstream_rows.*
+    from plan
+    inner join {{ upstream }} as upstream_rows on upstream_rows.ticker = plan.ticker
+    where plan.is_rebuilt or upstream_rows.trading_date > plan.last_trading_date
+{% endmacro %}
+
+{#- For appended tickers, their last `n` built rows of `upstream`: the lookback of a window. -#}
+{% macro series_lookback_rows(upstream, n) %}
+    select lookback.*
+    from plan
+    cross join lateral (
+        select *
+        from {{ upstream }} as upstream_rows
+        where upstream_rows.ticker = plan.ticker
+          and upstream_rows.trading_date <= plan.last_trading_date
+        order by upstream_rows.trading_date desc
+        limit {{ n }}
+    ) as lookback
+    where not plan.is_rebuilt
+{% endmacro %}

@@ -1,0 +1,165 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['ticker', 'trading_date'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['ticker', 'trading_date'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['inputs_loaded_at']},
+            {'columns': ['trading_date']},
+        ],
+    )
+}}
+
+{#- Incremental: new bars are appended after each ticker's last built row; a ticker whose
+    corporate actions changed, or with a bar at or before its last built date (re-pulled or
+    late), is rebuilt whole. See docs/dbt.md "Incremental design". -#}
+
+with
+
+factors as (
+
+    select * from {{ ref('int_adjustment_factors') }}
+
+),
+
+{% if is_incremental() %}
+
+{{ series_plan_ctes(
+    upstream=ref('stg_polygon__stock_bars_daily'),
+    change_column='loaded_at',
+    built_change_column='bars_loaded_at',
+    actions=ref('int_adjustment_factors'),
+) }},
+
+-- a rebuilt ticker's whole series, an appended ticker's last built row (to continue from) and
+-- its new bars
+series_input as (
+
+    select bars.*, 0::bigint as bar_number_offset, false as is_built
+    from {{ ref('stg_polygon__stock_bars_daily') }} as bars
+    inner join plan on bars.ticker = plan.ticker and plan.is_rebuilt
+
+    union all
+
+    select new_rows.*, plan.last_bar_number - 1, false
+    from new_rows
+    inner join plan on new_rows.ticker = plan.ticker and not plan.is_rebuilt
+    where new_rows.trading_date > plan.last_trading_date
+
+    union all
+
+    select
+        built.bar_id, built.ticker, built.trading_date, built.open_price, built.high_price,
+        built.low_price, built.close_price, built.volume, built.vwap_price,
+        built.transaction_count, built.is_otc, built.source_endpoint, built.bar_timestamp_ms,
+        built.run_id, built.object_key, built.bars_loaded_at,
+        plan.last_bar_number - 1, true
+    from plan
+    inner join {{ this }} as built
+        on built.ticker = plan.ticker and built.trading_date = plan.last_trading_date
+    where not plan.is_rebuilt
+
+),
+
+{% else %}
+
+series_input as (
+
+    select bars.*, 0::bigint as bar_number_offset, false as is_built
+    from {{ ref('stg_polygon__stock_bars_daily') }} as bars
+
+),
+
+{% endif %}
+
+adjusted as (
+
+    select
+        series_input.*,
+        coalesce(factors.split_factor, 1) as split_factor,
+        coalesce(factors.dividend_factor, 1) as dividend_factor,
+        factors.actions_loaded_at
+    from series_input
+    left join factors
+        on series_input.ticker = factors.ticker
+        and series_input.trading_date >= factors.valid_from_date
+        and series_input.trading_date < factors.valid_until_date
+
+),
+
+sequenced as (
+
+    select
+        *,
+        close_price * split_factor as adj_close,
+        close_price * split_factor * dividend_factor as tr_close,
+        bar_number_offset + row_number() over ticker_series as bar_number,
+        lag(trading_date) over ticker_series as previous_trading_date,
+        lag(close_price * split_factor) over ticker_series as previous_adj_close,
+        lag(close_price * split_factor * dividend_factor) over ticker_series as previous_tr_close,
+        -- the newest load among this bar and the ones before it: a re-pulled bar changes it
+        -- for every later bar, whose windows it feeds
+        max(loaded_at) over (ticker_series rows unbounded preceding) as bars_loaded_at
+    from adjusted
+    window ticker_series as (partition by ticker order by trading_date)
+
+),
+
+final as (
+
+    select
+        bar_id,
+        ticker,
+        trading_date,
+        bar_number,
+        previous_trading_date,
+
+        ---------- as traded
+        open_price,
+        high_price,
+        low_price,
+        close_price,
+        volume,
+        vwap_price,
+        transaction_count,
+
+        ---------- adjustment
+        split_factor,
+        dividend_factor,
+        open_price * split_factor as adj_open,
+        high_price * split_factor as adj_high,
+        low_price * split_factor as adj_low,
+        adj_close,
+        volume / split_factor as adj_volume,
+        tr_close,
+
+        ---------- returns on the split-adjusted and the total-return series
+        previous_adj_close,
+        adj_close / nullif(previous_adj_close, 0) - 1 as simple_return,
+        case
+            when adj_close > 0 and previous_adj_close > 0
+                then ln(adj_close / previous_adj_close)
+        end as log_return,
+        previous_tr_close,
+        tr_close / nullif(previous_tr_close, 0) - 1 as total_return,
+
+        ---------- lineage
+        is_otc,
+        source_endpoint,
+        bar_timestamp_ms,
+        run_id,
+        object_key,
+        loaded_at,
+        bars_loaded_at,
+        actions_loaded_at,
+        greatest(bars_loaded_at, coalesce(actions_loaded_at, '-infinity')) as inputs_loaded_at
+
+    from sequenced
+    where not is_built
+
+)
+
+select * from final
