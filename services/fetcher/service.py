@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,11 +13,19 @@ import structlog
 from faststream.kafka import KafkaBroker
 
 from shared.clients.polygon import DailyBar, PolygonClient, PolygonError
-from shared.clients.storage import ObjectStore
+from shared.clients.storage import ObjectStore, put_stream
 from shared.messages import FetchBatch
-from shared.messages.raw_objects import TickerBars, TickerError, encode_object, object_key
+from shared.messages.raw_objects import TickerError, encode_header, encode_object, object_key
 
-from .core import action_header, grouped_outcomes, header, kept_events, outcome, per_ticker_actions
+from .core import (
+    GroupedLines,
+    action_header,
+    header,
+    kept_events,
+    per_ticker_actions,
+    ticker_line,
+)
+from .lines import Tally, drained
 from .repository import BatchRepository
 
 log = structlog.get_logger()
@@ -39,55 +48,79 @@ async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     started = time.monotonic()
     # One batch at a time per client (the subscriber's default), so the difference is exact.
     requests_before = deps.api.requests_made
-    if batch.days is not None:
-        lines = grouped_outcomes(batch, await _grouped(deps, batch))
-    else:
-        lines = await _ranges(deps, batch)
-    requests = deps.api.requests_made - requests_before
+    tally = Tally()
+    source = _grouped_lines if batch.days is not None else _range_lines
+    lines = tally.counted(source(deps, batch, tally))
+
+    def head() -> bytes:  # asked for once every line is written: the counts are final
+        requests = deps.api.requests_made - requests_before
+        return encode_header(header(batch, tally.items, requests))
+
     key = object_key(deps.raw_prefix, batch.run_id, batch.batch_id)
-    body = encode_object(header(batch, len(lines), requests), lines)
-    await deps.store.put(key, body, "application/x-ndjson")
+    await put_stream(deps.store, key, lines, head, "application/x-ndjson")
+    requests = deps.api.requests_made - requests_before
     await deps.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
     log.info(
         "batch_fetched",
-        tickers=len(lines),
-        failed=sum(x.error is not None for x in lines),
-        bars=sum(len(x.bars) for x in lines),
-        bytes=len(body),
+        tickers=tally.items,
+        failed=tally.failed,
+        bars=tally.bars,
+        bytes=tally.size,
         api_requests=requests,
         duration_s=round(time.monotonic() - started, 3),
     )
 
 
-async def _ranges(deps: FetcherDeps, batch: FetchBatch) -> list[TickerBars]:
-    gate = asyncio.Semaphore(deps.concurrency)
+async def _range_lines(deps: FetcherDeps, batch: FetchBatch, tally: Tally) -> AsyncIterator[bytes]:
+    """Each ticker's line as soon as its bars are in, in the order they complete. Workers fetch
+    `concurrency` tickers at once and wait while the writer is behind, so memory holds a few
+    tickers, never the batch."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=deps.concurrency)
+    todo = iter(batch.tickers)
     starts = batch.starts or {}
 
-    async def one(ticker: str) -> list[DailyBar] | PolygonError:
-        async with gate:
+    async def worker() -> None:
+        for ticker in todo:  # shared: each ticker is taken by one worker
+            result = await _bars(deps, ticker, starts.get(ticker, batch.from_), batch.to)
+            tally.add(result)
+            await queue.put(ticker_line(ticker, result))
+
+    async for line in drained(queue, [worker() for _ in range(deps.concurrency)]):
+        yield line
+
+
+async def _bars(
+    deps: FetcherDeps, ticker: str, start: date, end: date
+) -> list[DailyBar] | PolygonError:
+    try:
+        return await deps.api.daily_bars(ticker, start, end, adjusted=False)
+    except PolygonError as exc:  # permanent, or gave up after retries: recorded
+        log.warning("ticker_failed", ticker=ticker, kind=exc.kind)
+        return exc
+
+
+async def _grouped_lines(
+    deps: FetcherDeps, batch: FetchBatch, tally: Tally
+) -> AsyncIterator[bytes]:
+    """Whole-market days, `concurrency` at once, regrouped per ticker as each arrives (kept
+    encoded: a grouped batch holds about its object's size, bounded by its day count)."""
+    grouped = GroupedLines(batch)
+    todo = iter(batch.days or [])
+
+    async def worker() -> None:
+        for day in todo:
             try:
-                return await deps.api.daily_bars(
-                    ticker, starts.get(ticker, batch.from_), batch.to, adjusted=False
-                )
-            except PolygonError as exc:  # permanent, or gave up after retries: recorded
-                log.warning("ticker_failed", ticker=ticker, kind=exc.kind)
-                return exc
+                grouped.add(day, await deps.api.grouped_daily(day, adjusted=False))
+            except PolygonError as exc:
+                log.warning("grouped_day_failed", day=day.isoformat(), kind=exc.kind)
+                grouped.add(day, exc)
 
-    results = await asyncio.gather(*(one(t) for t in batch.tickers))
-    return [outcome(t, r) for t, r in zip(batch.tickers, results, strict=True)]
-
-
-async def _grouped(
-    deps: FetcherDeps, batch: FetchBatch
-) -> list[tuple[date, list[DailyBar] | PolygonError]]:
-    async def one(day: date) -> tuple[date, list[DailyBar] | PolygonError]:
-        try:
-            return day, await deps.api.grouped_daily(day, adjusted=False)
-        except PolygonError as exc:
-            log.warning("grouped_day_failed", day=day.isoformat(), kind=exc.kind)
-            return day, exc
-
-    return list(await asyncio.gather(*(one(d) for d in batch.days or [])))
+    async with asyncio.TaskGroup() as workers:
+        for _ in range(deps.concurrency):
+            workers.create_task(worker())
+    tally.items, tally.bars, tally.failed = grouped.items, grouped.bars, grouped.failed_days
+    for line in grouped.lines():
+        yield line
 
 
 async def fetch_actions(deps: FetcherDeps, batch: FetchBatch) -> None:

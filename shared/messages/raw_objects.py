@@ -16,6 +16,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from .ids import Id
+
 FORMAT_VERSION = 1
 TICKERS_BATCH_ID = "tickers"
 # Every run fetches each kind of corporate action in one batch of that name.
@@ -44,8 +46,8 @@ class ObjectHeader(_Line):
 
     kind: Literal["daily_bars", "tickers", "splits", "dividends"]
     format_version: int = FORMAT_VERSION
-    run_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    batch_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    run_id: Id
+    batch_id: Id
     source: Literal[
         "aggs_range",
         "grouped_daily",
@@ -74,15 +76,27 @@ class TickerBars(_Line):
     error: TickerError | None = None
 
 
+def encode_header(header: ObjectHeader) -> bytes:
+    """The header line, newline included."""
+    return header.model_dump_json(by_alias=True).encode() + b"\n"
+
+
+def encode_line(item: BaseModel | dict[str, Any]) -> bytes:
+    """One item's line, newline included."""
+    if isinstance(item, BaseModel):
+        return item.model_dump_json(exclude_none=True).encode() + b"\n"
+    return orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def encode_bars_line(ticker: str, bars: bytes) -> bytes:
+    """A `TickerBars` line without its error, from the bars already encoded as one JSON array:
+    the same bytes as `encode_line(TickerBars(ticker=ticker, bars=...))`, without a model."""
+    return b'{"ticker":' + orjson.dumps(ticker) + b',"bars":' + bars + b"}\n"
+
+
 def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, Any]]) -> bytes:
     """Header line, then one line per item."""
-    out = [header.model_dump_json(by_alias=True).encode()]
-    for item in items:
-        if isinstance(item, BaseModel):
-            out.append(item.model_dump_json(exclude_none=True).encode())
-        else:
-            out.append(orjson.dumps(item))
-    return b"\n".join(out) + b"\n"
+    return encode_header(header) + b"".join(encode_line(item) for item in items)
 
 
 __all__ = [
@@ -94,6 +108,9 @@ __all__ = [
     "ObjectHeader",
     "TickerBars",
     "TickerError",
+    "encode_bars_line",
+    "encode_header",
+    "encode_line",
     "encode_object",
     "object_key",
 ]
