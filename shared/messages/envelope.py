@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .ids import Id, MessageId
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -18,8 +20,8 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
     SCHEMA_VERSION: ClassVar[int] = 1
 
-    run_id: str = Field(description="The run this message belongs to", examples=["20261126-a1b2c3"])
-    message_id: str = Field(
+    run_id: Id = Field(description="The run this message belongs to", examples=["20261126-a1b2c3"])
+    message_id: MessageId = Field(
         description="Deterministic id: the same logical message always has the same id",
         examples=["20261126-a1b2c3/b00007/loaded"],
     )

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .envelope import Envelope
+from .ids import Id, Ticker
 
 MAX_BATCH_SIZE = 1000
 
@@ -30,9 +31,8 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    run_id: str | None = Field(
+    run_id: Id | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9._-]{1,64}$",
         description="Id of the run; derived from the message's Kafka coordinates when absent",
         examples=["demo-2024q1"],
     )
@@ -48,8 +48,9 @@ class RunRequest(BaseModel):
         description="Last trading date (inclusive); default: yesterday",
         examples=["2024-03-28"],
     )
-    tickers: list[str] | None = Field(
+    tickers: list[Ticker] | None = Field(
         None,
+        max_length=100_000,
         description="Only these tickers (case-sensitive); default: the whole universe",
         examples=[["AAPL", "BRK.B"]],
     )
@@ -68,13 +69,6 @@ class RunRequest(BaseModel):
         "dividend-adjusted series are built by dbt from them and the corporate actions",
     )
     plan: Plan = Field(Plan.AUTO, description="How to fetch; auto takes the fewest API requests")
-
-    @field_validator("tickers")
-    @classmethod
-    def _tickers_not_blank(cls, v: list[str] | None) -> list[str] | None:
-        if v is not None and any(not t or t != t.strip() for t in v):
-            raise ValueError("tickers must be non-empty strings without surrounding spaces")
-        return v
 
     @field_validator("adjusted")
     @classmethod
@@ -97,16 +91,16 @@ class FetchBatch(Envelope):
     `days`, the grouped daily bars of those days (of `tickers` only, when not empty); or, with
     `actions`, the splits or cash dividends of `tickers` (of the whole market when empty)."""
 
-    batch_id: str = Field(description="Deterministic within the run", examples=["b00007"])
+    batch_id: Id = Field(description="Deterministic within the run", examples=["b00007"])
     seq: int = Field(ge=0, description="Position of the batch in the run", examples=[7])
     total_batches: int = Field(ge=0, description="How many batches the run has", examples=[40])
-    tickers: list[str] = Field(description="Tickers, exactly as listed", examples=[["A", "AA"]])
+    tickers: list[Ticker] = Field(description="Tickers, exactly as listed", examples=[["A", "AA"]])
     days: list[date] | None = Field(
         None,
         description="Grouped-daily batch: the trading days to fetch",
         examples=[["2024-07-01"]],
     )
-    starts: dict[str, date] | None = Field(
+    starts: dict[Ticker, date] | None = Field(
         None,
         description="Incremental: a ticker's own first date, when later than `from`",
         examples=[{"AAPL": "2024-07-01"}],
@@ -124,7 +118,7 @@ class FetchBatch(Envelope):
 class BatchLoaded(Envelope):
     """A batch's object is in the raw tables (event, on the batch-loaded topic)."""
 
-    batch_id: str = Field(description="The batch loaded", examples=["b00007"])
+    batch_id: Id = Field(description="The batch loaded", examples=["b00007"])
     object_key: str = Field(
         description="The object it came from", examples=["raw/polygon/r1/b00007.jsonl"]
     )

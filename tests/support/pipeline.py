@@ -121,9 +121,7 @@ class Pipeline:
             bars.update(r.json()["bars"])
         return bars
 
-    def events(
-        self, kind: str, tickers: list[str], start: date, end: date
-    ) -> list[dict[str, Any]]:
+    def events(self, kind: str, tickers: list[str], start: date, end: date) -> list[dict[str, Any]]:
         """The simulator's splits or dividends known at its clock, as its endpoints serve them."""
         r = httpx.get(
             f"{self.sim_url}/_sim/truth/{kind}",

@@ -13,14 +13,16 @@ from .fakes import Harness, ok
 
 pytestmark = pytest.mark.unit
 
-SPLIT = {"id": "E1", "ticker": "AAPL", "execution_date": "2024-06-10", "split_from": 1, "split_to": 4}
+SPLIT = {"id": "E1", "ticker": "AAPL", "execution_date": "2024-06-10", "split_from": 1,
+         "split_to": 4}  # fmt: skip
 ODD = {"id": "E2", "ticker": "X", "execution_date": "2024-06-11", "split_from": 0, "split_to": "?"}
 
 
 async def _all(h: Harness, **kwargs: Any) -> list[dict[str, Any]]:
     kind = kwargs.pop("kind", "splits")
     start, end = date(2024, 1, 2), date(2024, 12, 31)
-    return [e async for page in h.client.corporate_actions(kind, start, end, **kwargs) for e in page]
+    pages = h.client.corporate_actions(kind, start, end, **kwargs)
+    return [e async for page in pages for e in page]
 
 
 class TestQueries:
