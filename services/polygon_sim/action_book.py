@@ -42,7 +42,7 @@ class Page:
 class EventBook:
     """The events of one kind, known or not yet; `page` serves those known at a given day."""
 
-    def __init__(self, events: Events, render: Callable[[Events, int], Row]) -> None:
+    def __init__(self, events: Events, render: Callable[[Events, I64], list[Row]]) -> None:
         self.events = e = events
         self.render = render
         self._by_day = np.lexsort((e.variant, e.ticker, e.day))
@@ -73,7 +73,7 @@ class EventBook:
         if marker is not None:
             hits = hits[hits <= marker] if q.descending else hits[hits >= marker]
         n = self._page_size(order, hits, q.limit)
-        rows = [self.render(e, int(i)) for i in order[hits[:n]]]
+        rows = self.render(e, order[hits[:n]])
         return Page(rows, int(hits[n]) if n < len(hits) else None)
 
     def _page_size(self, order: I64, hits: I64, limit: int) -> int:

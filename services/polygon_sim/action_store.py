@@ -8,7 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from services.polygon_sim.action_book import BookQuery, EventBook
-from services.polygon_sim.actions import Events, Row, dividend_row, split_events, split_row
+from services.polygon_sim.actions import I64, Events, Row, dividend_rows, split_events, split_rows
 from services.polygon_sim.bad_actions import BadAction, bad_actions
 from services.polygon_sim.dividends import dividend_events
 
@@ -64,16 +64,16 @@ def build_actions(market: Market) -> CorporateActions:
     """The genuine splits and dividends of the market's whole horizon."""
     listings = market.tickers(market.horizon_end)
     seed, cal = market.seed, market.calendar
-    dividends = dividend_events(seed, listings, cal, market.engine.approx_closes)
+    dividends = dividend_events(seed, listings, cal)
     return CorporateActions(
         splits=EventBook(split_events(seed, listings, cal), partial(_split, seed)),
         dividends=EventBook(dividends, partial(_dividend, seed)),
     )
 
 
-def _split(seed: int, events: Events, i: int) -> Row:
-    return split_row(events, i, seed)
+def _split(seed: int, events: Events, idx: I64) -> list[Row]:
+    return split_rows(events, idx, seed)
 
 
-def _dividend(seed: int, events: Events, i: int) -> Row:
-    return dividend_row(events, i, seed)
+def _dividend(seed: int, events: Events, idx: I64) -> list[Row]:
+    return dividend_rows(events, idx, seed)

@@ -79,34 +79,57 @@ def number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def split_row(e: Events, i: int, seed: int) -> Row:
-    """One split as /v3/reference/splits serves it."""
-    ticker, day = e.names[int(e.ticker[i])], int(e.day[i])
-    return {
-        "execution_date": iso(day),
-        "id": event_id(seed, "split", ticker, day, int(e.variant[i])),
-        "split_from": number(e.columns["split_from"][i]),
-        "split_to": number(e.columns["split_to"][i]),
-        "ticker": ticker,
-    }
+def split_rows(e: Events, idx: I64, seed: int) -> list[Row]:
+    """Splits as /v3/reference/splits serves them."""
+    names = [e.names[t] for t in e.ticker[idx].tolist()]
+    days, variants = e.day[idx].tolist(), e.variant[idx].tolist()
+    split_from = e.columns["split_from"][idx].tolist()
+    split_to = e.columns["split_to"][idx].tolist()
+    return [
+        {
+            "execution_date": iso(day),
+            "id": event_id(seed, "split", ticker, day, variant),
+            "split_from": number(sf),
+            "split_to": number(st),
+            "ticker": ticker,
+        }
+        for ticker, day, variant, sf, st in zip(
+            names, days, variants, split_from, split_to, strict=True
+        )
+    ]
 
 
-def dividend_row(e: Events, i: int, seed: int) -> Row:
-    """One dividend as /v3/reference/dividends serves it."""
+def dividend_rows(e: Events, idx: I64, seed: int) -> list[Row]:
+    """Dividends as /v3/reference/dividends serves them."""
     c = e.columns
-    ticker, day = e.names[int(e.ticker[i])], int(e.day[i])
-    return {
-        "cash_amount": float(c["cash_amount"][i]),
-        "currency": "USD",
-        "declaration_date": iso(int(e.announced[i])),
-        "dividend_type": DIVIDEND_TYPES[int(c["dividend_type"][i])],
-        "ex_dividend_date": iso(day),
-        "frequency": int(c["frequency"][i]),
-        "id": event_id(seed, "dividend", ticker, day, int(e.variant[i])),
-        "pay_date": iso(int(c["pay_date"][i])),
-        "record_date": iso(int(c["record_date"][i])),
-        "ticker": ticker,
-    }
+    names = [e.names[t] for t in e.ticker[idx].tolist()]
+    fields = zip(
+        names,
+        e.day[idx].tolist(),
+        e.variant[idx].tolist(),
+        e.announced[idx].tolist(),
+        c["cash_amount"][idx].tolist(),
+        c["dividend_type"][idx].tolist(),
+        c["frequency"][idx].tolist(),
+        c["pay_date"][idx].tolist(),
+        c["record_date"][idx].tolist(),
+        strict=True,
+    )
+    return [
+        {
+            "cash_amount": cash,
+            "currency": "USD",
+            "declaration_date": iso(declared),
+            "dividend_type": DIVIDEND_TYPES[kind],
+            "ex_dividend_date": iso(day),
+            "frequency": frequency,
+            "id": event_id(seed, "dividend", ticker, day, variant),
+            "pay_date": iso(pay),
+            "record_date": iso(record),
+            "ticker": ticker,
+        }
+        for ticker, day, variant, declared, cash, kind, frequency, pay, record in fields
+    ]
 
 
 def split_events(seed: int, listings: list[Listing], calendar: TradingCalendar) -> Events:

@@ -17,9 +17,9 @@ from services.polygon_sim.actions import (
     Events,
     Row,
     business_day,
-    dividend_row,
+    dividend_rows,
     iso,
-    split_row,
+    split_rows,
 )
 from services.polygon_sim.calendar import TradingCalendar
 from services.polygon_sim.dividends import next_sessions
@@ -66,31 +66,29 @@ def bad_actions(market: Market) -> tuple[Events, Events, list[BadAction]]:
     splits = _table(names, [(0, at[0], 0.0, 2.0), (4, at[5], 1.0, 2.0)], "split")
     before = cal.days[cal.last_through(at[2]) - 1]  # the session before the ex-date
     close = float(market.bars(victims[2], before, before, adjusted=False)[0]["c"])
-    dividend_rows: list[tuple[int, date, float, float]] = [
+    hostile: list[tuple[int, date, float, float]] = [
         (1, at[1], -0.25, 0.0),
         (2, at[2], round(close * 1.5 + 0.01, 2), 0.0),
         (3, at[3], 0.31, 0.0),
         (3, at[3], 0.37, 0.0),
         (4, at[4], 0.5, 0.0),
     ]
-    dividends = _table(names, dividend_rows, "dividend", market.calendar)
+    dividends = _table(names, hostile, "dividend", market.calendar)
     problems = [
-        (splits, split_row, "split", "split_from is 0", (0,)),
-        (splits, split_row, "split", "ticker not in the universe", (1,)),
-        (dividends, dividend_row, "dividend", "negative cash_amount", (0,)),
-        (dividends, dividend_row, "dividend", "cash_amount above the previous close", (1,)),
-        (dividends, dividend_row, "dividend", "one id twice with different values", (2, 3)),
-        (dividends, dividend_row, "dividend", "ticker not in the universe", (4,)),
+        ("split", "split_from is 0", [0]),
+        ("split", "ticker not in the universe", [1]),
+        ("dividend", "negative cash_amount", [0]),
+        ("dividend", "cash_amount above the previous close", [1]),
+        ("dividend", "one id twice with different values", [2, 3]),
+        ("dividend", "ticker not in the universe", [4]),
     ]
-    listed = [
-        BadAction(
-            kind,
-            problem,
-            tuple(render(events, i, market.seed) for i in rows),
-            iso(int(events.announced[rows[0]])),
-        )
-        for events, render, kind, problem, rows in problems
-    ]
+    listed = []
+    for kind, problem, at_rows in problems:
+        events = splits if kind == "split" else dividends
+        render = split_rows if kind == "split" else dividend_rows
+        rows = render(events, np.array(at_rows, dtype=np.int64), market.seed)
+        announced = iso(int(events.announced[at_rows[0]]))
+        listed.append(BadAction(kind, problem, tuple(rows), announced))
     return splits, dividends, listed
 
 

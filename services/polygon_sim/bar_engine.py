@@ -14,9 +14,8 @@ import numpy.typing as npt
 
 from services.polygon_sim.hashing import U64
 from services.polygon_sim.prices import I64, BarColumns, BarInputs, compute_bars, log_returns
-from services.polygon_sim.universe import LOG_SCALE, Listing
+from services.polygon_sim.universe import Listing
 
-F64 = npt.NDArray[np.float64]
 _BLOCK = 32  # sessions per walk checkpoint: grouped cost ~ block x universe, memory ~ 1 / block
 
 
@@ -105,19 +104,6 @@ class BarEngine:
             adjusted,
         )
         return pos[cols.traded], select(cols, cols.traded)
-
-    def approx_closes(self, x: Listing, sessions: I64) -> F64:
-        """As-traded closes of some sessions, before tick rounding: enough to size dividends."""
-        if len(sessions) == 0:
-            return np.zeros(0)
-        hi = int(sessions.max()) + 1
-        steps = log_returns(np.full(hi, x.key, np.uint64), np.arange(hi), x.sigma)
-        walk = x.log_p0 + np.cumsum(steps)
-        factor = np.ones(len(sessions))
-        for split in x.splits:
-            factor[sessions < split.index] *= split.to / split.from_
-        closes: F64 = np.exp(walk[sessions] / LOG_SCALE) * factor
-        return closes
 
     def checkpoint(self, block: int) -> I64:
         """Every ticker's walk just before session `block * _BLOCK`, extending the list lazily."""

@@ -1,156 +1,166 @@
 """Cash dividends: which listings pay, on which schedule, and how much (a share of the price).
 
-Each payer's plan comes from its own random stream and its amounts from its as-traded closes,
-so the dividends depend on the seed and the listing only, never on the clock.
+Every draw is a hash of (seed, ticker, draw number) and every amount a share of the as-traded
+close before the ex-date, so dividends depend on the seed and the listing, never on the clock.
+All of it is computed for all payers at once: a 10,000-ticker decade takes well under a second.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from random import Random
 
 import numpy as np
 import numpy.typing as npt
 
 from services.polygon_sim.actions import EPOCH_ORDINAL, I64, Events, business_day
 from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.hashing import stable_u64
-from services.polygon_sim.split_draws import poisson
-from services.polygon_sim.universe import Listing
+from services.polygon_sim.hashing import mix, stable_u64, unit
+from services.polygon_sim.prices import log_returns
+from services.polygon_sim.universe import LOG_SCALE, Listing
 
 F64 = npt.NDArray[np.float64]
-Closes = Callable[[Listing, I64], F64]  # as-traded closes of a listing at some sessions
 
 _PAYER_P = {"CS": 0.35, "ETF": 0.6, "PFD": 0.9, "ADRC": 0.3, "FUND": 0.8}
 _MONTHLY_P = {"CS": 0.05, "ETF": 0.25, "FUND": 1.0}
-_SPECIALS_PER_YEAR = 0.01  # one-time specials of common stocks
+_SPECIAL_P = 0.02  # chance per year that a common stock pays one special dividend
 _MIN_CLOSE = 2.0  # no dividend on a stock trading below this: amounts stay far below the price
 _FIRST_GAP = 40  # sessions between listing and a first ex-date
 _FORCED = ("split", "reverse")  # roles that pay whatever the draw, so tiny universes have payers
-_COLUMNS = (
-    "cash_amount",
-    "dividend_type",
-    "frequency",
-    "declaration_date",
-    "record_date",
-    "pay_date",
-)
+_CHUNK = 256  # payers whose walks are computed together
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    frequency: int  # 4 quarterly or 12 monthly
-    phase: int  # month offset of the first payment within a period
-    day_of_month: int
-    notice: int  # calendar days between declaration and ex-date
-    pay_lag: int  # business days between record and pay date
-    share: float  # amount as a share of the previous close, per payment
-
-
-def dividend_events(
-    seed: int, listings: list[Listing], calendar: TradingCalendar, closes: Closes
-) -> Events:
-    """Every dividend of the listings (regular and special), in listing order."""
-    parts = []
-    for pos, x in enumerate(listings):
-        rng = Random(stable_u64("dividends", seed, x.ticker))
-        if x.illiquid or x.market != "stocks" or x.last_index - x.first_index < 2 * _FIRST_GAP:
-            continue
-        if x.role == "special" and x.type == "CS":
-            continue  # like Berkshire, the class shares never pay
-        plan = _plan(rng, x)
-        regular = _regular_sessions(plan, x, calendar) if plan else np.zeros(0, np.int64)
-        special = _special_sessions(rng, x) if x.type == "CS" else np.zeros(0, np.int64)
-        for sessions, kind in ((regular, 0), (special, 1)):
-            if len(sessions):
-                parts.append(_table(pos, x, plan, sessions, kind, rng, calendar, closes))
-    names = tuple(x.ticker for x in listings)
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return Events(names, empty, empty, empty, empty, {k: empty for k in _COLUMNS})
-    col = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return Events(
-        names=names,
-        ticker=col.pop("ticker"),
-        day=col.pop("day"),
-        announced=col.pop("announced"),
-        variant=col.pop("variant"),
-        columns=col,
+def dividend_events(seed: int, listings: list[Listing], calendar: TradingCalendar) -> Events:
+    """Every dividend of the listings, regular (CD) and special (SC), grouped by listing."""
+    pos = np.array([i for i, x in enumerate(listings) if _eligible(x)], dtype=np.int64)
+    keys = np.array(
+        [stable_u64("dividends", seed, listings[i].ticker) for i in pos], dtype=np.uint64
+    )
+    u = [unit(mix(keys, np.full(len(pos), 0, np.int64), 11), lane) for lane in range(4)]
+    v = [unit(mix(keys, np.full(len(pos), 1, np.int64), 11), lane) for lane in range(4)]
+    kinds = [listings[i].type for i in pos]
+    payer = (u[0] < [_PAYER_P.get(k, 0.0) for k in kinds]) | np.array(
+        [listings[i].role in _FORCED for i in pos]
+    )
+    monthly = u[1] < [_MONTHLY_P.get(k, 0.0) for k in kinds]
+    first = np.array([listings[i].first_index for i in pos], np.int64) + _FIRST_GAP
+    last = np.array([listings[i].last_index for i in pos], np.int64)
+    regular = _schedule(
+        calendar, first[payer], last[payer], monthly[payer], u[2][payer], u[3][payer]
+    )
+    owner = np.flatnonzero(payer)[regular[0]]
+    years = (last - first) / 252
+    special = (np.array(kinds) == "CS") & (v[0] < 1 - np.exp(-_SPECIAL_P * years))
+    special_at = first + np.floor(v[1] * (last - first)).astype(np.int64)
+    owners = np.concatenate((owner, np.flatnonzero(special)))
+    sessions = np.concatenate((regular[1], special_at[special]))
+    is_special = np.arange(len(owners)) >= len(owner)
+    order = np.lexsort((sessions, owners))
+    owners, sessions, is_special = owners[order], sessions[order], is_special[order]
+    share = np.where(
+        is_special,
+        0.02 + 0.06 * v[2][owners],
+        (0.002 + 0.008 * v[3][owners]) / np.where(monthly[owners], 3, 1),
+    )
+    close = _closes_before(listings, pos[owners], sessions)
+    keep = close >= _MIN_CLOSE
+    return _events(
+        listings,
+        calendar,
+        pos[owners][keep],
+        sessions[keep],
+        is_special[keep],
+        share[keep] * close[keep],
+        monthly[owners][keep],
+        keys[owners][keep],
     )
 
 
-def _plan(rng: Random, x: Listing) -> _Plan | None:
-    payer = rng.random() < _PAYER_P.get(x.type, 0.0)
-    monthly = rng.random() < _MONTHLY_P.get(x.type, 0.0)
-    plan = _Plan(
-        frequency=12 if monthly else 4,
-        phase=rng.randrange(3),
-        day_of_month=rng.randint(1, 28),
-        notice=rng.randint(7, 35),
-        pay_lag=rng.randint(5, 25),
-        share=rng.uniform(0.002, 0.01) / (3 if monthly else 1),
-    )
-    return plan if payer or x.role in _FORCED else None
+def _eligible(x: Listing) -> bool:
+    if x.illiquid or x.market != "stocks" or x.last_index - x.first_index < 3 * _FIRST_GAP:
+        return False
+    return not (x.role == "special" and x.type == "CS")  # like Berkshire, never pays
 
 
-def _regular_sessions(plan: _Plan, x: Listing, calendar: TradingCalendar) -> I64:
-    """Sessions of the ex-dates: a fixed day of every 1st or 3rd month, on or after it."""
-    first = np.datetime64(calendar.days[x.first_index + _FIRST_GAP], "M")
-    last = np.datetime64(calendar.days[x.last_index], "M")
-    step = 12 // plan.frequency
-    months = np.arange(first + plan.phase % step, last + 1, step)
-    wanted = months.astype("datetime64[D]") + (plan.day_of_month - 1)
-    ordinals = wanted.astype(np.int64) + EPOCH_ORDINAL
+def _schedule(
+    calendar: TradingCalendar, first: I64, last: I64, monthly: npt.NDArray[np.bool_], u: F64, w: F64
+) -> tuple[I64, I64]:
+    """(payer number, ex session) of every regular dividend: a fixed day of every 1st or 3rd
+    month, moved to the next session."""
+    step = np.where(monthly, 1, 3)
+    m_first = _months(calendar.ordinals[first]) + np.floor(u * step).astype(np.int64)
+    m_last = _months(calendar.ordinals[last])
+    count = np.maximum(0, (m_last - m_first) // step + 1)
+    payer = np.repeat(np.arange(len(first)), count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    month = m_first[payer] + k * step[payer]
+    day_of_month = 1 + np.floor(w * 28).astype(np.int64)[payer]
+    wanted = month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    ordinals = wanted + day_of_month - 1 + EPOCH_ORDINAL
     sessions = np.searchsorted(calendar.ordinals, ordinals, side="left").astype(np.int64)
-    keep = (sessions >= x.first_index + _FIRST_GAP) & (sessions <= x.last_index)
-    return np.unique(sessions[keep])
+    keep = (sessions >= first[payer]) & (sessions <= last[payer])
+    return payer[keep], sessions[keep]
+
+
+def _months(ordinals: I64) -> I64:
+    days = (ordinals - EPOCH_ORDINAL).astype("datetime64[D]")
+    months: I64 = days.astype("datetime64[M]").astype(np.int64)
+    return months
+
+
+def _closes_before(listings: list[Listing], owners: I64, sessions: I64) -> F64:
+    """As-traded closes (before tick rounding) of the sessions before `sessions`."""
+    out = np.zeros(len(sessions))
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    bounds = list(zip(starts, np.r_[starts[1:], len(owners)], strict=True))
+    for c in range(0, len(bounds), _CHUNK):
+        chunk = bounds[c : c + _CHUNK]
+        xs = [listings[int(owners[a])] for a, _ in chunk]
+        hi = int(max(sessions[a:b].max() for a, b in chunk))
+        keys = np.array([x.key for x in xs], dtype=np.uint64)
+        sigma = np.array([x.sigma for x in xs])
+        walks = np.cumsum(log_returns(keys[None, :], np.arange(hi)[:, None], sigma[None, :]), 0)
+        for j, ((a, b), x) in enumerate(zip(chunk, xs, strict=True)):
+            before = sessions[a:b] - 1
+            factor = np.ones(b - a)
+            for split in x.splits:
+                factor[before < split.index] *= split.to / split.from_
+            out[a:b] = np.exp((x.log_p0 + walks[before, j]) / LOG_SCALE) * factor
+    return out
+
+
+def _events(
+    listings: list[Listing],
+    calendar: TradingCalendar,
+    pos: I64,
+    sessions: I64,
+    special: npt.NDArray[np.bool_],
+    amount: F64,
+    monthly: npt.NDArray[np.bool_],
+    keys: npt.NDArray[np.uint64],
+) -> Events:
+    day = calendar.ordinals[sessions]
+    notice = 7 + (mix(keys, sessions, 12) % np.uint64(29)).astype(np.int64)
+    pay_lag = 5 + (mix(keys, sessions, 13) % np.uint64(21)).astype(np.int64)
+    announced = business_day(day - notice, "backward")
+    record = next_sessions(calendar, sessions)
+    return Events(
+        names=tuple(x.ticker for x in listings),
+        ticker=pos,
+        day=day,
+        announced=announced,
+        variant=special.astype(np.int64),
+        columns={
+            "cash_amount": np.maximum(np.round(amount, 2), 0.01),
+            "dividend_type": special.astype(np.int64),  # 0 CD, 1 SC
+            "frequency": np.where(special, 0, np.where(monthly, 12, 4)).astype(np.int64),
+            "declaration_date": announced,  # also a column, so the API can filter on it
+            "record_date": record,
+            "pay_date": business_day(record, "forward", pay_lag),
+        },
+    )
 
 
 def next_sessions(calendar: TradingCalendar, sessions: I64) -> I64:
     """Record dates: settlement takes one business day, so the session after the ex-date."""
     after = np.minimum(sessions + 1, len(calendar) - 1)
-    result: I64 = np.where(
-        sessions + 1 < len(calendar), calendar.ordinals[after], calendar.ordinals[sessions] + 1
-    )
+    ordinals = calendar.ordinals
+    result: I64 = np.where(sessions + 1 < len(calendar), ordinals[after], ordinals[sessions] + 1)
     return result
-
-
-def _special_sessions(rng: Random, x: Listing) -> I64:
-    years = (x.last_index - x.first_index) / 252
-    count = poisson(rng, _SPECIALS_PER_YEAR * years)
-    lo, hi = x.first_index + _FIRST_GAP, x.last_index
-    return np.unique(np.array([rng.randint(lo, hi) for _ in range(count)], dtype=np.int64))
-
-
-def _table(
-    pos: int,
-    x: Listing,
-    plan: _Plan | None,
-    sessions: I64,
-    special: int,
-    rng: Random,
-    calendar: TradingCalendar,
-    closes: Closes,
-) -> dict[str, npt.NDArray[np.generic]]:
-    before = closes(x, sessions - 1)
-    share = rng.uniform(0.02, 0.08) if special else (plan.share if plan else 0.005)
-    keep = before >= _MIN_CLOSE
-    sessions, before = sessions[keep], before[keep]
-    day = calendar.ordinals[sessions]
-    notice = plan.notice if plan else 14
-    record = next_sessions(calendar, sessions)
-    n = len(sessions)
-    announced = business_day(day - notice, "backward")
-    return {
-        "ticker": np.full(n, pos, np.int64),
-        "day": day,
-        "announced": announced,
-        "variant": np.full(n, special, np.int64),
-        "cash_amount": np.maximum(np.round(before * share, 2), 0.01),
-        "dividend_type": np.full(n, special, np.int64),  # 0 CD, 1 SC
-        "frequency": np.full(n, 0 if special else (plan.frequency if plan else 4), np.int64),
-        "declaration_date": announced,  # also a column, so the API can filter on it
-        "record_date": record,
-        "pay_date": business_day(record, "forward", plan.pay_lag if plan else 10),
-    }

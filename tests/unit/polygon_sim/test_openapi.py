@@ -18,6 +18,8 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "polygon"
 _TICKERS = "/v3/reference/tickers"
 _RANGE = "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}"
 _GROUPED = "/v2/aggs/grouped/locale/us/market/stocks/{date}"
+_SPLITS = "/v3/reference/splits"
+_DIVIDENDS = "/v3/reference/dividends"
 
 
 @cache
@@ -150,3 +152,17 @@ class TestSimulatorBodiesValidate:
             ).json()
 
         assert [] == _errors(_GROUPED, body)
+
+    @pytest.mark.parametrize("path", [_SPLITS, _DIVIDENDS])
+    @pytest.mark.parametrize("bad", [False, True])
+    async def test_corporate_action_pages(
+        self, sim_client: ClientFactory, path: str, bad: bool
+    ) -> None:
+        """Every split and dividend page, hostile events included, matches its schema."""
+        async with sim_client(bad_corporate_actions=bad) as client:
+            bodies = [(await client.get(path, params={"limit": 1000})).json()]
+            while "next_url" in bodies[-1]:
+                bodies.append((await client.get(bodies[-1]["next_url"])).json())
+
+        assert [] == [e for b in bodies for e in _errors(path, b)]
+        assert 0 < sum(len(b["results"]) for b in bodies)
