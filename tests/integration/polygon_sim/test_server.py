@@ -81,6 +81,23 @@ class TestServedOverTcp:
 
         assert ("OK", 1) == (body["status"], stats["requests"]["grouped"])
 
+    def test_corporate_actions_follow_the_clock(self, server_url: str) -> None:
+        """Splits and dividends pages follow next_url over TCP; moving the clock reveals more."""
+        with httpx.Client(base_url=server_url, headers={"Authorization": "Bearer demo-key"}) as c:
+            clock = c.get("/_sim/clock").json()
+            first = c.get("/v3/reference/dividends", params={"limit": 5}).json()
+            second = c.get(first["next_url"])
+            before = len(c.get("/_sim/truth/splits").json()["splits"])
+            moved = c.post("/_sim/clock", json={"today": "2026-12-31"})
+            after = len(c.get("/_sim/truth/splits").json()["splits"])
+            back = c.post("/_sim/clock", json={"today": "2025-01-02"})
+
+        assert "2024-12-31" == clock["today"]
+        assert first["next_url"].startswith(server_url + "/v3/reference/dividends?cursor=")
+        assert (200, 5) == (second.status_code, len(second.json()["results"]))
+        assert (200, 400) == (moved.status_code, back.status_code)
+        assert before < after
+
 
 class TestModuleEntryPoint:
     def test_python_dash_m_serves_on_sim_port(self) -> None:
@@ -92,6 +109,8 @@ class TestModuleEntryPoint:
             "SIM_UNIVERSE_SIZE": "50",
             "SIM_HISTORY_START": "2024-01-02",
             "SIM_HISTORY_END": "2024-03-28",
+            "SIM_TODAY": "2024-03-15",
+            "SIM_BAD_CORPORATE_ACTIONS": "true",
             "SIM_API_KEYS": '["k1"]',
         }
         proc = subprocess.Popen([sys.executable, "-m", "services.polygon_sim"], cwd=_ROOT, env=env)
@@ -101,8 +120,11 @@ class TestModuleEntryPoint:
                 f"http://127.0.0.1:{port}/v2/aggs/ticker/BRK.A/range/1/day/2024-03-01/2024-03-28",
                 headers={"Authorization": "Bearer k1"},
             )
+            bad = httpx.get(f"http://127.0.0.1:{port}/_sim/truth/bad_corporate_actions").json()
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
-        assert (200, 20) == (response.status_code, response.json()["resultsCount"])
+        # Bars stop at SIM_TODAY: 2024-03-01..15 holds 11 sessions.
+        assert (200, 11) == (response.status_code, response.json()["resultsCount"])
+        assert (True, 6) == (bad["enabled"], len(bad["events"]))
