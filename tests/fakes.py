@@ -14,7 +14,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +23,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.lister.core import RunSpec
-from services.lister.corporate_actions import Watermarks
+from services.lister.corporate_actions import Coverage, Watermarks
 from services.lister.planner import FetchPlan
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
@@ -230,11 +230,14 @@ class FakeRunRepository:
         self,
         watermarks: Mapping[str, date] | None = None,
         action_marks: Watermarks | None = None,
+        first_dates: Mapping[str, date] | None = None,
     ) -> None:
         self.runs: dict[str, FakeRun] = {}
         self.batches: dict[tuple[str, str], FakeBatch] = {}
         self.last_dates: dict[str, date] = dict(watermarks or {})
         self.action_marks: Watermarks = {k: dict(v) for k, v in (action_marks or {}).items()}
+        # raw.stock_bars_daily's first as-traded bar per ticker
+        self.first_dates: dict[str, date] = dict(first_dates or {})
 
     async def ensure_run(self, spec: RunSpec) -> RunStatus:
         run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
@@ -245,6 +248,9 @@ class FakeRunRepository:
 
     async def action_watermarks(self) -> Watermarks:
         return {kind: dict(marks) for kind, marks in self.action_marks.items()}
+
+    async def first_bars(self, tickers: list[str]) -> dict[str, date]:
+        return {t: self.first_dates[t] for t in tickers if t in self.first_dates}
 
     async def register_batches(
         self,
@@ -301,6 +307,15 @@ class FakeLoadedBatch:
 _BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
 
 
+def _grown(old: Coverage | None, new: Coverage) -> Coverage:
+    """A coverage grows only where the new read touches it (a gap keeps the old one)."""
+    if old is None:
+        return new
+    if new.first > old.last + timedelta(days=1) or new.last + timedelta(days=1) < old.first:
+        return old
+    return Coverage(min(old.first, new.first), max(old.last, new.last))
+
+
 class FakeRawRepository:
     """`RawRepository` over dicts keyed like the tables: bars by (ticker, trading_date, adjusted),
     tickers by ticker, errors by (run_id, ticker), batches by (run_id, batch_id)."""
@@ -317,8 +332,8 @@ class FakeRawRepository:
         self.dividends: dict[str, dict[str, Any]] = {}
         # raw.rejected_corporate_actions by (kind, event_id, object_key): (ticker, reason, payload)
         self.rejected: dict[tuple[str, str, str], tuple[str | None, str, Any]] = {}
-        # control.corporate_action_watermarks by (kind, ticker)
-        self.action_marks: dict[tuple[str, str], date] = {}
+        # control.corporate_action_watermarks by (kind, ticker): (fetched_from, fetched_through)
+        self.action_marks: dict[tuple[str, str], Coverage] = {}
 
     async def run_exists(self, run_id: str) -> bool:
         return run_id in self.runs
@@ -342,10 +357,11 @@ class FakeRawRepository:
         for r in rejected:
             payload = _as_jsonb(r.payload)
             self.rejected.setdefault((kind, r.event_id, key), (r.ticker, r.reason, payload))
-        if head.error is None and head.to is not None:
+        if head.error is None and head.from_ is not None and head.to is not None:
+            new = Coverage(head.from_, head.to)
             for ticker in head.tickers if head.tickers is not None else [WHOLE_MARKET]:
                 old = self.action_marks.get((head.kind, ticker))
-                self.action_marks[(head.kind, ticker)] = max(head.to, old or head.to)
+                self.action_marks[(head.kind, ticker)] = _grown(old, new)
         errors = [(f"*{head.kind}", head.error)] if head.error is not None else []
         self._finish_batch(head.run_id, head.batch_id, key, 0, errors)
 

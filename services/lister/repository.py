@@ -10,7 +10,7 @@ import asyncpg
 from shared.messages import FetchBatch, RunStatus
 
 from .core import RunSpec
-from .corporate_actions import Watermarks
+from .corporate_actions import Coverage, Watermarks
 from .planner import FetchPlan
 
 
@@ -39,14 +39,30 @@ class RunRepository:
         return {r["ticker"]: r["last_date"] for r in rows}
 
     async def action_watermarks(self) -> Watermarks:
-        """How far each kind of corporate action was read, per ticker and for the market."""
+        """What each kind of corporate action was read over, per ticker and for the market."""
         rows = await self._pool.fetch(
-            "select kind, ticker, fetched_through from control.corporate_action_watermarks"
+            "select kind, ticker, fetched_from, fetched_through"
+            " from control.corporate_action_watermarks"
         )
         out: Watermarks = {}
         for r in rows:
-            out.setdefault(r["kind"], {})[r["ticker"]] = r["fetched_through"]
+            out.setdefault(r["kind"], {})[r["ticker"]] = Coverage(
+                r["fetched_from"], r["fetched_through"]
+            )
         return out
+
+    async def first_bars(self, tickers: list[str]) -> dict[str, date]:
+        """Each ticker's first stored as-traded bar (one index probe a ticker)."""
+        rows = await self._pool.fetch(
+            """
+            select t.ticker, (select b.trading_date from raw.stock_bars_daily b
+                              where b.ticker = t.ticker and not b.adjusted
+                              order by b.trading_date limit 1) as first_date
+            from unnest($1::text[]) as t (ticker)
+            """,
+            tickers,
+        )
+        return {r["ticker"]: r["first_date"] for r in rows if r["first_date"] is not None}
 
     async def register_batches(
         self,

@@ -23,7 +23,7 @@ from .core import (
     select_tickers,
     ticker_starts,
 )
-from .corporate_actions import KINDS, action_commands
+from .corporate_actions import KINDS, action_commands, bars_from
 from .planner import FetchPlan, plan_fetch
 from .repository import RunRepository
 
@@ -113,8 +113,9 @@ class Lister:
         bars = fetch_commands(spec, plan, starts, self._days_per_batch, kinds)
         total = len(bars) + kinds + 1
         marks = await self._repo.action_watermarks()
+        need = bars_from(starts, await self._repo.first_bars(sorted(starts)))
         actions = action_commands(
-            spec, starts, marks, self._actions_lookback, whole_market, len(bars), total
+            spec, need, marks, self._actions_lookback, whole_market, len(bars), total
         )
         return bars + actions
 

@@ -144,8 +144,19 @@ def _parsed(line: bytes) -> tuple[dict[str, Any] | None, str]:
         event = orjson.loads(line)
     except orjson.JSONDecodeError:
         event = line.decode("utf-8", "replace")
-    payload = orjson.dumps(event).decode().replace("\\u0000", "\\ufffd")
+    payload = orjson.dumps(_without_nul(event)).decode()
     return (event if isinstance(event, dict) else None), payload
+
+
+def _without_nul(value: Any) -> Any:
+    """The value with NUL characters as U+FFFD, keys too: jsonb cannot hold a NUL."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _rejection(event: dict[str, Any] | None, payload: str, n: int, reason: str) -> Rejected:

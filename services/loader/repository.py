@@ -90,13 +90,18 @@ on conflict (id) do update set
 where ({", ".join(f"raw.stock_dividends.{c}" for c in _DIVIDEND_VALUES)})
     is distinct from ({", ".join(f"excluded.{c}" for c in _DIVIDEND_VALUES)})
 """
-# A re-read never moves a watermark back.
+# Coverages only grow, and only where they touch: a read that would leave a gap keeps the old
+# coverage, so the next run reads again from its end.
 ACTION_WATERMARKS_UPSERT = """
-insert into control.corporate_action_watermarks (kind, ticker, fetched_through)
-select $1, unnest($2::text[]), $3
+insert into control.corporate_action_watermarks as w (kind, ticker, fetched_from, fetched_through)
+select $1, unnest($2::text[]), $3, $4
 on conflict (kind, ticker) do update
-set fetched_through = excluded.fetched_through, updated_at = now()
-where excluded.fetched_through > control.corporate_action_watermarks.fetched_through
+set fetched_from = least(w.fetched_from, excluded.fetched_from),
+    fetched_through = greatest(w.fetched_through, excluded.fetched_through),
+    updated_at = now()
+where excluded.fetched_from <= w.fetched_through + 1
+  and excluded.fetched_through + 1 >= w.fetched_from
+  and (excluded.fetched_from < w.fetched_from or excluded.fetched_through > w.fetched_through)
 """
 
 
@@ -135,9 +140,9 @@ class RawRepository:
                     for r in rejected
                 ],
             )
-            if head.error is None and head.to is not None:
+            if head.error is None and head.from_ is not None and head.to is not None:
                 scope = head.tickers if head.tickers is not None else [WHOLE_MARKET]
-                await conn.execute(ACTION_WATERMARKS_UPSERT, head.kind, scope, head.to)
+                await conn.execute(ACTION_WATERMARKS_UPSERT, head.kind, scope, head.from_, head.to)
             await self._finish_batch(conn, head.run_id, head.batch_id, key, 0, errors)
 
     async def load(

@@ -49,7 +49,7 @@ async def db(stack: Stack) -> AsyncIterator[tuple[PostgresSettings, asyncpg.Pool
 
 
 def _head(
-    kind: str, to: date, tickers: list[str] | None, error: TickerError | None = None
+    kind: str, start: date, to: date, tickers: list[str] | None, error: TickerError | None = None
 ) -> ObjectHeader:
     return ObjectHeader(
         kind=kind,  # type: ignore[arg-type]
@@ -57,6 +57,7 @@ def _head(
         batch_id=kind,
         source="reference_splits" if kind == "splits" else "reference_dividends",
         items=0,
+        from_=start,
         to=to,
         tickers=tickers,
         error=error,
@@ -65,13 +66,14 @@ def _head(
 
 async def _load(pool: asyncpg.Pool, kind: str, events: list[object], **head: object) -> None:
     rows, rejected = event_rows(kind, [orjson.dumps(e) for e in events])
+    start = head.pop("start", date(2024, 6, 1))
     to = head.pop("to", date(2024, 6, 30))
     tickers = head.pop("tickers", None)
     await RawRepository(pool).load_actions(
-        _head(kind, to, tickers, **head),
+        _head(kind, start, to, tickers, **head),  # type: ignore[arg-type]
         f"raw/polygon/r1/{kind}.jsonl",
         rows,
-        rejected,  # type: ignore[arg-type]
+        rejected,
     )
 
 
@@ -156,24 +158,31 @@ class TestRejected:
 
 
 class TestWatermarks:
-    async def test_whole_market_and_tickers_move_forward_only(
+    async def test_coverages_grow_where_they_touch_and_never_shrink(
         self, db: tuple[PostgresSettings, asyncpg.Pool]
     ) -> None:
-        """A whole-market object sets '*', a ticker object its tickers; an older one moves
-        nothing back."""
+        """A whole-market object covers '*', a ticker object its tickers; an earlier read that
+        touches extends the start, a re-read inside changes nothing, and a read past a gap
+        keeps the old coverage (the next run reads again from its end)."""
         _, pool = db
-        await _load(pool, "dividends", [], to=date(2024, 6, 30))
-        await _load(pool, "dividends", [], to=date(2024, 7, 31), tickers=["AAA", "BBB"])
-        await _load(pool, "dividends", [], to=date(2024, 5, 31), tickers=["AAA"])
+        june, july = (date(2024, 6, 1), date(2024, 6, 30)), (date(2024, 6, 1), date(2024, 7, 31))
+        await _load(pool, "dividends", [], start=june[0], to=june[1])
+        await _load(pool, "dividends", [], start=july[0], to=july[1], tickers=["AAA", "BBB"])
+        await _load(pool, "dividends", [], start=date(2024, 5, 1), to=date(2024, 5, 31),
+                    tickers=["AAA"])  # fmt: skip
+        await _load(pool, "dividends", [], start=date(2024, 6, 5), to=date(2024, 6, 9),
+                    tickers=["AAA"])  # fmt: skip
+        await _load(pool, "dividends", [], start=date(2024, 9, 1), to=date(2024, 9, 30),
+                    tickers=["BBB"])  # fmt: skip
 
         rows = await pool.fetch(
-            "select ticker, fetched_through from control.corporate_action_watermarks"
+            "select ticker, fetched_from, fetched_through from control.corporate_action_watermarks"
             " where kind = 'dividends' order by ticker"
         )
         expected = [
-            ("*", date(2024, 6, 30)),
-            ("AAA", date(2024, 7, 31)),
-            ("BBB", date(2024, 7, 31)),
+            ("*", *june),
+            ("AAA", date(2024, 5, 1), july[1]),
+            ("BBB", *july),
         ]
         assert expected == [tuple(r) for r in rows]
 

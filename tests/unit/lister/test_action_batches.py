@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from services.lister.corporate_actions import Coverage
 from shared.db.control import WHOLE_MARKET
 from tests.fakes import FakePolygonClient, FakeRunRepository
 
@@ -32,15 +33,17 @@ class TestActionBatches:
         self,
     ) -> None:
         """Splits read through 5 July by the whole market, dividends through 1 July ticker by
-        ticker: splits from 25 June, dividends from 21 June (ten days' lookback), both through
-        the run's end, of the whole market."""
+        ticker, both from the tickers' first bars: splits from 25 June, dividends from 21 June
+        (ten days' lookback), both through the run's end, of the whole market."""
         tickers = ["AAPL", "MSFT", "NEWCO"]
+        first = date(2024, 1, 2)
         repo = FakeRunRepository(
             watermarks=dict.fromkeys(tickers, date(2024, 7, 3)),
             action_marks={
-                "splits": {WHOLE_MARKET: date(2024, 7, 5)},
-                "dividends": dict.fromkeys(tickers, date(2024, 7, 1)),
+                "splits": {WHOLE_MARKET: Coverage(first, date(2024, 7, 5))},
+                "dividends": dict.fromkeys(tickers, Coverage(first, date(2024, 7, 1))),
             },
+            first_dates=dict.fromkeys(tickers, first),
         )
 
         lister = await run(INCREMENTAL, repo, lookback_days=10)
@@ -54,14 +57,34 @@ class TestActionBatches:
         """NEWCO has neither bars nor events yet: both kinds from the history start, as its
         bars, so its adjusted history is complete."""
         marks = {"AAPL": date(2024, 7, 3), "MSFT": date(2024, 7, 3)}
+        read = {t: Coverage(date(2023, 1, 3), d) for t, d in marks.items()}
         repo = FakeRunRepository(
             watermarks=marks,
-            action_marks={"splits": dict(marks), "dividends": dict(marks)},
+            action_marks={"splits": dict(read), "dividends": dict(read)},
+            first_dates=dict.fromkeys(marks, date(2023, 1, 3)),
         )
 
         lister = await run(INCREMENTAL, repo, lookback_days=10)
 
         assert ["2024-01-02", "2024-01-02"] == [c["from"] for c in lister.action_commands()]
+
+    async def test_bars_older_than_what_was_read_are_read_again(self) -> None:
+        """AAPL's bars go back to 2020, but its splits were read only from 2024 (its first read
+        failed): splits from 2020 again; dividends, read from 2020, from the lookback."""
+        first = date(2020, 1, 2)
+        repo = FakeRunRepository(
+            watermarks={"AAPL": date(2024, 7, 3)},
+            action_marks={
+                "splits": {"AAPL": Coverage(date(2024, 1, 2), date(2024, 7, 3))},
+                "dividends": {"AAPL": Coverage(first, date(2024, 7, 3))},
+            },
+            first_dates={"AAPL": first},
+        )
+        body = b'{"run_id": "r5", "to": "2024-07-05", "tickers": ["AAPL"]}'
+
+        lister = await run(body, repo, lookback_days=10)
+
+        assert ["2020-01-02", "2024-06-23"] == [c["from"] for c in lister.action_commands()]
 
     async def test_requested_tickers_are_named_in_the_batches(self) -> None:
         """A run of named tickers reads their events only, and names them for the watermark."""

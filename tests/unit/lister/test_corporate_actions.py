@@ -1,5 +1,6 @@
-"""Which splits and dividends a run reads: each kind from its watermark less the lookback, a
-ticker never read from its bar start, and one batch of each kind per run with tickers."""
+"""Which splits and dividends a run reads: each kind from the end of what was read less the
+lookback, a ticker whose bars are not all covered from its first bar, and one batch of each kind
+per run with tickers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 import pytest
 
 from services.lister.core import RunSpec, fetch_commands
-from services.lister.corporate_actions import KINDS, action_commands, first_event_date
+from services.lister.corporate_actions import (
+    KINDS,
+    Coverage,
+    action_commands,
+    bars_from,
+    first_event_date,
+)
 from services.lister.planner import FetchPlan
 from shared.db.control import WHOLE_MARKET
 
@@ -30,70 +37,99 @@ def spec(**overrides: Any) -> RunSpec:
     return RunSpec(**values)
 
 
+def covered(first: date, last: date) -> Coverage:
+    return Coverage(first, last)
+
+
 class TestFirstEventDate:
-    def test_a_ticker_never_read_starts_at_its_bar_start(self) -> None:
-        """No watermark of the kind: events from where the ticker's bars start, so its
-        adjusted history is complete."""
+    def test_a_ticker_never_read_starts_at_its_first_bar(self) -> None:
+        """No coverage of the kind: events from the ticker's first bar, so its adjusted
+        history is complete."""
         first = first_event_date("splits", {"NEWCO": HISTORY_START}, {}, LOOKBACK)
 
         assert HISTORY_START == first
 
-    def test_a_ticker_read_before_starts_at_its_watermark_less_the_lookback(self) -> None:
-        """Read through 5 July: the run re-reads from 5 June, for late and corrected events."""
-        marks = {"splits": {"AAPL": JUL_5}}
+    def test_a_covered_ticker_starts_at_the_coverage_end_less_the_lookback(self) -> None:
+        """Read from its first bar through 5 July: re-read from 5 June, for late and
+        corrected events."""
+        marks = {"splits": {"AAPL": covered(date(2020, 1, 2), JUL_5)}}
 
-        first = first_event_date("splits", {"AAPL": date(2024, 7, 8)}, marks, LOOKBACK)
+        first = first_event_date("splits", {"AAPL": date(2020, 1, 2)}, marks, LOOKBACK)
 
         assert JUN_5 == first
 
-    def test_a_bar_start_before_the_window_wins(self) -> None:
-        """A backfill from an earlier `from` reads from there: those events were never read."""
-        marks = {"dividends": {"AAPL": JUL_5}}
+    def test_bars_older_than_the_coverage_are_read_from_their_first_bar(self) -> None:
+        """Bars from 2020 but events read only from 2024 (a failed first read, or bars loaded
+        before events were read): read again from 2020."""
+        marks = {"dividends": {"AAPL": covered(date(2024, 1, 2), JUL_5)}}
 
         first = first_event_date("dividends", {"AAPL": date(2020, 1, 2)}, marks, LOOKBACK)
 
         assert date(2020, 1, 2) == first
 
-    def test_a_whole_market_watermark_covers_a_ticker_never_read_alone(self) -> None:
-        """'*' read the kind for every ticker: a ticker without its own watermark counts as
-        read through it (from the watermark less the lookback, not from its bar start)."""
-        marks = {"splits": {WHOLE_MARKET: JUL_5}}
+    def test_a_whole_market_coverage_covers_a_ticker_never_read_alone(self) -> None:
+        """'*' read the kind for every ticker: a new listing inside it counts as read."""
+        marks = {"splits": {WHOLE_MARKET: covered(HISTORY_START, JUL_5)}}
 
         first = first_event_date("splits", {"NEWCO": date(2024, 7, 8)}, marks, LOOKBACK)
 
         assert JUN_5 == first
 
-    def test_the_later_of_a_tickers_own_and_the_market_watermark_counts(self) -> None:
+    def test_the_later_of_a_tickers_own_and_the_market_coverage_counts(self) -> None:
         """A whole-market read after the ticker's own read moves its window forward."""
-        marks = {"splits": {"AAPL": date(2024, 1, 31), WHOLE_MARKET: JUL_5}}
+        marks = {
+            "splits": {
+                "AAPL": covered(date(2024, 1, 2), date(2024, 1, 31)),
+                WHOLE_MARKET: covered(date(2024, 1, 2), JUL_5),
+            }
+        }
 
-        first = first_event_date("splits", {"AAPL": date(2024, 7, 8)}, marks, LOOKBACK)
+        first = first_event_date("splits", {"AAPL": date(2024, 1, 2)}, marks, LOOKBACK)
 
         assert JUN_5 == first
 
     def test_the_earliest_ticker_decides_and_kinds_are_independent(self) -> None:
-        """The batch reads from the earliest first date of its tickers; a splits watermark
+        """The batch reads from the earliest first date of its tickers; a splits coverage
         says nothing of dividends."""
-        starts = {"AAPL": date(2024, 7, 8), "MSFT": date(2024, 7, 8)}
-        marks = {"splits": {"AAPL": JUL_5, "MSFT": date(2024, 3, 1)}}
+        need = {"AAPL": date(2024, 1, 2), "MSFT": date(2024, 1, 2)}
+        marks = {
+            "splits": {
+                "AAPL": covered(date(2024, 1, 2), JUL_5),
+                "MSFT": covered(date(2024, 1, 2), date(2024, 3, 1)),
+            }
+        }
 
-        firsts = [first_event_date(k, starts, marks, LOOKBACK) for k in KINDS]
+        firsts = [first_event_date(k, need, marks, LOOKBACK) for k in KINDS]
 
-        assert [date(2024, 1, 31), date(2024, 7, 8)] == firsts
+        assert [date(2024, 1, 31), date(2024, 1, 2)] == firsts
 
     def test_no_tickers_no_date(self) -> None:
         """A run without tickers reads no event."""
-        assert None is first_event_date("splits", {}, {"splits": {WHOLE_MARKET: JUL_5}}, LOOKBACK)
+        marks = {"splits": {WHOLE_MARKET: covered(HISTORY_START, JUL_5)}}
+
+        assert None is first_event_date("splits", {}, marks, LOOKBACK)
+
+
+class TestBarsFrom:
+    def test_the_first_stored_bar_or_the_runs_start(self) -> None:
+        """An incremental run starts AAPL after its last bar, but its bars go back to 2020;
+        NEWCO has no bar yet and starts where the run starts it."""
+        starts = {"AAPL": date(2024, 7, 8), "NEWCO": HISTORY_START}
+
+        need = bars_from(starts, {"AAPL": date(2020, 1, 2)})
+
+        assert {"AAPL": date(2020, 1, 2), "NEWCO": HISTORY_START} == need
 
 
 class TestActionCommands:
     def test_one_batch_of_each_kind_named_after_it(self) -> None:
         """A splits then a dividends batch, seq after the bar batches, the run's total, the
         run's tickers sorted, from each kind's first date through the run's end."""
-        starts = {"MSFT": date(2024, 7, 8), "AAPL": date(2024, 7, 8)}
-        marks = {"splits": {"AAPL": JUL_5, "MSFT": JUL_5}}
+        need = {"MSFT": date(2024, 7, 8), "AAPL": date(2024, 7, 8)}
+        coverage = covered(date(2024, 1, 2), JUL_5)
+        marks = {"splits": {"AAPL": coverage, "MSFT": coverage}}
 
-        commands = action_commands(spec(), starts, marks, LOOKBACK, False, 3, 6)
+        commands = action_commands(spec(), need, marks, LOOKBACK, False, 3, 6)
 
         assert [
             ("r1/splits/fetch", "splits", "splits", 3, 6, ["AAPL", "MSFT"], JUN_5),

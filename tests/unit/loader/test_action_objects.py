@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from services.lister.corporate_actions import Coverage
 from services.loader.handlers import LoaderDeps, build_router
 from services.loader.repository import RawRepository
 from shared.db.control import WHOLE_MARKET
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.unit
 SPLITS_KEY = "raw/polygon/r1/splits.jsonl"
 DIVIDENDS_KEY = "raw/polygon/r1/dividends.jsonl"
 JUNE_30 = date(2024, 6, 30)
+JUNE = Coverage(date(2024, 6, 1), JUNE_30)  # what an object of the header below covers
 GOOD = {
     "id": "S1",
     "ticker": "AAPL",
@@ -103,10 +105,10 @@ class TestSplitsObject:
         )
 
     async def test_a_whole_market_object_moves_the_market_watermark(self, loader: Loader) -> None:
-        """No tickers in the header: the kind was read through `to` for every ticker."""
+        """No tickers in the header: the kind was read over `from`..`to` for every ticker."""
         await loader.deliver(event(SPLITS_KEY))
 
-        assert {("splits", WHOLE_MARKET): JUNE_30} == loader.repo.action_marks
+        assert {("splits", WHOLE_MARKET): JUNE} == loader.repo.action_marks
 
     async def test_named_tickers_move_their_own_watermarks(self, loader: Loader) -> None:
         """A per-ticker batch moves each named ticker's watermark, not the market's."""
@@ -114,9 +116,7 @@ class TestSplitsObject:
 
         await loader.deliver(event(SPLITS_KEY))
 
-        assert {("splits", "AAPL"): JUNE_30, ("splits", "MSFT"): JUNE_30} == (
-            loader.repo.action_marks
-        )
+        assert {("splits", "AAPL"): JUNE, ("splits", "MSFT"): JUNE} == (loader.repo.action_marks)
 
 
 class TestFailedFetch:
@@ -146,7 +146,7 @@ class TestDividendsObject:
         await loader.deliver(event(DIVIDENDS_KEY))
 
         row = loader.repo.dividends["D1"]
-        assert (("MSFT", 0.75, None), {}, {("dividends", WHOLE_MARKET): JUNE_30}) == (
+        assert (("MSFT", 0.75, None), {}, {("dividends", WHOLE_MARKET): JUNE}) == (
             (row["ticker"], row["cash_amount"], row["currency"]),
             loader.repo.splits,
             loader.repo.action_marks,
