@@ -54,24 +54,28 @@ class EventBook:
         """The page of events known at `today` (an ordinal) starting at `marker`."""
         t_lo, t_hi = self._ticker_span(q.tickers)
         d_lo, d_hi = _span(q.days)
+        if t_lo >= t_hi or d_lo >= d_hi:
+            return Page([], None)
         by_ticker = q.by_ticker or t_hi - t_lo == 1  # one ticker: its events are in date order
         order = self._by_ticker if by_ticker else self._by_day
         keys = self._ticker_sorted if by_ticker else self._day_sorted
-        a, b = np.searchsorted(keys, [t_lo, t_hi] if by_ticker else [d_lo, d_hi])
-        picked = order[a:b]
+        a, b = (int(i) for i in np.searchsorted(keys, [t_lo, t_hi] if by_ticker else [d_lo, d_hi]))
         e = self.events
-        mask = e.announced[picked] <= today
-        if by_ticker:
-            mask &= (e.day[picked] >= d_lo) & (e.day[picked] < d_hi)
-        else:
-            mask &= (e.ticker[picked] >= t_lo) & (e.ticker[picked] < t_hi)
-        for name, op, value in q.columns:
-            mask &= _compare(e.columns[name][picked], op, value)
-        hits = np.flatnonzero(mask) + a
-        if q.descending:
-            hits = hits[::-1]
-        if marker is not None:
-            hits = hits[hits <= marker] if q.descending else hits[hits >= marker]
+
+        def matching(lo: int, hi: int) -> I64:
+            """Positions in [lo, hi) of `order` whose events the query selects."""
+            picked = order[lo:hi]
+            mask = e.announced[picked] <= today
+            if by_ticker:
+                mask &= (e.day[picked] >= d_lo) & (e.day[picked] < d_hi)
+            else:
+                mask &= (e.ticker[picked] >= t_lo) & (e.ticker[picked] < t_hi)
+            for name, op, value in q.columns:
+                mask &= _compare(e.columns[name][picked], op, value)
+            return np.flatnonzero(mask) + lo
+
+        # Two more than a page: one to know a next page exists, one for a duplicated id.
+        hits = _scan(matching, a, b, marker, q.descending, q.limit + 2)
         n = self._page_size(order, hits, q.limit)
         rows = self.render(e, order[hits[:n]])
         return Page(rows, int(hits[n]) if n < len(hits) else None)
@@ -107,6 +111,28 @@ class EventBook:
             if op == "lt":
                 hi = min(hi, left)
         return lo, max(lo, hi)
+
+
+def _scan(
+    matching: Callable[[int, int], I64],
+    a: int,
+    b: int,
+    marker: int | None,
+    descending: bool,
+    want: int,
+) -> I64:
+    """At least `want` matching positions in scan order from `marker` (or the end it starts
+    at), looking at ever larger windows so a page costs about its size, not the book's."""
+    found: list[I64] = []
+    count, step = 0, max(1024, 4 * want)
+    pos = (b if marker is None else marker + 1) if descending else (a if marker is None else marker)
+    while count < want and (pos > a if descending else pos < b):
+        lo, hi = (max(a, pos - step), pos) if descending else (pos, min(b, pos + step))
+        hits = matching(lo, hi)
+        found.append(hits[::-1] if descending else hits)
+        count += len(hits)
+        pos, step = (lo if descending else hi), step * 2
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 def _span(bounds: dict[Op, int]) -> tuple[int, int]:

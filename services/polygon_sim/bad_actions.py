@@ -63,7 +63,7 @@ def bad_actions(market: Market) -> tuple[Events, Events, list[BadAction]]:
     hi = market.today_index()
     at = [cal.days[lo + (hi - lo) * k // 10] for k in (2, 3, 4, 5, 6, 7)]
     names = (*victims, UNKNOWN_TICKER)
-    splits = _table(names, [(0, at[0], 0.0, 2.0), (4, at[5], 1.0, 2.0)], "split")
+    splits = _table(names, [(0, at[0], 0.0, 2.0), (4, at[5], 1.0, 2.0)], "split", cal)
     before = cal.days[cal.last_through(at[2]) - 1]  # the session before the ex-date
     close = float(market.bars(victims[2], before, before, adjusted=False)[0]["c"])
     hostile: list[tuple[int, date, float, float]] = [
@@ -103,7 +103,7 @@ def _table(
     names: tuple[str, ...],
     events: Sequence[tuple[int, date, float, float]],
     kind: str,
-    calendar: TradingCalendar | None = None,
+    calendar: TradingCalendar,
 ) -> Events:
     """Events from (name index, date, value, second value); names sorted on the way."""
     order = sorted(set(names))
@@ -116,7 +116,6 @@ def _table(
     if kind == "split":
         columns = {"split_from": first, "split_to": second, "reverse": first > second}
     else:
-        assert calendar is not None
         record = next_sessions(calendar, np.searchsorted(calendar.ordinals, day).astype(np.int64))
         columns = {
             "declaration_date": announced,

@@ -2,10 +2,12 @@
 
 Every draw is a hash of (seed, ticker, draw number) and every amount a share of the as-traded
 close before the ex-date, so dividends depend on the seed and the listing, never on the clock.
-All of it is computed for all payers at once: a 10,000-ticker decade takes well under a second.
+All of it is computed for all payers at once (10,000 tickers over ten years: about 2 s).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -29,26 +31,18 @@ _CHUNK = 256  # payers whose walks are computed together
 
 def dividend_events(seed: int, listings: list[Listing], calendar: TradingCalendar) -> Events:
     """Every dividend of the listings, regular (CD) and special (SC), grouped by listing."""
-    pos = np.array([i for i, x in enumerate(listings) if _eligible(x)], dtype=np.int64)
-    keys = np.array(
-        [stable_u64("dividends", seed, listings[i].ticker) for i in pos], dtype=np.uint64
-    )
-    u = [unit(mix(keys, np.full(len(pos), 0, np.int64), 11), lane) for lane in range(4)]
-    v = [unit(mix(keys, np.full(len(pos), 1, np.int64), 11), lane) for lane in range(4)]
-    kinds = [listings[i].type for i in pos]
-    payer = (u[0] < [_PAYER_P.get(k, 0.0) for k in kinds]) | np.array(
-        [listings[i].role in _FORCED for i in pos]
-    )
-    monthly = u[1] < [_MONTHLY_P.get(k, 0.0) for k in kinds]
-    first = np.array([listings[i].first_index for i in pos], np.int64) + _FIRST_GAP
-    last = np.array([listings[i].last_index for i in pos], np.int64)
+    d = _draws(seed, listings)
     regular = _schedule(
-        calendar, first[payer], last[payer], monthly[payer], u[2][payer], u[3][payer]
+        calendar,
+        d.first[d.payer],
+        d.last[d.payer],
+        d.monthly[d.payer],
+        d.u[2][d.payer],
+        d.u[3][d.payer],
     )
-    owner = np.flatnonzero(payer)[regular[0]]
-    years = (last - first) / 252
-    special = (np.array(kinds) == "CS") & (v[0] < 1 - np.exp(-_SPECIAL_P * years))
-    special_at = first + np.floor(v[1] * (last - first)).astype(np.int64)
+    owner = np.flatnonzero(d.payer)[regular[0]]
+    special = d.common & (d.v[0] < 1 - np.exp(-_SPECIAL_P * (d.last - d.first) / 252))
+    special_at = d.first + np.floor(d.v[1] * (d.last - d.first)).astype(np.int64)
     owners = np.concatenate((owner, np.flatnonzero(special)))
     sessions = np.concatenate((regular[1], special_at[special]))
     is_special = np.arange(len(owners)) >= len(owner)
@@ -56,20 +50,55 @@ def dividend_events(seed: int, listings: list[Listing], calendar: TradingCalenda
     owners, sessions, is_special = owners[order], sessions[order], is_special[order]
     share = np.where(
         is_special,
-        0.02 + 0.06 * v[2][owners],
-        (0.002 + 0.008 * v[3][owners]) / np.where(monthly[owners], 3, 1),
+        0.02 + 0.06 * d.v[2][owners],
+        (0.002 + 0.008 * d.v[3][owners]) / np.where(d.monthly[owners], 3, 1),
     )
-    close = _closes_before(listings, pos[owners], sessions)
+    close = _closes_before(listings, d.pos[owners], sessions)
     keep = close >= _MIN_CLOSE
+    owners = owners[keep]
     return _events(
         listings,
         calendar,
-        pos[owners][keep],
+        d.pos[owners],
         sessions[keep],
         is_special[keep],
         share[keep] * close[keep],
-        monthly[owners][keep],
-        keys[owners][keep],
+        d.monthly[owners],
+        d.keys[owners],
+    )
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Per eligible listing: its position, hash key, uniform draws and schedule parameters."""
+
+    pos: I64
+    keys: npt.NDArray[np.uint64]
+    u: list[F64]  # payer, monthly, phase, day of month
+    v: list[F64]  # special, its session, its share, the regular share
+    payer: npt.NDArray[np.bool_]
+    monthly: npt.NDArray[np.bool_]
+    common: npt.NDArray[np.bool_]
+    first: I64  # first session an ex-date may fall on
+    last: I64
+
+
+def _draws(seed: int, listings: list[Listing]) -> _Draws:
+    xs = [x for x in listings if _eligible(x)]
+    keys = np.array([stable_u64("dividends", seed, x.ticker) for x in xs], dtype=np.uint64)
+    u = [unit(mix(keys, np.full(len(xs), 0, np.int64), 11), lane) for lane in range(4)]
+    v = [unit(mix(keys, np.full(len(xs), 1, np.int64), 11), lane) for lane in range(4)]
+    forced = np.array([x.role in _FORCED for x in xs], dtype=np.bool_)
+    return _Draws(
+        pos=np.array([i for i, x in enumerate(listings) if _eligible(x)], dtype=np.int64),
+        keys=keys,
+        u=u,
+        v=v,
+        payer=(u[0] < [_PAYER_P.get(x.type, 0.0) for x in xs]) | forced,
+        monthly=u[1] < [_MONTHLY_P.get(x.type, 0.0) for x in xs],
+        common=np.array([x.type == "CS" for x in xs], dtype=np.bool_),
+        first=np.array([x.first_index for x in xs], np.int64) + _FIRST_GAP,
+        last=np.array([x.last_index for x in xs], np.int64),
     )
 
 
