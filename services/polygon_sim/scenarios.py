@@ -19,7 +19,7 @@ class CorporateActionExamples:
 
     forward_split: Row  # a 2-for-1 split (split_to 2, split_from 1)
     reverse_split: Row  # a 1-for-10 reverse split (split_to 1, split_from 10)
-    dividend: Row  # a regular cash dividend (CD) of an upper-case, letters-only ticker
+    dividend: Row  # a regular (CD) one of an upper-case ticker, preferably one that never splits
     splits: tuple[Row, ...]  # every split in the span, by date
     dividends: tuple[Row, ...]  # every dividend in the span, by date
 
@@ -44,10 +44,15 @@ def corporate_action_examples(
     start = date.fromordinal(after.toordinal() + 1)
     splits = market.splits(start=start, end=through, today=through)
     dividends = market.dividends(start=start, end=through, today=through)
+    forward = _first([s for s in splits if (s["split_to"], s["split_from"]) == (2, 1)])
+    reverse = _first([s for s in splits if (s["split_to"], s["split_from"]) == (1, 10)])
     regular = [d for d in dividends if d["dividend_type"] == "CD" and _plain(str(d["ticker"]))]
+    # A payer that does not split in the span, when there is one, keeps the cases apart.
+    split_tickers = {s["ticker"] for s in splits}
+    regular.sort(key=lambda d: d["ticker"] in split_tickers)
     return CorporateActionExamples(
-        forward_split=_first([s for s in splits if (s["split_to"], s["split_from"]) == (2, 1)]),
-        reverse_split=_first([s for s in splits if (s["split_to"], s["split_from"]) == (1, 10)]),
+        forward_split=forward,
+        reverse_split=reverse,
         dividend=_first(regular),
         splits=tuple(splits),
         dividends=tuple(dividends),
