@@ -1,10 +1,9 @@
-"""The loader's writes: bars and tickers by COPY into a temporary table and one upsert on the
-natural key, ticker errors, and the batch marked loaded, all in one transaction."""
+"""The loader's writes: bars (see bar_writes) and tickers by COPY into a temporary table and one
+upsert on the natural key, ticker errors, and the batch marked loaded, all in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Sequence
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -12,11 +11,10 @@ import asyncpg
 from shared.db.control import WHOLE_MARKET
 from shared.messages.raw_objects import ObjectHeader, TickerError
 
-from .core import BAR_COLUMNS, TICKER_COLUMNS, first_failed_day
+from .bar_writes import write_bars
+from .core import TICKER_COLUMNS
 from .corporate_actions import Rejected
 
-# The bar's values. Not `bar_ts_ms`: grouped daily stamps the same bar 16:00 instead of 00:00.
-_BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
 _TICKER_VALUES = TICKER_COLUMNS[1:13]
 
 
@@ -38,21 +36,7 @@ def _upsert(table: str, columns: Sequence[str], key: str, compared: Sequence[str
     )
 
 
-BARS_UPSERT = _upsert(
-    "raw.stock_bars_daily", BAR_COLUMNS, "ticker, trading_date, adjusted", _BAR_VALUES
-)
 TICKERS_UPSERT = _upsert("raw.tickers", TICKER_COLUMNS, "ticker", _TICKER_VALUES)
-# Incremental runs start each ticker after its last loaded bar.
-# $1 caps it below a grouped day that failed, so that day is fetched again next time.
-WATERMARKS_UPSERT = """
-insert into control.ticker_watermarks (ticker, adjusted, last_date)
-select ticker, adjusted, max(trading_date) from pg_temp.incoming
-where trading_date < $1 group by 1, 2
-on conflict (ticker, adjusted) do update
-set last_date = greatest(control.ticker_watermarks.last_date, excluded.last_date),
-    updated_at = now()
-where excluded.last_date > control.ticker_watermarks.last_date
-"""
 
 
 SPLITS_UPSERT = """
@@ -155,21 +139,20 @@ class RawRepository:
         errors: list[tuple[str, TickerError]],
     ) -> int:
         """Load one object; returns the rows the object held."""
-        table, columns, upsert = (
-            ("raw.stock_bars_daily", BAR_COLUMNS, BARS_UPSERT)
-            if kind == "daily_bars"
-            else ("raw.tickers", TICKER_COLUMNS, TICKERS_UPSERT)
-        )
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                f"create temporary table incoming (like {table} including defaults) on commit drop"
-            )
-            async for chunk in chunks:
-                await conn.copy_records_to_table("incoming", records=chunk, columns=list(columns))
-            rows = await conn.fetchval("select count(*) from pg_temp.incoming")
-            await conn.execute(upsert)
             if kind == "daily_bars":
-                await conn.execute(WATERMARKS_UPSERT, first_failed_day(errors) or date.max)
+                rows = await write_bars(conn, chunks, errors)
+            else:
+                await conn.execute(
+                    "create temporary table incoming (like raw.tickers including defaults)"
+                    " on commit drop"
+                )
+                async for chunk in chunks:
+                    await conn.copy_records_to_table(
+                        "incoming", records=chunk, columns=list(TICKER_COLUMNS)
+                    )
+                rows = await conn.fetchval("select count(*) from pg_temp.incoming")
+                await conn.execute(TICKERS_UPSERT)
             await self._finish_batch(conn, run_id, batch_id, key, int(rows), errors)
         return int(rows)
 
