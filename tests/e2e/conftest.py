@@ -16,6 +16,9 @@ from tests.support.pipeline import Pipeline, running_pipeline
 SEED, UNIVERSE = 7, 40
 HISTORY = (date(2023, 1, 3), date(2024, 12, 31))
 H1 = (date(2024, 1, 2), date(2024, 6, 28))
+# The simulator's clock starts at the end of H1; the corporate-action tests (which run first)
+# move it to the end of the history, past a 2-for-1, a 1-for-10 and dividends.
+T1, T2 = H1[1], HISTORY[1]
 
 
 def malformed_ticker() -> str:
@@ -36,6 +39,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         "SIM_UNIVERSE_SIZE": str(UNIVERSE),
         "SIM_HISTORY_START": HISTORY[0].isoformat(),
         "SIM_HISTORY_END": HISTORY[1].isoformat(),
+        "SIM_TODAY": T1.isoformat(),
+        "SIM_BAD_CORPORATE_ACTIONS": "true",
         "SIM_MALFORMED_TICKERS": f'["{malformed_ticker()}"]',
         # Faults the client must absorb without losing a bar.
         "SIM_LATENCY_MEAN_MS": "5",

@@ -24,12 +24,14 @@ BAD_DAY = date(2024, 3, 4)  # a trading day the run below loads, so the calendar
 RUN_RANGE = (date(2024, 3, 1), date(2024, 3, 8))
 LOW_LE_HIGH = "stg_polygon__stock_bars_daily_low_le_high"
 SOURCE_OHLC = "source_polygon_stock_bars_daily_ohlc_consistent"
-MARTS = ("fct_daily_returns", "fct_moving_averages", "fct_rolling_volatility")
+# dbt's tables that keep what they merged, by ticker
+_BUILT = """select table_schema || '.' || table_name from information_schema.columns
+            where table_schema in ('intermediate', 'marts') and column_name = 'ticker'"""
 
 _INSERT_BAD_BAR = """
 insert into raw.stock_bars_daily (ticker, trading_date, adjusted, open, high, low, close, volume,
                                   bar_ts_ms, source, run_id, object_key)
-values ($1, $2, true, 100.0, 95.0, 105.0, 100.0, 10.0, 1709528400000, 'aggs_range',
+values ($1, $2, false, 100.0, 95.0, 105.0, 100.0, 10.0, 1709528400000, 'aggs_range',
         'e2e-data-quality', 'raw/polygon/e2e-data-quality/ZZBAD.jsonl')
 """
 
@@ -43,9 +45,8 @@ async def _remove_bad_bar(p: Pipeline) -> None:
     conn = await p.connect()
     try:
         await conn.execute("delete from raw.stock_bars_daily where ticker = $1", BAD_TICKER)
-        for mart in MARTS:  # incremental marts keep what they merged
-            if await conn.fetchval("select to_regclass($1)", f"marts.{mart}") is not None:
-                await conn.execute(f"delete from marts.{mart} where ticker = $1", BAD_TICKER)
+        for table in [r[0] for r in await conn.fetch(_BUILT)]:  # incremental models keep rows
+            await conn.execute(f"delete from {table} where ticker = $1", BAD_TICKER)
     finally:
         await conn.close()
 
