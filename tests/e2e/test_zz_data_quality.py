@@ -25,8 +25,10 @@ RUN_RANGE = (date(2024, 3, 1), date(2024, 3, 8))
 LOW_LE_HIGH = "stg_polygon__stock_bars_daily_low_le_high"
 SOURCE_OHLC = "source_polygon_stock_bars_daily_ohlc_consistent"
 # dbt's tables that keep what they merged, by ticker
-_BUILT = """select table_schema || '.' || table_name from information_schema.columns
-            where table_schema in ('intermediate', 'marts') and column_name = 'ticker'"""
+_BUILT = """select c.table_schema || '.' || c.table_name from information_schema.columns c
+            join information_schema.tables t using (table_schema, table_name)
+            where c.table_schema in ('intermediate', 'marts') and c.column_name = 'ticker'
+              and t.table_type = 'BASE TABLE'"""
 
 _INSERT_BAD_BAR = """
 insert into raw.stock_bars_daily (ticker, trading_date, adjusted, open, high, low, close, volume,
