@@ -125,6 +125,26 @@ class TestExistingRows:
 
         assert (3, 2) == (count, len(await stored(pool)))
 
+    async def test_a_bar_named_twice_in_one_chunk_is_stored_once(self, pool: asyncpg.Pool) -> None:
+        """The straight COPY of a chunk naming a bar twice fails; the chunk is upserted."""
+        count = await load(pool, [row("A", 0), row("A", 1), row("A", 1, 12.0)])
+
+        assert (3, 2) == (count, len(await stored(pool)))
+
+    async def test_new_and_stored_tickers_in_one_object_are_all_stored(
+        self, pool: asyncpg.Pool
+    ) -> None:
+        """A chunk of a new ticker and a chunk overlapping stored bars: every row there,
+        every ticker watermarked at its last day."""
+        await load(pool, [row("A", 0)])
+
+        await load(pool, [row("B", 0), row("B", 1)], [row("A", 0, 11.0), row("A", 2)])
+
+        assert ([("A", 0, 11.0), ("A", 2, 10.5), ("B", 0, 10.5), ("B", 1, 10.5)], [2, 1]) == (
+            [(r[0], (r[1] - D0).days, r[2]) for r in await stored(pool)],
+            [(d - D0).days for _, d in sorted((await watermarks(pool)).items())],
+        )
+
     async def test_a_bar_named_twice_over_stored_rows_is_stored_once(
         self, pool: asyncpg.Pool
     ) -> None:
