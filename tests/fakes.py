@@ -24,13 +24,13 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.lister.core import RunSpec
 from services.lister.corporate_actions import Coverage, Watermarks
-from services.lister.planner import FetchPlan
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
 from services.transformer.core import DataTestResult, DbtOutcome
 from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
 from shared.clients.storage import ObjectNotFound
 from shared.db.control import WHOLE_MARKET
+from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, RunStatus
 from shared.messages.raw_objects import ObjectHeader, TickerError
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import typer
 
 from shared.bootstrap import bootstrap_all
@@ -23,6 +24,7 @@ from shared.settings import (
 )
 
 from . import views
+from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .runs import RunReader, new_run_id, publish_request
 
@@ -95,6 +97,54 @@ async def _wait(run_id: str, timeout: float, started: float) -> bool:
         return done.status != "failed"
     finally:
         await reader.close()
+
+
+@app.command("refetch-as-traded")
+def refetch_as_traded(
+    yes: Annotated[bool, typer.Option("--yes", help="Start the run after saying its cost")] = False,
+    wait: Annotated[bool, typer.Option(help="Show progress until the run ends")] = False,
+    timeout: float = 3600,
+) -> None:
+    """Once, after upgrading a warehouse loaded when raw kept split-adjusted bars: re-fetch the
+    as-traded history of those tickers (the adjusted series are now built by dbt). Says how
+    many API requests it takes; starts only with --yes."""
+
+    async def measure() -> Refetch | None:
+        pg = PostgresSettings()
+        conn = await asyncpg.connect(
+            host=pg.host,
+            port=pg.port,
+            database=pg.database,
+            user=pg.user,
+            password=pg.password.get_secret_value(),
+        )
+        try:
+            return refetch_plan(await adjusted_only_spans(conn))
+        finally:
+            await conn.close()
+
+    refetch = asyncio.run(measure())
+    if refetch is None:
+        views.console.print("nothing to re-fetch: every ticker has its as-traded bars")
+        return
+    views.console.print(refetch.describe())
+    if not yes:
+        views.console.print("run again with --yes to start it")
+        return
+    request = RunRequest.model_validate(
+        {
+            "run_id": f"as-traded-{new_run_id()}",
+            "from": refetch.start,
+            "to": refetch.end,
+            "tickers": refetch.tickers,
+            "batch_size": 100,
+        }
+    )
+    started = time.monotonic()
+    asyncio.run(publish_request(KafkaSettings(), request))
+    views.console.print(f"run requested: [bold]{request.run_id}[/]")
+    if wait:
+        raise typer.Exit(0 if asyncio.run(_wait(request.run_id or "", timeout, started)) else 1)
 
 
 @app.command()

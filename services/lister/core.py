@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.clients.polygon import TickerRef
+from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
-
-from .planner import FetchPlan
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -7,11 +7,11 @@ from datetime import date
 
 import asyncpg
 
+from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, RunStatus
 
 from .core import RunSpec
 from .corporate_actions import Coverage, Watermarks
-from .planner import FetchPlan
 
 
 class RunRepository:

@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from shared.clients.polygon import PolygonClient, PolygonError, TickerRef
 from shared.clients.storage import ObjectStore
+from shared.fetch_plan import FetchPlan, plan_fetch
 from shared.market_calendar import nyse_sessions
 from shared.messages import FetchBatch, RunEvent, RunEventKind, RunStatus, topics
 from shared.messages.raw_objects import TICKERS_BATCH_ID, ObjectHeader, encode_object, object_key
@@ -24,7 +25,6 @@ from .core import (
     ticker_starts,
 )
 from .corporate_actions import KINDS, action_commands, bars_from
-from .planner import FetchPlan, plan_fetch
 from .repository import RunRepository
 
 log = structlog.get_logger()

@@ -20,8 +20,8 @@ from services.lister.core import (
     select_tickers,
     ticker_starts,
 )
-from services.lister.planner import FetchPlan
 from shared.clients.polygon import DailyBar, TickerRef
+from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
 
 pytestmark = pytest.mark.unit

@@ -17,8 +17,8 @@ from services.lister.corporate_actions import (
     bars_from,
     first_event_date,
 )
-from services.lister.planner import FetchPlan
 from shared.db.control import WHOLE_MARKET
+from shared.fetch_plan import FetchPlan
 
 pytestmark = pytest.mark.unit
 

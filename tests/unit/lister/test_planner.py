@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.lister.planner import FetchPlan, plan_fetch
+from shared.fetch_plan import FetchPlan, plan_fetch
 from shared.market_calendar import nyse_sessions
 from shared.messages import Plan
 
