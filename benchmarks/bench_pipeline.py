@@ -5,8 +5,10 @@
 
 Needs the native stack (deploy/local/stack up). Starts the simulator and the services on a
 database and bucket of their own, runs one range request, and prints wall time per stage and end
-to end, bars/s, and the loader's rows/s next to a plain COPY of the same rows into a table of the
-same shape, measured in the same run. Prints figures; asserts nothing.
+to end, bars/s, the loader's rows/s next to a plain COPY of the same rows into a table of the
+same shape, measured in the same run, and each service's peak RSS (VmHWM of its replicas; dbt
+runs in a child of the transformer and is not counted). Prints figures and ends with one JSON
+line of them; asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.support import (
+    loader_rows_per_s,
+    peak_rss_by_kind,
+    plain_copy_rows_per_s,
+    stage_times,
+    wait_until_alone,
+)
 from services.cli.processes import Replica
-from tests.support.pipeline import Pipeline, running_pipeline
+from tests.support.pipeline import running_pipeline
 
 END = date(2024, 12, 31)
 
@@ -38,59 +47,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--rate-limit", type=float, default=1000, help="API requests/s, deployment")
     p.add_argument("--plan", default="per_ticker", choices=["per_ticker", "grouped_daily", "auto"])
+    p.add_argument("--concurrency", type=int, default=16, help="FETCHER_CONCURRENCY")
     return p.parse_args()
-
-
-async def stage_times(p: Pipeline, run_id: str) -> dict[str, float]:
-    conn = await p.connect()
-    try:
-        r = await conn.fetchrow(
-            """
-            select extract(epoch from r.listed_at - r.requested_at) as listing,
-                   extract(epoch from max(b.fetched_at) - r.listed_at) as fetching,
-                   extract(epoch from max(b.loaded_at) - r.listed_at) as fetch_and_load,
-                   extract(epoch from r.finished_at - r.transform_started_at) as dbt,
-                   extract(epoch from r.finished_at - r.requested_at) as end_to_end,
-                   coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
-                   r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests
-            from control.runs r join control.batches b using (run_id)
-            where r.run_id = $1 group by r.run_id
-            """,
-            run_id,
-        )
-        return {k: float(v) for k, v in dict(r).items()}
-    finally:
-        await conn.close()
-
-
-def loader_rows_per_s(p: Pipeline, loaders: int) -> tuple[float, int]:
-    """Rows over the time spent inside load_object, from the loaders' own log lines."""
-    rows, seconds = 0, 0.0
-    for i in range(1, loaders + 1):
-        for line in p.supervisor.log(Replica("loader", i)).read_text().splitlines():
-            if '"object_loaded"' in line and '"daily_bars"' in line:
-                entry = json.loads(line)
-                rows += entry["rows"]
-                seconds += entry["duration_s"]
-    return (rows / seconds if seconds else 0.0), rows
-
-
-async def plain_copy_rows_per_s(p: Pipeline) -> tuple[float, int]:
-    """The same rows COPYed into a fresh table like raw.stock_bars_daily: the floor to compare."""
-    conn = await p.connect()
-    try:
-        records = await conn.fetch("select * from raw.stock_bars_daily")
-        await conn.execute("create table raw.bench_copy (like raw.stock_bars_daily including all)")
-        columns = list(records[0].keys())
-        start = time.perf_counter()
-        await conn.copy_records_to_table(
-            "bench_copy", schema_name="raw", records=[tuple(r) for r in records], columns=columns
-        )
-        elapsed = time.perf_counter() - start
-        await conn.execute("drop table raw.bench_copy")
-        return len(records) / elapsed, len(records)
-    finally:
-        await conn.close()
 
 
 def main() -> None:
@@ -103,8 +61,12 @@ def main() -> None:
         "SIM_LATENCY_MEAN_MS": str(a.latency_ms),
         "SIM_LATENCY_JITTER_MS": "5",
     }
-    service_env = {"POLYGON_RATE_LIMIT_PER_S": str(a.rate_limit), "FETCHER_CONCURRENCY": "16"}
+    service_env = {
+        "POLYGON_RATE_LIMIT_PER_S": str(a.rate_limit),
+        "FETCHER_CONCURRENCY": str(a.concurrency),
+    }
     counts = {"lister": 1, "fetcher": a.fetchers, "loader": a.loaders, "transformer": 1}
+    wait_until_alone(timeout_s=1800)
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p,
@@ -121,9 +83,11 @@ def main() -> None:
         t0 = time.monotonic()
         row = asyncio.run(p.wait_finished(run_id, timeout_s=3600))
         wall = time.monotonic() - t0
-        stages = asyncio.run(stage_times(p, run_id))
-        loader_rps, loader_rows = loader_rows_per_s(p, a.loaders)
-        copy_rps, copy_rows = asyncio.run(plain_copy_rows_per_s(p))
+        peaks = peak_rss_by_kind(p.supervisor.running())
+        stages = asyncio.run(stage_times(p.connect, run_id))
+        logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, a.loaders + 1)]
+        loader_rps, loader_rows = loader_rows_per_s(logs)
+        copy_rps, copy_rows = asyncio.run(plain_copy_rows_per_s(p.connect))
     bars = stages["bars"]
     print(
         f"run {run_id}: {row['status']}, {a.tickers} tickers x {start}..{END}, "
@@ -139,6 +103,20 @@ def main() -> None:
     )
     print(f"  loader rows/s   {loader_rps:8.0f}   (one loader, inside load_object, {loader_rows})")
     print(f"  plain COPY      {copy_rps:8.0f}   rows/s ({copy_rows} rows, same shape, same run)")
+    print(f"  peak RSS MB     {peaks}")
+    figures = {
+        "end_to_end_s": round(stages["end_to_end"], 1),
+        "dbt_s": round(stages["dbt"], 1),
+        "ingest_bars_per_s": round(bars / stages["fetch_and_load"]) if bars else 0,
+        "loader_rows_per_s": round(loader_rps),
+        "plain_copy_rows_per_s": round(copy_rps),
+        "loader_vs_copy": round(loader_rps / copy_rps, 2) if copy_rps else None,
+        "bars": int(bars),
+        "api_requests": int(stages["api_requests"]),
+        "peak_rss_mb": peaks,
+        "status": row["status"],
+    }
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""Benchmark of day two: a whole-market backfill of N years, then the simulator's clock moves one
+trading day forward and the daily incremental run (a request without "from") is timed.
+
+    .venv/bin/python benchmarks/bench_daily.py --history-years 1 [--tickers 10000]
+        [--latency-ms 20] [--fetchers 2] [--loaders 2] [--days-per-batch 20] [--skip-backfill-dbt]
+
+Needs the native stack. Starts the simulator (its clock at the backfill's last day) and every
+service on a database and bucket of their own; backfills by grouped daily; moves the clock with
+POST /_sim/clock; runs the daily request. Prints both runs' figures (end to end, dbt, ingest,
+the loader next to a plain COPY, API requests, bars) and each service's peak RSS, and ends with
+one JSON line: the daily run's figures, plus the backfill's under "backfill". Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.support import (
+    loader_rows_per_s,
+    peak_rss_by_kind,
+    plain_copy_rows_per_s,
+    stage_times,
+    wait_until_alone,
+)
+from services.cli.processes import Replica
+from shared.market_calendar import nyse_sessions
+from tests.support.pipeline import Pipeline, running_pipeline
+
+END = date(2024, 12, 31)
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--history-years", type=float, default=1)
+    p.add_argument("--tickers", type=int, default=10_000, help="the simulated universe")
+    p.add_argument("--latency-ms", type=float, default=20)
+    p.add_argument("--fetchers", type=int, default=2)
+    p.add_argument("--loaders", type=int, default=2)
+    p.add_argument("--days-per-batch", type=int, default=20, help="LISTER_DAYS_PER_BATCH")
+    p.add_argument("--rate-limit", type=float, default=1000, help="API requests/s, deployment")
+    return p.parse_args()
+
+
+def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
+    """One run from request to its final status, with its figures."""
+    run_id = asyncio.run(p.request_run(**request))
+    t0 = time.monotonic()
+    row = asyncio.run(p.wait_finished(run_id, timeout_s=4 * 3600))
+    wall = time.monotonic() - t0
+    stages = asyncio.run(stage_times(p.connect, run_id))
+    logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, loaders + 1)]
+    loader_rps, _ = loader_rows_per_s(logs, run_id)
+    bars = stages["bars"]
+    return {
+        "run_id": run_id,
+        "status": row["status"],
+        "reason": row["reason"],
+        "plan": row["plan"],
+        "wall_s": round(wall, 1),
+        "end_to_end_s": round(stages["end_to_end"], 1),
+        "dbt_s": round(stages["dbt"], 1),
+        "fetch_and_load_s": round(stages["fetch_and_load"], 1),
+        "ingest_bars_per_s": round(bars / stages["fetch_and_load"]) if bars else 0,
+        "loader_rows_per_s": round(loader_rps),
+        "bars": int(bars),
+        "api_requests": int(stages["api_requests"]),
+    }
+
+
+def main() -> None:
+    a = parse()
+    start = END - timedelta(days=round(a.history_years * 365.25))
+    next_day = nyse_sessions(END + timedelta(days=1), END + timedelta(days=10))[0]
+    sim_env = {
+        "SIM_UNIVERSE_SIZE": str(a.tickers),
+        "SIM_HISTORY_START": start.isoformat(),
+        "SIM_HISTORY_END": (END + timedelta(days=31)).isoformat(),
+        "SIM_TODAY": END.isoformat(),
+        "SIM_LATENCY_MEAN_MS": str(a.latency_ms),
+        "SIM_LATENCY_JITTER_MS": "5",
+    }
+    service_env = {
+        "POLYGON_RATE_LIMIT_PER_S": str(a.rate_limit),
+        "FETCHER_CONCURRENCY": "16",
+        "LISTER_HISTORY_START": start.isoformat(),
+        "LISTER_DAYS_PER_BATCH": str(a.days_per_batch),
+    }
+    counts = {"lister": 1, "fetcher": a.fetchers, "loader": a.loaders, "transformer": 1}
+    wait_until_alone(timeout_s=1800)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_pipeline(Path(tmp), sim_env, service_env, counts, "stocks_bench") as p,
+    ):
+        time.sleep(5)  # let consumers join their groups before timing
+        request = {"from": start, "to": END, "plan": "grouped_daily", "batch_size": 1000}
+        backfill = timed_run(p, a.loaders, **request)
+        p.set_clock(next_day)
+        daily = timed_run(p, a.loaders, to=next_day)
+        daily["peak_rss_mb"] = peak_rss_by_kind(p.supervisor.running())
+        copy_rps, _ = asyncio.run(plain_copy_rows_per_s(p.connect))
+    for run in (backfill, daily):
+        run["plain_copy_rows_per_s"] = round(copy_rps)
+    print(
+        f"{a.tickers}-ticker universe, {a.history_years} years {start}..{END}, then {next_day};"
+        f" {a.fetchers} fetchers, {a.loaders} loaders, API latency {a.latency_ms:.0f} ms"
+    )
+    for name, run in (("backfill", backfill), ("daily", daily)):
+        print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in run.items()))
+    print(json.dumps({**daily, "history_years": a.history_years, "backfill": backfill}))
+
+
+if __name__ == "__main__":
+    main()

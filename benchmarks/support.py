@@ -1,0 +1,231 @@
+"""What the benchmarks share: peak RSS of a process, child processes that answer in JSON, a plain
+COPY to compare the loader with, and a simulator + bucket + database of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import asyncpg
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of a live process: the most resident memory it ever had, in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def child_json(script: str, kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Run `script --child kind` in a fresh interpreter; its last stdout line is JSON."""
+    out = subprocess.run(
+        [sys.executable, script, "--child", kind, "--config", json.dumps(config)],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+async def plain_copy_rows_per_s(connect: Connect) -> tuple[float, int]:
+    """raw.stock_bars_daily's rows COPYed into a fresh table of the same shape (its indexes
+    too): the floor the loader is compared with."""
+    conn = await connect()
+    try:
+        records = await conn.fetch("select * from raw.stock_bars_daily")
+        await conn.execute("drop table if exists raw.bench_copy")
+        await conn.execute("create table raw.bench_copy (like raw.stock_bars_daily including all)")
+        columns = list(records[0].keys())
+        rows = [tuple(r) for r in records]
+        del records
+        start = time.perf_counter()
+        await conn.copy_records_to_table(
+            "bench_copy", schema_name="raw", records=rows, columns=columns
+        )
+        elapsed = time.perf_counter() - start
+        await conn.execute("drop table raw.bench_copy")
+        return len(rows) / elapsed, len(rows)
+    finally:
+        await conn.close()
+
+
+class Environment:
+    """The simulator on a free port, a plain bucket (no notifications: nothing else loads it)
+    and a bootstrapped database; all removed on exit."""
+
+    def __init__(self, sim_env: dict[str, str], bucket: str, database: str) -> None:
+        from shared.clients.storage import minio_client
+        from shared.settings import MinioSettings, PostgresAdminSettings, PostgresSettings
+        from tests.support.pipeline import free_port
+
+        self.bucket, self.database = bucket, database
+        self._minio = minio_client(MinioSettings())  # type: ignore[call-arg]
+        self._admin = PostgresAdminSettings()  # type: ignore[call-arg]
+        self._pg = PostgresSettings().model_copy(update={"database": database})  # type: ignore[call-arg]
+        port = free_port()
+        self.sim_url = f"http://127.0.0.1:{port}"
+        self._sim_env = {**os.environ, **sim_env, "SIM_PORT": str(port)}
+        self._sim: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        from shared.bootstrap import bootstrap_database
+
+        self._minio.make_bucket(self.bucket)
+        asyncio.run(bootstrap_database(self._pg, self._admin))
+        self._sim = subprocess.Popen(
+            [sys.executable, "-m", "services.polygon_sim"],
+            env=self._sim_env,
+            cwd=REPO,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.sim_url}/_sim/stats", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            assert self._sim.poll() is None, "simulator exited"
+            time.sleep(0.3)
+        raise TimeoutError("simulator did not start")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from tests.support.stack import drop_database
+
+        if self._sim is not None:
+            self._sim.terminate()
+            self._sim.wait(15)
+        asyncio.run(drop_database(self._pg, self._admin))
+        for obj in self._minio.list_objects(self.bucket, recursive=True):
+            self._minio.remove_object(self.bucket, obj.object_name)
+        self._minio.remove_bucket(self.bucket)
+
+    async def connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            host=self._pg.host,
+            port=self._pg.port,
+            database=self.database,
+            user=self._admin.user,
+            password=self._admin.password.get_secret_value(),
+        )
+
+    async def add_run(self, run_id: str) -> None:
+        """The loader loads only objects of a known run."""
+        conn = await self.connect()
+        try:
+            await conn.execute(
+                "insert into control.runs (run_id, request, status) values ($1, '{}', 'running')"
+                " on conflict do nothing",
+                run_id,
+            )
+        finally:
+            await conn.close()
+
+    def tickers(self, n: int) -> list[str]:
+        """The `n` listings with the longest history: the heaviest lines."""
+        rows = httpx.get(f"{self.sim_url}/_sim/truth/tickers", timeout=120).json()["results"]
+        rows.sort(key=lambda r: (r["first_bar_date"], r["ticker"]))
+        rows.sort(key=lambda r: r["last_bar_date"], reverse=True)
+        return [r["ticker"] for r in rows[:n]]
+
+    def object_size(self, key: str) -> int:
+        return int(self._minio.stat_object(self.bucket, key).size or 0)
+
+
+# --- whole-pipeline runs ------------------------------------------------------------------------
+
+STAGES = """
+select extract(epoch from r.listed_at - r.requested_at) as listing,
+       extract(epoch from max(b.fetched_at) - r.listed_at) as fetching,
+       extract(epoch from max(b.loaded_at) - r.listed_at) as fetch_and_load,
+       extract(epoch from r.finished_at - r.transform_started_at) as dbt,
+       extract(epoch from r.finished_at - r.requested_at) as end_to_end,
+       coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
+       r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests
+from control.runs r join control.batches b using (run_id)
+where r.run_id = $1 group by r.run_id
+"""
+
+
+async def stage_times(connect: Connect, run_id: str) -> dict[str, float]:
+    """A run's stages from control.runs and control.batches, in seconds, plus bars and requests."""
+    conn = await connect()
+    try:
+        row = await conn.fetchrow(STAGES, run_id)
+        return {k: float(v or 0) for k, v in dict(row or {}).items()}
+    finally:
+        await conn.close()
+
+
+def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[float, int]:
+    """Rows over the time spent inside load_object, from the loaders' own `object_loaded` lines
+    (bars objects only; of one run when `run_id` is given)."""
+    rows, seconds = 0, 0.0
+    for log in logs:
+        for line in log.read_bytes().splitlines():
+            if b'"object_loaded"' in line and b'"daily_bars"' in line:
+                entry = json.loads(line)
+                if run_id is None or entry.get("run_id") == run_id:
+                    rows += entry["rows"]
+                    seconds += entry["duration_s"]
+    return (rows / seconds if seconds else 0.0), rows
+
+
+def peak_rss_by_kind(pids: dict[str, int]) -> dict[str, float | None]:
+    """The largest VmHWM among each service's replicas (`fetcher-2` is a fetcher)."""
+    peaks: dict[str, float | None] = {}
+    for name, pid in pids.items():
+        kind = name.rsplit("-", 1)[0]
+        peak = peak_rss_mb(pid)
+        if peak is not None:
+            peaks[kind] = max(peak, peaks.get(kind) or 0.0)
+    return peaks
+
+
+def other_pipelines() -> list[int]:
+    """Pids of service processes already running: they share the consumer groups, so a second
+    pipeline's messages would be split between the two."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"run" in cmd and any(c.startswith(b"services.") for c in cmd):
+                pids.append(int(entry.name))
+    return pids
+
+
+def wait_until_alone(timeout_s: float) -> None:
+    """Wait for other pipelines (e2e tests, another benchmark) to finish, or give up loudly."""
+    deadline = time.monotonic() + timeout_s
+    while pids := other_pipelines():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"other pipeline services are running (pids {pids}); try later")
+        print(f"waiting for other pipeline services to finish (pids {pids})", flush=True)
+        time.sleep(15)
