@@ -27,6 +27,7 @@ from services.lister.corporate_actions import Coverage, Watermarks
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
 from services.transformer.core import DataTestResult, DbtOutcome
+from shared.clients.broker import RetryPolicy
 from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
 from shared.clients.storage import ObjectNotFound
 from shared.db.control import WHOLE_MARKET
@@ -303,6 +304,9 @@ class FakeLoadedBatch:
     tickers_failed: int
     first_loaded_by: int  # which load() call set loaded_at (coalesce keeps the first)
 
+
+# Handlers retry transient failures in place; in the unit tier without waiting.
+INSTANT_RETRIES = RetryPolicy(attempts=3, first_wait_s=0.0)
 
 _BAR_VALUES = ("open", "high", "low", "close", "volume", "vwap", "transactions", "otc")
 

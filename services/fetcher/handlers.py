@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.clients.broker import parse_or_dead_letter
+from shared.clients.broker import DEFAULT_RETRY, RetryPolicy, consume
 from shared.messages import FetchBatch, topics
 
 from .service import FetcherDeps, fetch_batch
@@ -14,7 +16,7 @@ from .service import FetcherDeps, fetch_batch
 __all__ = ["FetcherDeps", "build_router"]
 
 
-def build_router(deps: FetcherDeps) -> KafkaRouter:
+def build_router(deps: FetcherDeps, retry: RetryPolicy = DEFAULT_RETRY) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
@@ -27,9 +29,6 @@ def build_router(deps: FetcherDeps) -> KafkaRouter:
         description="Fetch a batch's daily bars into one raw object",
     )
     async def on_fetch_batch(message: KafkaMessage) -> None:
-        batch = await parse_or_dead_letter(deps.broker, message, FetchBatch)
-        if batch is None:
-            return
-        await fetch_batch(deps, batch)
+        await consume(deps.broker, message, FetchBatch, partial(fetch_batch, deps), retry)
 
     return router

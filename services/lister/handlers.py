@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.clients.broker import dead_letter, parse_or_dead_letter
+from shared.clients.broker import DEFAULT_RETRY, Permanent, RetryPolicy, consume
 from shared.logging import bind_message_context
 from shared.messages import RunRequest, RunStatus, topics
 
@@ -27,7 +28,7 @@ class ListerDeps:
     lister: Lister
 
 
-def build_router(deps: ListerDeps) -> KafkaRouter:
+def build_router(deps: ListerDeps, retry: RetryPolicy = DEFAULT_RETRY) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
@@ -39,21 +40,24 @@ def build_router(deps: ListerDeps) -> KafkaRouter:
         description="Start a run: list tickers, register, publish batches",
     )
     async def on_run_request(message: KafkaMessage) -> None:
-        request = await parse_or_dead_letter(deps.broker, message, RunRequest)
-        if request is None:
-            return
         raw = message.raw_message
         at = KafkaCoordinates(raw.partition, raw.offset, raw.timestamp)  # type: ignore[union-attr]
-        try:
-            spec = resolve_run(request, at)
-        except InvalidRequest as exc:
-            await dead_letter(deps.broker, message, f"invalid RunRequest: {exc}")
-            return
-        bind_message_context(run_id=spec.run_id, message_id=message.message_id)
-        status = await deps.repo.ensure_run(spec)
-        if status == RunStatus.LISTING:
-            await deps.lister.list_and_publish(spec)
-        else:
-            await deps.lister.republish(spec)
+        work = partial(_run_request, deps, at, message.message_id)
+        await consume(deps.broker, message, RunRequest, work, retry)
 
     return router
+
+
+async def _run_request(
+    deps: ListerDeps, at: KafkaCoordinates, message_id: str, request: RunRequest
+) -> None:
+    try:
+        spec = resolve_run(request, at)
+    except InvalidRequest as exc:
+        raise Permanent(f"invalid RunRequest: {exc}") from exc
+    bind_message_context(run_id=spec.run_id, message_id=message_id)
+    status = await deps.repo.ensure_run(spec)
+    if status == RunStatus.LISTING:
+        await deps.lister.list_and_publish(spec)
+    else:
+        await deps.lister.republish(spec)

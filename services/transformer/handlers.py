@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.clients.broker import dead_letter, parse_or_dead_letter
+from shared.clients.broker import DEFAULT_RETRY, Permanent, RetryPolicy, consume
 from shared.messages import BatchLoaded, topics
 
 from .service import Transformer
@@ -20,7 +21,7 @@ class TransformerDeps:
     transformer: Transformer
 
 
-def build_router(deps: TransformerDeps) -> KafkaRouter:
+def build_router(deps: TransformerDeps, retry: RetryPolicy = DEFAULT_RETRY) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
@@ -33,12 +34,12 @@ def build_router(deps: TransformerDeps) -> KafkaRouter:
         description="Count the batch; build with dbt when the run is complete",
     )
     async def on_batch_loaded(message: KafkaMessage) -> None:
-        event = await parse_or_dead_letter(deps.broker, message, BatchLoaded)
-        if event is None:
-            return
-        if not await deps.transformer.knows(event.run_id):
-            await dead_letter(deps.broker, message, f"unknown run {event.run_id!r}")
-            return
-        await deps.transformer.batch_loaded(event)
+        await consume(deps.broker, message, BatchLoaded, partial(_batch_loaded, deps), retry)
 
     return router
+
+
+async def _batch_loaded(deps: TransformerDeps, event: BatchLoaded) -> None:
+    if not await deps.transformer.knows(event.run_id):
+        raise Permanent(f"unknown run {event.run_id!r}")
+    await deps.transformer.batch_loaded(event)

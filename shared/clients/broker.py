@@ -1,9 +1,14 @@
-"""The Kafka broker every service builds, and the dead-letter path for input it cannot use."""
+"""The Kafka broker every service builds, the dead-letter path for input it cannot use, and the
+one way a handler consumes: parse, work with bounded retries, dead-letter what cannot succeed."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+import asyncpg
 import structlog
 from aiokafka import ConsumerRecord
 from faststream import BaseMiddleware
@@ -84,4 +89,84 @@ async def parse_or_dead_letter(
     return parsed
 
 
-__all__ = ["dead_letter", "make_broker", "parse_or_dead_letter"]
+class Permanent(Exception):
+    """A failure no retry can mend: the message goes to its dead-letter topic at once, with
+    this as the reason."""
+
+
+# Failures that say the input is wrong, not that a server is away: retrying cannot mend them.
+_PERMANENT: tuple[type[BaseException], ...] = (
+    Permanent,
+    ValidationError,
+    ValueError,
+    TypeError,
+    LookupError,
+    UnicodeError,
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Transient failures (a server restarting, a timeout) are retried in place with doubling
+    waits, about two minutes in all by default: well inside every consumer's poll interval,
+    and long enough for Postgres, MinIO or Kafka to come back. Then the message is
+    dead-lettered, so it can never hold its partition for ever."""
+
+    attempts: int = 10
+    first_wait_s: float = 0.5
+    max_wait_s: float = 30.0
+
+    def wait_s(self, attempt: int) -> float:
+        return float(min(self.max_wait_s, self.first_wait_s * 2 ** (attempt - 1)))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+async def consume(
+    broker: KafkaBroker,
+    message: KafkaMessage,
+    model: type[M],
+    work: Callable[[M], Awaitable[None]],
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Parse the message (or dead-letter it), then `work` on it: a permanent failure is
+    dead-lettered at once with its reason, a transient one retried by `policy`, then
+    dead-lettered. `work` must be idempotent, as every handler is."""
+    parsed = await parse_or_dead_letter(broker, message, model)
+    if parsed is None:
+        return
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            await work(parsed)
+            return
+        except _PERMANENT as exc:
+            await dead_letter(broker, message, _reason(exc))
+            return
+        except Exception as exc:  # transient until proven otherwise: retried, then given up
+            if attempt == policy.attempts:
+                await dead_letter(
+                    broker, message, f"gave up after {attempt} attempts: " + _reason(exc)
+                )
+                return
+            wait = policy.wait_s(attempt)
+            log.warning("message_retrying", attempt=attempt, wait_s=wait, error=_reason(exc)[:300])
+            await sleep(wait)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, Permanent) else f"{type(exc).__name__}: {exc}"
+
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "Permanent",
+    "RetryPolicy",
+    "consume",
+    "dead_letter",
+    "make_broker",
+    "parse_or_dead_letter",
+]

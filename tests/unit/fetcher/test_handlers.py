@@ -18,7 +18,7 @@ from services.fetcher.handlers import FetcherDeps, build_router
 from services.fetcher.repository import BatchRepository
 from shared.clients.polygon import DailyBar, PolygonClient, PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
-from tests.fakes import FakeObjectStore, FakePolygonClient, FakePool, TopicRecorder
+from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakePolygonClient, FakePool, TopicRecorder
 
 pytestmark = pytest.mark.unit
 
@@ -87,7 +87,8 @@ def fetcher_on(broker: KafkaBroker, store: FakeObjectStore, concurrency: int = 8
                 BatchRepository(cast(asyncpg.Pool, pool)),
                 "raw/",
                 concurrency,
-            )
+            ),
+            INSTANT_RETRIES,
         )
     )
     return Fetcher(
@@ -192,16 +193,20 @@ class TestRedelivery:
             fetcher.store.puts,
         )
 
-    async def test_a_store_failure_is_raised_so_kafka_redelivers(self) -> None:
-        """If the object cannot be written, the handler raises (no ack) and nothing is marked."""
+    async def test_a_store_that_stays_down_ends_in_the_dlq_never_marked(self) -> None:
+        """If the object cannot be written, each attempt fails before marking anything; after
+        the policy's attempts the batch goes to the DLQ with why, and the partition moves on."""
         broker = KafkaBroker()
         fetcher = fetcher_on(broker, FakeObjectStore(fail_puts_with=ConnectionError("minio")))
 
         async with TestKafkaBroker(broker):
-            with pytest.raises(ConnectionError):
-                await deliver(fetcher)
+            await deliver(fetcher)
 
-        assert ([], []) == (fetcher.pool.executed, fetcher.dlq.messages)
+        [reason] = [m.headers["x-dead-letter-reason"] for m in fetcher.dlq.messages]
+        assert ([], "gave up after 3 attempts: ConnectionError: minio") == (
+            fetcher.pool.executed,
+            reason,
+        )
 
 
 class TestRequestCount:

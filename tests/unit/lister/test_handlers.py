@@ -19,7 +19,13 @@ from services.lister.repository import RunRepository
 from services.lister.service import Lister
 from shared.clients.polygon import PolygonClient, PolygonGaveUp, TickerRef
 from shared.messages import RunStatus, topics
-from tests.fakes import FakeObjectStore, FakePolygonClient, FakeRunRepository, TopicRecorder
+from tests.fakes import (
+    INSTANT_RETRIES,
+    FakeObjectStore,
+    FakePolygonClient,
+    FakeRunRepository,
+    TopicRecorder,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -87,7 +93,9 @@ def lister_on(
         days_per_batch=5,
         actions_lookback=actions_lookback,
     )
-    broker.include_router(build_router(ListerDeps(broker, cast(RunRepository, repo), service)))
+    broker.include_router(
+        build_router(ListerDeps(broker, cast(RunRepository, repo), service), INSTANT_RETRIES)
+    )
     recorders = [
         TopicRecorder(broker, t)
         for t in (topics.TICKER_BATCHES, topics.RUN_EVENTS, topics.dlq(topics.RUN_REQUESTS))

@@ -19,7 +19,7 @@ from services.loader.handlers import LoaderDeps, build_router
 from services.loader.repository import RawRepository
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError, encode_object
-from tests.fakes import FakeObjectStore, FakeRawRepository, TopicRecorder
+from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakeRawRepository, TopicRecorder
 
 pytestmark = pytest.mark.unit
 
@@ -73,7 +73,9 @@ async def loader() -> AsyncIterator[Loader]:
     broker = KafkaBroker()
     store, repo = FakeObjectStore(), FakeRawRepository(runs={"r1"})
     broker.include_router(
-        build_router(LoaderDeps(broker, store, cast(RawRepository, repo), BUCKET, "raw/"))
+        build_router(
+            LoaderDeps(broker, store, cast(RawRepository, repo), BUCKET, "raw/"), INSTANT_RETRIES
+        )
     )
     loaded = TopicRecorder(broker, topics.BATCH_LOADED)
     dlq = TopicRecorder(broker, topics.dlq(topics.RAW_OBJECT_EVENTS))

@@ -23,7 +23,7 @@ from services.transformer.handlers import TransformerDeps, build_router
 from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, DataTestFailed, RunStatus, topics
-from tests.fakes import FakeControlRepository, FakeDbtRunner, TopicRecorder
+from tests.fakes import INSTANT_RETRIES, FakeControlRepository, FakeDbtRunner, TopicRecorder
 
 pytestmark = pytest.mark.unit
 
@@ -211,7 +211,7 @@ async def rig() -> AsyncIterator[Rig]:
     repo.add_run("r1", total_batches=len(BATCHES))
     dbt = FakeDbtRunner(outcome_from_run_results(RUN_RESULTS, exit_code=1))
     service = Transformer(cast(ControlRepository, repo), cast(DbtRunner, dbt), broker, 3600)
-    broker.include_router(build_router(TransformerDeps(broker, service)))
+    broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
     rig = Rig(
         broker, repo, TopicRecorder(broker, topics.ALERTS), TopicRecorder(broker, topics.RUN_EVENTS)
     )

@@ -19,6 +19,7 @@ from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunStatus, topics
 from tests.fakes import (
+    INSTANT_RETRIES,
     FakeControlRepository,
     FakeDbtRunner,
     TopicRecorder,
@@ -46,7 +47,7 @@ def transformer_on(
     service = Transformer(
         cast(ControlRepository, repo), cast(DbtRunner, dbt), broker, heartbeat_s=3600
     )
-    broker.include_router(build_router(TransformerDeps(broker, service)))
+    broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
     return service
 
 
