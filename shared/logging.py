@@ -1,30 +1,43 @@
-"""Structured logging: one structlog set-up for every service, JSON outside a terminal."""
+"""Structured logging: one structlog set-up for every service, JSON outside a terminal.
+
+Tracebacks are rendered without local variables, in both renderers: a frame's locals can hold a
+secret (a subprocess's environment with PG_PASSWORD, a settings object, a DSN), and structlog's
+and rich's defaults print them.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
 import structlog
+from structlog.typing import Processor
+
+
+def renderers(tty: bool) -> list[Processor]:
+    """The end of the processor chain: a console renderer on a terminal, JSON with dict
+    tracebacks elsewhere; neither shows a frame's locals."""
+    if tty:
+        return [
+            structlog.dev.ConsoleRenderer(
+                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+            )
+        ]
+    transformer = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+    return [
+        structlog.processors.ExceptionRenderer(transformer),
+        structlog.processors.JSONRenderer(),
+    ]
 
 
 def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
     """Configure structlog once per process; returns the logger to hand to FastStream too."""
-    renderer: Any
-    if sys.stdout.isatty():
-        renderer = structlog.dev.ConsoleRenderer()
-        extra: list[Any] = []
-    else:
-        renderer = structlog.processors.JSONRenderer()
-        extra = [structlog.processors.dict_tracebacks]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            *extra,
-            renderer,
+            *renderers(sys.stdout.isatty()),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
@@ -43,4 +56,4 @@ def bind_message_context(**ids: object) -> None:
     )
 
 
-__all__ = ["bind_message_context", "configure_logging"]
+__all__ = ["bind_message_context", "configure_logging", "renderers"]
