@@ -1,0 +1,99 @@
+"""The fuzz tier's real Postgres: one throwaway database per session, bootstrapped as production
+is, reached as the roles the services use (ingest, transform), plus the admin role that only the
+checks use. The session ends with a table of what each topic was fed and what became of it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from shared.bootstrap import bootstrap_database
+from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
+from tests.support.names import unique_db
+from tests.support.stack import Stack, drop_database
+
+from .rig import Db, tables_fingerprint
+from .tally import summary_lines
+
+# Runs the fixtures seed: "fz-run" has many batches (it never completes), "fz-one" completes at
+# its first loaded batch (the transformer then claims and builds it, with a fake dbt).
+SEEDED_RUNS = {"fz-run": 1000, "fz-one": 1}
+SEEDED_BATCHES = ("b00000", "b00001", "splits", "dividends", "tickers")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if os.environ.get("STOCKS_ELT_TESTCONTAINERS") == "1":
+        from tests.support.containers import container_stack
+
+        with container_stack() as s:
+            yield s
+        return
+    s = Stack(
+        kafka=KafkaSettings(),
+        minio=MinioSettings(),  # type: ignore[call-arg]
+        postgres=PostgresSettings(),  # type: ignore[call-arg]
+        admin=PostgresAdminSettings(),  # type: ignore[call-arg]
+    )
+    s.check_reachable()
+    yield s
+
+
+async def _pool(pg: PostgresSettings, user: str, password: str) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        host=pg.host,
+        port=pg.port,
+        database=pg.database,
+        user=user,
+        password=password,
+        min_size=1,
+        max_size=4,
+    )
+    assert pool is not None
+    return pool
+
+
+@pytest.fixture(scope="session")
+async def db(stack: Stack) -> AsyncIterator[Db]:
+    pg = stack.postgres.model_copy(update={"database": unique_db("stocks_fuzz")})
+    await bootstrap_database(pg, stack.admin)
+    admin, pools = stack.admin, []
+    try:
+        for user, password in (
+            (pg.user, pg.password),
+            ("elt_transform", admin.transform_password),
+            (admin.user, admin.password),
+        ):
+            pools.append(await _pool(pg, user, password.get_secret_value()))
+        ingest, transform, checks = pools
+        await _seed(checks)
+        yield Db(ingest, transform, checks, await tables_fingerprint(checks))
+    finally:
+        for pool in pools:
+            await pool.close()
+        await drop_database(pg, admin)
+
+
+async def _seed(checks: asyncpg.Pool) -> None:
+    for run_id, total in SEEDED_RUNS.items():
+        await checks.execute(
+            "insert into control.runs (run_id, request, status, total_batches)"
+            " values ($1, '{}', 'running', $2)",
+            run_id,
+            total,
+        )
+        await checks.executemany(
+            "insert into control.batches (run_id, batch_id, tickers) values ($1, $2, '{}')",
+            [(run_id, b) for b in SEEDED_BATCHES],
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("fuzz tier: inputs and outcomes per consumed topic")
+        for line in lines:
+            terminalreporter.write_line(line)
