@@ -27,6 +27,7 @@ from services.lister.corporate_actions import Coverage, Watermarks
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
 from services.transformer.core import DataTestResult, DbtOutcome
+from services.transformer.repository import OutboxMessage, PendingMessage
 from shared.clients.broker import RetryPolicy
 from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
 from shared.clients.storage import ObjectNotFound
@@ -481,6 +482,7 @@ class ControlRun:
     dbt_result: dict[str, Any] | None = None
     heartbeats: int = 0
     test_results: dict[str, DataTestResult] = field(default_factory=dict)
+    listed: set[str] = field(default_factory=set)  # batches the lister registered
 
 
 class FakeConnection:
@@ -524,20 +526,24 @@ class FakeControlRepository:
         self.stale: set[str] = set()  # runs whose heartbeat the test declares old
         self.stalled: set[str] = set()  # runs the test declares without progress
         self.lock_conn = FakeConnection()
+        self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
 
-    def add_run(self, run_id: str, **fields: Any) -> ControlRun:
-        """A run as the lister leaves it (status running with its total, unless given)."""
-        self.runs[run_id] = ControlRun(**fields)
+    def add_run(self, run_id: str, batches: Iterable[str] = (), **fields: Any) -> ControlRun:
+        """A run as the lister leaves it (status running with its total and its registered
+        batches, unless given)."""
+        self.runs[run_id] = ControlRun(**fields, listed=set(batches))
         return self.runs[run_id]
+
+    def _done(self, run_id: str) -> int:
+        return len(self.completed.get(run_id, set()) & self.runs[run_id].listed)
 
     async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
         await _yield_to_others()
         run = self.runs.get(run_id)
         if run is None:
             raise ForeignKeyViolation(f"completed_batches.run_id {run_id!r} is not in control.runs")
-        done = self.completed.setdefault(run_id, set())
-        done.add(batch_id)
-        return len(done), run.total_batches
+        self.completed.setdefault(run_id, set()).add(batch_id)
+        return self._done(run_id), run.total_batches
 
     async def claim(self, run_id: str) -> bool:
         await _yield_to_others()
@@ -547,7 +553,7 @@ class FakeControlRepository:
         complete = (
             run is not None
             and run.total_batches is not None
-            and len(self.completed.get(run_id, set())) >= run.total_batches
+            and self._done(run_id) >= run.total_batches
         )
         if run is None or run.status != RunStatus.RUNNING or not complete:
             return False
@@ -565,7 +571,7 @@ class FakeControlRepository:
             if (
                 run.status == RunStatus.RUNNING
                 and run.total_batches is not None
-                and len(self.completed.get(run_id, set())) >= run.total_batches
+                and self._done(run_id) >= run.total_batches
             ):
                 run.status = RunStatus.TRANSFORMING
                 self.claims.append(run_id)
@@ -577,10 +583,13 @@ class FakeControlRepository:
         self.stale -= set(taken)
         return taken
 
-    async def heartbeat(self, run_id: str) -> None:
-        self.runs[run_id].heartbeats += 1
+    async def heartbeat(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            self.runs[run_id].heartbeats += 1
 
-    async def fail_stalled(self, stall_after_s: float) -> list[tuple[str, str]]:
+    async def fail_stalled(
+        self, stall_after_s: float, events: Callable[[str, str], list[OutboxMessage]]
+    ) -> list[tuple[str, str]]:
         failed = []
         for run_id in sorted(self.stalled):
             run = self.runs[run_id]
@@ -588,8 +597,25 @@ class FakeControlRepository:
                 run.status = RunStatus.FAILED
                 run.reason = "stalled: batches never loaded"
                 failed.append((run_id, run.reason))
+                self._to_outbox(events(run_id, run.reason))
         self.stalled.clear()
         return failed
+
+    def _to_outbox(self, events: list[OutboxMessage]) -> None:
+        for m in events:
+            if all(o.message_id != m.message_id for o, _ in self.outbox):
+                self.outbox.append((m, False))
+
+    async def outbox_pending(self, limit: int = 500) -> list[PendingMessage]:
+        return [
+            PendingMessage(i, m.topic, m.key, m.payload)
+            for i, (m, published) in enumerate(self.outbox)
+            if not published
+        ][:limit]
+
+    async def outbox_published(self, ids: list[int]) -> None:
+        for i in ids:
+            self.outbox[i] = (self.outbox[i][0], True)
 
     async def summary(self, run_id: str) -> dict[str, Any]:
         run = self.runs.get(run_id)
@@ -603,8 +629,14 @@ class FakeControlRepository:
         }
 
     async def finish(
-        self, run_id: str, status: RunStatus, reason: str | None, dbt: DbtOutcome
+        self,
+        run_id: str,
+        status: RunStatus,
+        reason: str | None,
+        dbt: DbtOutcome,
+        events: list[OutboxMessage],
     ) -> None:
+        self._to_outbox(events)
         run = self.runs[run_id]
         run.status, run.reason, run.dbt_result = status, reason, dbt.as_json()
         run.test_results.update((t.unique_id, t) for t in dbt.tests)

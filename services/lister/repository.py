@@ -76,16 +76,19 @@ class RunRepository:
         """Record every batch with its command, and the total; the run is then running."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.executemany(
-                "insert into control.batches (run_id, batch_id, tickers, command)"
-                " values ($1, $2, $3, $4::jsonb) on conflict do nothing",
+                "insert into control.batches (run_id, batch_id, tickers, command, listed)"
+                " values ($1, $2, $3, $4::jsonb, true) on conflict (run_id, batch_id) do update"
+                " set listed = true, tickers = excluded.tickers,"
+                " command = coalesce(control.batches.command, excluded.command)",
                 [
                     (run_id, c.batch_id, c.tickers, c.model_dump_json(by_alias=True))
                     for c in commands
                 ],
             )
             await conn.execute(
-                "insert into control.batches (run_id, batch_id, tickers, object_key, fetched_at)"
-                " values ($1, $2, '{}', $3, now()) on conflict do nothing",
+                "insert into control.batches (run_id, batch_id, tickers, object_key, fetched_at,"
+                " listed) values ($1, $2, '{}', $3, now(), true)"
+                " on conflict (run_id, batch_id) do update set listed = true",
                 run_id,
                 *tickers_batch,
             )

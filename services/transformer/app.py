@@ -45,7 +45,8 @@ async def lifespan() -> AsyncIterator[None]:
     transformer = Transformer(ControlRepository(pool), dbt, broker, opts.heartbeat_s)
     broker.include_router(build_router(TransformerDeps(broker, transformer)))
     sweeper = asyncio.create_task(_sweep_forever(transformer))
-    yield
+    async with transformer.running():
+        yield
     sweeper.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper

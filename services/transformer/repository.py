@@ -1,10 +1,12 @@
 """The transformer's control-schema reads and writes: the completion set, the atomic claim of a
-complete run, heartbeats, the run's end with its test results, and the sweeps that keep runs
-from hanging."""
+complete run, heartbeats, the run's end with its test results and the events that follow it (in
+the outbox, same transaction), and the sweeps that keep runs from hanging."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -12,6 +14,48 @@ import asyncpg
 from shared.messages import RunStatus
 
 from .core import DbtOutcome
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An event to publish once the change that caused it is committed."""
+
+    message_id: str
+    topic: str
+    key: str
+    payload: str  # JSON
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: int
+    topic: str
+    key: str
+    payload: str
+
+
+# The listed batches of a run in its completion set.
+_DONE = (
+    "select count(*) from control.completed_batches c join control.batches b"
+    " using (run_id, batch_id) where c.run_id = {run} and b.listed"
+)
+_FAIL_STALLED = """
+with stalled as (
+    select r.run_id from control.runs r
+    where r.status in ('listing', 'running') and greatest(r.updated_at, r.listed_at,
+        (select max(greatest(b.fetched_at, b.loaded_at)) from control.batches b
+         where b.run_id = r.run_id)) < now() - make_interval(secs => $1)
+)
+update control.runs r set status = 'failed', finished_at = now(), updated_at = now(),
+    reason = 'stalled: batches never loaded: ' || coalesce((
+        select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
+        where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
+from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
+"""
+_OUTBOX_INSERT = (
+    "insert into control.outbox (message_id, topic, key, payload) values ($1, $2, $3, $4::jsonb)"
+    " on conflict (message_id) do nothing"
+)
 
 # Serialises dbt builds across runs and replicas: two builds must not write the marts at once.
 DBT_LOCK_KEY = 7_304_112_002
@@ -27,7 +71,9 @@ class ControlRepository:
         )
 
     async def complete_batch(self, run_id: str, batch_id: str) -> tuple[int, int | None]:
-        """Add the batch to the run's set; (batches in the set, total or None)."""
+        """Add the batch to the run's set; (listed batches in the set, total or None). A batch
+        the lister never registered counts for nothing: a stray or forged event cannot
+        complete a run early."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "insert into control.completed_batches (run_id, batch_id) values ($1, $2)"
@@ -36,8 +82,8 @@ class ControlRepository:
                 batch_id,
             )
             row = await conn.fetchrow(
-                "select (select count(*) from control.completed_batches where run_id = $1) as done,"
-                " total_batches from control.runs where run_id = $1",
+                f"select ({_DONE.format(run='$1')}) as done, total_batches"
+                " from control.runs where run_id = $1",
                 run_id,
             )
         return (int(row["done"]), row["total_batches"]) if row else (0, None)
@@ -46,12 +92,11 @@ class ControlRepository:
         """Move a complete, running run to transforming: true only for the one caller that did."""
         return bool(
             await self._pool.fetchval(
-                """
+                f"""
             update control.runs set status = 'transforming', transform_started_at = now(),
                 transform_heartbeat = now(), updated_at = now()
             where run_id = $1 and status = 'running' and total_batches is not null
-              and (select count(*) from control.completed_batches c where c.run_id = $1)
-                  >= total_batches
+              and ({_DONE.format(run="$1")}) >= total_batches
             returning true
             """,
                 run_id,
@@ -62,12 +107,11 @@ class ControlRepository:
         """Claim running runs whose set is already complete: the last batch was loaded before
         the lister had recorded the total (a run with no ticker batch, say)."""
         rows = await self._pool.fetch(
-            """
+            f"""
             update control.runs r set status = 'transforming', transform_started_at = now(),
                 transform_heartbeat = now(), updated_at = now()
             where r.status = 'running' and r.total_batches is not null
-              and (select count(*) from control.completed_batches c where c.run_id = r.run_id)
-                  >= r.total_batches
+              and ({_DONE.format(run="r.run_id")}) >= r.total_batches
             returning r.run_id
             """
         )
@@ -83,29 +127,22 @@ class ControlRepository:
         )
         return [r["run_id"] for r in rows]
 
-    async def heartbeat(self, run_id: str) -> None:
+    async def heartbeat(self, run_ids: list[str]) -> None:
+        """Renew the claims of the runs this process holds (building or waiting to)."""
         await self._pool.execute(
-            "update control.runs set transform_heartbeat = now() where run_id = $1", run_id
+            "update control.runs set transform_heartbeat = now()"
+            " where run_id = any($1) and status = 'transforming'",
+            run_ids,
         )
 
-    async def fail_stalled(self, stall_after_s: float) -> list[tuple[str, str]]:
-        """Fail running runs with no progress for too long, naming what never arrived."""
-        rows = await self._pool.fetch(
-            """
-            with stalled as (
-                select r.run_id from control.runs r
-                where r.status in ('listing', 'running') and greatest(r.updated_at, r.listed_at,
-                    (select max(greatest(b.fetched_at, b.loaded_at)) from control.batches b
-                     where b.run_id = r.run_id)) < now() - make_interval(secs => $1)
-            )
-            update control.runs r set status = 'failed', finished_at = now(), updated_at = now(),
-                reason = 'stalled: batches never loaded: ' || coalesce((
-                    select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
-                    where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
-            from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
-            """,
-            stall_after_s,
-        )
+    async def fail_stalled(
+        self, stall_after_s: float, events: Callable[[str, str], list[OutboxMessage]]
+    ) -> list[tuple[str, str]]:
+        """Fail running runs with no progress for too long, naming what never arrived; their
+        `events(run_id, reason)` go into the outbox in the same transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_FAIL_STALLED, stall_after_s)
+            await _outbox(conn, [m for r in rows for m in events(r["run_id"], r["reason"])])
         return [(r["run_id"], r["reason"]) for r in rows]
 
     async def summary(self, run_id: str) -> dict[str, Any]:
@@ -122,10 +159,17 @@ class ControlRepository:
         return dict(row) if row else {}
 
     async def finish(
-        self, run_id: str, status: RunStatus, reason: str | None, dbt: DbtOutcome
+        self,
+        run_id: str,
+        status: RunStatus,
+        reason: str | None,
+        dbt: DbtOutcome,
+        events: list[OutboxMessage],
     ) -> None:
-        """End the run and store every dbt test's result, in one transaction."""
+        """End the run, store every dbt test's result and put the events that announce it in
+        the outbox, in one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await _outbox(conn, events)
             await conn.execute(
                 "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
                 " finished_at = now(), updated_at = now() where run_id = $1",
@@ -143,5 +187,24 @@ class ControlRepository:
                 [(run_id, t.unique_id, t.status, t.failures, t.message) for t in dbt.tests],
             )
 
+    async def outbox_pending(self, limit: int = 500) -> list[PendingMessage]:
+        rows = await self._pool.fetch(
+            "select id, topic, key, payload::text as payload from control.outbox"
+            " where published_at is null order by id limit $1",
+            limit,
+        )
+        return [PendingMessage(r["id"], r["topic"], r["key"], r["payload"]) for r in rows]
+
+    async def outbox_published(self, ids: list[int]) -> None:
+        await self._pool.execute(
+            "update control.outbox set published_at = now() where id = any($1)", ids
+        )
+
     def dbt_lock(self) -> asyncpg.pool.PoolAcquireContext:
         return self._pool.acquire()
+
+
+async def _outbox(conn: asyncpg.pool.PoolConnectionProxy, events: list[OutboxMessage]) -> None:
+    await conn.executemany(
+        _OUTBOX_INSERT, [(m.message_id, m.topic, m.key, m.payload) for m in events]
+    )

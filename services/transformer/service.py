@@ -1,24 +1,28 @@
-"""What the transformer does over its ports: count a loaded batch, claim a complete run, build
-it with dbt under a heartbeat, record and announce how it ended (and which tests alerted); and
-sweep for runs that hang."""
+"""What the transformer does over its ports: count a loaded batch, claim a complete run, and
+build it with dbt off the consumer's poll loop, under a heartbeat; record how it ended with the
+events that announce it (outbox, same transaction), relay them; sweep for runs that hang."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import structlog
 from faststream.kafka import KafkaBroker
 
 from shared.logging import bind_message_context
-from shared.messages import BatchLoaded, RunEvent, RunEventKind, RunStatus, topics
+from shared.messages import BatchLoaded, Envelope, RunEvent, RunEventKind, RunStatus, topics
 
 from .core import DbtOutcome, alerts, final_status
 from .dbt_runner import DbtRunner
-from .repository import DBT_LOCK_KEY, ControlRepository
+from .repository import DBT_LOCK_KEY, ControlRepository, OutboxMessage
 
 log = structlog.get_logger()
+T = TypeVar("T")
+# Ending a run must survive Postgres restarting: its writes are retried this long.
+_PERSIST_FOR_S = 600.0
 
 
 class Transformer:
@@ -27,12 +31,18 @@ class Transformer:
     ) -> None:
         self._repo, self._dbt, self._broker = repo, dbt, broker
         self._heartbeat_s = heartbeat_s
+        self._builds: asyncio.Queue[str] = asyncio.Queue()
+        self._held: set[str] = set()  # runs this process claimed: building or waiting to
 
     async def knows(self, run_id: str) -> bool:
         return await self._repo.run_exists(run_id)
 
     async def batch_loaded(self, event: BatchLoaded) -> None:
-        done, total = await self._repo.complete_batch(event.run_id, event.batch_id)
+        counted = await self._repo.complete_batch(event.run_id, event.batch_id)
+        if counted is None:
+            log.warning("batch_not_registered", reason="the lister never listed this batch")
+            return
+        done, total = counted
         await self._event(
             event.run_id,
             RunEventKind.PROGRESS,
@@ -43,25 +53,65 @@ class Transformer:
         )
         log.info("batch_counted", done=done, total=total)
         if total is not None and done >= total and await self._repo.claim(event.run_id):
-            await self.transform(event.run_id)
+            self._hold(event.run_id)
+
+    def _hold(self, run_id: str) -> None:
+        """Queue a claimed run for the builder; the claim is committed, so the consumer moves
+        on at once and a long build never holds the poll loop."""
+        self._held.add(run_id)
+        self._builds.put_nowait(run_id)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The builder and the heartbeat of held claims, for as long as the service runs."""
+        tasks = [asyncio.create_task(self._build_forever()), asyncio.create_task(self._beat())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def idle(self) -> None:
+        """Until every queued build has ended (tests, shutdown)."""
+        await self._builds.join()
+
+    async def _build_forever(self) -> None:
+        while True:
+            run_id = await self._builds.get()
+            bind_message_context(run_id=run_id)
+            try:
+                await self.transform(run_id)
+            except Exception:  # its claim goes stale and a sweep resumes it
+                log.exception("transform_failed")
+            finally:
+                self._held.discard(run_id)
+                self._builds.task_done()
+
+    async def _beat(self) -> None:
+        """Renew every held claim; a failed renewal is retried at the next beat, never fatal."""
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            if not self._held:
+                continue
+            try:
+                await self._repo.heartbeat(sorted(self._held))
+            except Exception as exc:
+                log.warning("heartbeat_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
     async def transform(self, run_id: str) -> None:
         """Run dbt for a run this process claimed, and end the run."""
         await self._event(run_id, RunEventKind.TRANSFORMING, RunStatus.TRANSFORMING)
-        async with self._heartbeat(run_id), self._repo.dbt_lock() as conn:
-            await conn.execute("select pg_advisory_lock($1)", DBT_LOCK_KEY)
-            try:
-                outcome = await self._dbt.build(run_id)
-            finally:
-                await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
-        summary = await self._repo.summary(run_id)
+        outcome = await self._locked_build(run_id)
+        summary = await _persist(lambda: self._repo.summary(run_id))
         status, reason = final_status(outcome, int(summary.get("failed") or 0))
-        await self._repo.finish(run_id, status, reason, outcome)
-        await self._alert(run_id, outcome)
-        await self._event(
-            run_id,
-            RunEventKind.FINISHED,
-            status,
+        finished = RunEvent(
+            run_id=run_id,
+            message_id=f"{run_id}/{RunEventKind.FINISHED.value}",
+            kind=RunEventKind.FINISHED,
+            status=status,
             detail=reason,
             dbt=outcome.counts(),
             total_batches=summary.get("total_batches"),
@@ -69,48 +119,58 @@ class Transformer:
             tickers_failed=summary.get("failed"),
             bars_loaded=summary.get("bars"),
         )
-        log.info("run_finished", status=status.value, reason=reason, **outcome.counts())
-
-    async def sweep(self, stale_after_s: float, stall_after_s: float) -> None:
-        for run_id in await self._repo.claim_complete():
-            bind_message_context(run_id=run_id)
-            log.info("run_complete_on_sweep")
-            await self.transform(run_id)
-        for run_id in await self._repo.take_over_stale(stale_after_s):
-            bind_message_context(run_id=run_id)
-            log.warning("run_resumed", why="its transformer stopped during dbt")
-            await self.transform(run_id)
-        for run_id, reason in await self._repo.fail_stalled(stall_after_s):
-            bind_message_context(run_id=run_id)
-            log.error("run_stalled", reason=reason)
-            await self._event(run_id, RunEventKind.FINISHED, RunStatus.FAILED, detail=reason)
-
-    async def _alert(self, run_id: str, outcome: DbtOutcome) -> None:
-        """Announce each failed, errored or warned test, once the results are stored."""
         sent = alerts(run_id, outcome)
-        for alert in sent:
-            await self._broker.publish(alert, topic=topics.ALERTS, key=run_id.encode())
+        events = [_outbox(a, topics.ALERTS) for a in sent] + [_outbox(finished, topics.RUN_EVENTS)]
+        await _persist(lambda: self._repo.finish(run_id, status, reason, outcome, events))
         if sent:
             log.warning(
                 "data_tests_alerted",
                 alerts=len(sent),
                 failed=sum(a.severity == "error" for a in sent),
             )
+        log.info("run_finished", status=status.value, reason=reason, **outcome.counts())
+        await self.relay()
 
-    @contextlib.asynccontextmanager
-    async def _heartbeat(self, run_id: str) -> AsyncIterator[None]:
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(self._heartbeat_s)
-                await self._repo.heartbeat(run_id)
+    async def _locked_build(self, run_id: str) -> DbtOutcome:
+        """dbt under the deployment-wide lock: two builds never write the marts at once. A lost
+        connection releases the lock by itself, so an unlock that fails is only logged."""
+        async with self._repo.dbt_lock() as conn:
+            await conn.execute("select pg_advisory_lock($1)", DBT_LOCK_KEY)
+            try:
+                return await self._dbt.build(run_id)
+            finally:
+                try:
+                    await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
+                except Exception as exc:
+                    log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
-        task = asyncio.create_task(beat())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def relay(self) -> None:
+        """Publish the outbox's pending events in order, then mark them: at least once."""
+        while pending := await self._repo.outbox_pending():
+            for m in pending:
+                await self._broker.publish(
+                    m.payload.encode(),
+                    topic=m.topic,
+                    key=m.key.encode(),
+                    headers={"content-type": "application/json"},
+                )
+            await self._repo.outbox_published([m.id for m in pending])
+
+    async def sweep(self, stale_after_s: float, stall_after_s: float) -> None:
+        for run_id in await self._repo.claim_complete():
+            bind_message_context(run_id=run_id)
+            log.info("run_complete_on_sweep")
+            self._hold(run_id)
+        for run_id in await self._repo.take_over_stale(stale_after_s):
+            if run_id in self._held:  # ours, still waiting for the builder
+                continue
+            bind_message_context(run_id=run_id)
+            log.warning("run_resumed", why="its transformer stopped during dbt")
+            self._hold(run_id)
+        for run_id, reason in await self._repo.fail_stalled(stall_after_s, _stalled_events):
+            bind_message_context(run_id=run_id)
+            log.error("run_stalled", reason=reason)
+        await self.relay()
 
     async def _event(
         self, run_id: str, kind: RunEventKind, status: RunStatus, suffix: str = "", **fields: object
@@ -123,3 +183,34 @@ class Transformer:
             **fields,
         )
         await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())
+
+
+def _outbox(event: Envelope, topic: str) -> OutboxMessage:
+    return OutboxMessage(event.message_id, topic, event.run_id, event.model_dump_json())
+
+
+def _stalled_events(run_id: str, reason: str) -> list[OutboxMessage]:
+    event = RunEvent(
+        run_id=run_id,
+        message_id=f"{run_id}/{RunEventKind.FINISHED.value}",
+        kind=RunEventKind.FINISHED,
+        status=RunStatus.FAILED,
+        detail=reason,
+    )
+    return [_outbox(event, topics.RUN_EVENTS)]
+
+
+async def _persist(write: Callable[[], Awaitable[T]]) -> T:
+    """`write`, retried with doubling waits for up to _PERSIST_FOR_S (Postgres restarting):
+    giving up would leave a built run unfinished, and another build would follow."""
+    wait, waited = 0.5, 0.0
+    while True:
+        try:
+            return await write()
+        except Exception as exc:
+            if waited >= _PERSIST_FOR_S:
+                raise
+            log.warning("run_end_retrying", wait_s=wait, error=f"{type(exc).__name__}: {exc}"[:300])
+            await asyncio.sleep(wait)
+            waited += wait
+            wait = min(wait * 2, 10.0)

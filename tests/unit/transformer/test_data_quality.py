@@ -198,24 +198,25 @@ class Rig:
     repo: FakeControlRepository
     alerts: TopicRecorder
     events: TopicRecorder
+    service: Transformer
 
     async def deliver(self, batch_id: str) -> None:
         await self.broker.publish(
             loaded(batch_id), topic=topics.BATCH_LOADED, key=f"r1/{batch_id}".encode()
         )
+        await self.service.idle()
 
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     broker, repo = KafkaBroker(), FakeControlRepository()
-    repo.add_run("r1", total_batches=len(BATCHES))
+    repo.add_run("r1", BATCHES, total_batches=len(BATCHES))
     dbt = FakeDbtRunner(outcome_from_run_results(RUN_RESULTS, exit_code=1))
     service = Transformer(cast(ControlRepository, repo), cast(DbtRunner, dbt), broker, 3600)
     broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
-    rig = Rig(
-        broker, repo, TopicRecorder(broker, topics.ALERTS), TopicRecorder(broker, topics.RUN_EVENTS)
-    )
-    async with TestKafkaBroker(broker):
+    alerts, events = TopicRecorder(broker, topics.ALERTS), TopicRecorder(broker, topics.RUN_EVENTS)
+    rig = Rig(broker, repo, alerts, events, service)
+    async with TestKafkaBroker(broker), service.running():
         yield rig
 
 

@@ -57,8 +57,14 @@ class Replica:
     service: Transformer
 
     async def deliver(self, body: BatchLoaded | bytes) -> None:
+        """Publish, then wait for the builds it queued: dbt runs off the poll loop."""
         key = f"{body.run_id}/{body.batch_id}".encode() if isinstance(body, BatchLoaded) else b"k"
         await self.broker.publish(body, topic=topics.BATCH_LOADED, key=key)
+        await self.service.idle()
+
+    async def sweep(self) -> None:
+        await self.service.sweep(stale_after_s=60, stall_after_s=1800)
+        await self.service.idle()
 
 
 @dataclass
@@ -77,11 +83,11 @@ class Pipeline:
 async def pipeline() -> AsyncIterator[Pipeline]:
     broker = KafkaBroker()
     repo, dbt = FakeControlRepository(), FakeDbtRunner()
-    repo.add_run("r1", total_batches=len(BATCHES), tickers_total=7)
+    repo.add_run("r1", BATCHES, total_batches=len(BATCHES), tickers_total=7)
     service = transformer_on(broker, repo, dbt)
     events = TopicRecorder(broker, topics.RUN_EVENTS)
     dlq = TopicRecorder(broker, topics.dlq(topics.BATCH_LOADED))
-    async with TestKafkaBroker(broker):
+    async with TestKafkaBroker(broker), service.running():
         yield Pipeline(Replica(broker, service), repo, dbt, events, dlq)
 
 
@@ -131,7 +137,7 @@ class TestCompletionSet:
         repo.add_run("r1", status=RunStatus.LISTING)
         replica = Replica(broker, transformer_on(broker, repo, dbt))
 
-        async with TestKafkaBroker(broker):
+        async with TestKafkaBroker(broker), replica.service.running():
             await replica.deliver(loaded("tickers"))
 
         assert ({"tickers"}, [], RunStatus.LISTING) == (
@@ -191,10 +197,10 @@ class TestRunEnd:
     async def test_a_run_with_only_the_tickers_batch_completes(self) -> None:
         """A run that selected no tickers has one batch (the listing); it still ends."""
         broker, repo, dbt = KafkaBroker(), FakeControlRepository(), FakeDbtRunner()
-        repo.add_run("r0", total_batches=1)
+        repo.add_run("r0", ["tickers"], total_batches=1)
         replica = Replica(broker, transformer_on(broker, repo, dbt))
 
-        async with TestKafkaBroker(broker):
+        async with TestKafkaBroker(broker), replica.service.running():
             await replica.deliver(loaded("tickers", "r0"))
 
         assert (["r0"], RunStatus.SUCCEEDED) == (dbt.builds, repo.runs["r0"].status)
@@ -229,11 +235,17 @@ class TestReplicas:
         redelivered to both after a rebalance: both see the set complete and try to claim
         it at the same moment; one claim wins, one build."""
         repo, dbt = FakeControlRepository(claim_barrier=asyncio.Barrier(2)), FakeDbtRunner()
-        repo.add_run("r1", total_batches=len(BATCHES))
+        repo.add_run("r1", BATCHES, total_batches=len(BATCHES))
         a, b = KafkaBroker(), KafkaBroker()
         ra, rb = Replica(a, transformer_on(a, repo, dbt)), Replica(b, transformer_on(b, repo, dbt))
 
-        async with TestKafkaBroker(a), TestKafkaBroker(b), asyncio.timeout(10):
+        async with (
+            TestKafkaBroker(a),
+            TestKafkaBroker(b),
+            ra.service.running(),
+            rb.service.running(),
+            asyncio.timeout(10),
+        ):
             for i, batch_id in enumerate(BATCHES[:-1]):
                 await (ra if i % 2 else rb).deliver(loaded(batch_id))
             await asyncio.gather(ra.deliver(loaded(BATCHES[-1])), rb.deliver(loaded(BATCHES[-1])))
@@ -249,11 +261,16 @@ class TestReplicas:
         """The last two batches arrive at once on two replicas: whichever sees the full set
         first claims it; the other's claim fails."""
         repo, dbt = FakeControlRepository(), FakeDbtRunner()
-        repo.add_run("r1", total_batches=2)
+        repo.add_run("r1", ["tickers", "b00000"], total_batches=2)
         a, b = KafkaBroker(), KafkaBroker()
         ra, rb = Replica(a, transformer_on(a, repo, dbt)), Replica(b, transformer_on(b, repo, dbt))
 
-        async with TestKafkaBroker(a), TestKafkaBroker(b):
+        async with (
+            TestKafkaBroker(a),
+            TestKafkaBroker(b),
+            ra.service.running(),
+            rb.service.running(),
+        ):
             await asyncio.gather(ra.deliver(loaded("tickers")), rb.deliver(loaded("b00000")))
 
         assert (["r1"], ["r1"]) == (repo.claims, dbt.builds)
@@ -265,7 +282,7 @@ class TestSweep:
         pipeline.repo.runs["r1"].status = RunStatus.TRANSFORMING
         pipeline.repo.stale.add("r1")
 
-        await pipeline.replica.service.sweep(stale_after_s=60, stall_after_s=1800)
+        await pipeline.replica.sweep()
 
         assert (["r1"], RunStatus.SUCCEEDED) == (
             pipeline.dbt.builds,
@@ -276,7 +293,7 @@ class TestSweep:
         """A run with no progress for too long ends failed with the reason, without dbt."""
         pipeline.repo.stalled.add("r1")
 
-        await pipeline.replica.service.sweep(stale_after_s=60, stall_after_s=1800)
+        await pipeline.replica.sweep()
 
         assert ([], RunStatus.FAILED, [("finished", "failed")]) == (
             pipeline.dbt.builds,
@@ -291,9 +308,10 @@ class TestSweep:
         sets total_batches = 1: no other event will come, so the sweep must claim it."""
         run = pipeline.repo.add_run("r0", status=RunStatus.LISTING)
         await pipeline.replica.deliver(loaded("tickers", "r0"))
-        run.status, run.total_batches = RunStatus.RUNNING, 1  # the lister's register_batches
+        # the lister's register_batches
+        run.status, run.total_batches, run.listed = RunStatus.RUNNING, 1, {"tickers"}
 
-        await pipeline.replica.service.sweep(stale_after_s=60, stall_after_s=1800)
+        await pipeline.replica.sweep()
 
         assert (["r0"], RunStatus.SUCCEEDED) == (pipeline.dbt.builds, run.status)
 
