@@ -62,6 +62,9 @@ class FakeObjectStore:
         self.content_types[key] = content_type
         self.puts.append(key)
 
+    async def keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
     async def lines(self, key: str) -> AsyncIterator[bytes]:
         if key not in self.objects:
             raise ObjectNotFound(key)  # as the MinIO adapter does on NoSuchKey
@@ -525,6 +528,7 @@ class FakeControlRepository:
         self.claims: list[str] = []
         self.stale: set[str] = set()  # runs whose heartbeat the test declares old
         self.stalled: set[str] = set()  # runs the test declares without progress
+        self.quiet: set[str] = set()  # runs the test declares quiet (for the reconciler)
         self.lock_conn = FakeConnection()
         self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
 
@@ -600,6 +604,13 @@ class FakeControlRepository:
                 self._to_outbox(events(run_id, run.reason))
         self.stalled.clear()
         return failed
+
+    async def unloaded(self, quiet_for_s: float) -> dict[str, set[str]]:
+        return {
+            r: self.runs[r].listed - self.completed.get(r, set())
+            for r in sorted(self.quiet)
+            if self.runs[r].status == RunStatus.RUNNING
+        }
 
     def _to_outbox(self, events: list[OutboxMessage]) -> None:
         for m in events:

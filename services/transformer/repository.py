@@ -39,6 +39,14 @@ _DONE = (
     "select count(*) from control.completed_batches c join control.batches b"
     " using (run_id, batch_id) where c.run_id = {run} and b.listed"
 )
+_PROGRESS = """greatest(r.updated_at, r.listed_at,
+        (select max(greatest(b.fetched_at, b.loaded_at)) from control.batches b
+         where b.run_id = r.run_id))"""
+_UNLOADED = f"""
+select b.run_id, b.batch_id from control.runs r join control.batches b using (run_id)
+where r.status = 'running' and b.listed and b.loaded_at is null
+  and {_PROGRESS} < now() - make_interval(secs => $1)
+"""
 _FAIL_STALLED = """
 with stalled as (
     select r.run_id from control.runs r
@@ -144,6 +152,15 @@ class ControlRepository:
             rows = await conn.fetch(_FAIL_STALLED, stall_after_s)
             await _outbox(conn, [m for r in rows for m in events(r["run_id"], r["reason"])])
         return [(r["run_id"], r["reason"]) for r in rows]
+
+    async def unloaded(self, quiet_for_s: float) -> dict[str, set[str]]:
+        """The listed batches not loaded yet of the running runs with no progress for
+        `quiet_for_s`: the reconciler looks for their objects."""
+        rows = await self._pool.fetch(_UNLOADED, quiet_for_s)
+        out: dict[str, set[str]] = {}
+        for r in rows:
+            out.setdefault(r["run_id"], set()).add(r["batch_id"])
+        return out
 
     async def summary(self, run_id: str) -> dict[str, Any]:
         row = await self._pool.fetchrow(

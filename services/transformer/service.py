@@ -17,6 +17,7 @@ from shared.messages import BatchLoaded, Envelope, RunEvent, RunEventKind, RunSt
 
 from .core import DbtOutcome, alerts, final_status
 from .dbt_runner import DbtRunner
+from .reconciler import Reconciler
 from .repository import DBT_LOCK_KEY, ControlRepository, OutboxMessage
 
 log = structlog.get_logger()
@@ -27,10 +28,16 @@ _PERSIST_FOR_S = 600.0
 
 class Transformer:
     def __init__(
-        self, repo: ControlRepository, dbt: DbtRunner, broker: KafkaBroker, heartbeat_s: float
+        self,
+        repo: ControlRepository,
+        dbt: DbtRunner,
+        broker: KafkaBroker,
+        heartbeat_s: float,
+        reconciler: Reconciler | None = None,
     ) -> None:
         self._repo, self._dbt, self._broker = repo, dbt, broker
         self._heartbeat_s = heartbeat_s
+        self._reconciler = reconciler
         self._builds: asyncio.Queue[str] = asyncio.Queue()
         self._held: set[str] = set()  # runs this process claimed: building or waiting to
 
@@ -156,7 +163,11 @@ class Transformer:
                 )
             await self._repo.outbox_published([m.id for m in pending])
 
-    async def sweep(self, stale_after_s: float, stall_after_s: float) -> None:
+    async def sweep(
+        self, stale_after_s: float, stall_after_s: float, quiet_for_s: float = 60.0
+    ) -> None:
+        if self._reconciler is not None:
+            await self._reconciler.reconcile(quiet_for_s)
         for run_id in await self._repo.claim_complete():
             bind_message_context(run_id=run_id)
             log.info("run_complete_on_sweep")

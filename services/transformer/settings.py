@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import KafkaSettings, PostgresSettings
+from shared.settings import KafkaSettings, MinioSettings, PostgresSettings
 
 
 class TransformerOptions(BaseSettings):
@@ -21,10 +21,17 @@ class TransformerOptions(BaseSettings):
         1800, gt=0, description="A running run with no progress for this long is failed"
     )
     sweep_interval_s: float = Field(15, gt=0)
+    reconcile_after_s: float = Field(
+        60,
+        gt=0,
+        description="A running run with no progress for this long has its unloaded objects "
+        "announced again (a lost MinIO notification), well before the stall timeout",
+    )
 
 
 class TransformerSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
+        self.minio = MinioSettings()
         self.postgres = PostgresSettings()
         self.options = TransformerOptions()

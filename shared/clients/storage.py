@@ -37,6 +37,10 @@ class ObjectStore(Protocol):
         ...
 
 
+class ObjectLister(Protocol):
+    async def keys(self, prefix: str) -> list[str]: ...
+
+
 @runtime_checkable
 class StreamingObjectStore(ObjectStore, Protocol):
     async def put_stream(
@@ -122,6 +126,15 @@ class MinioObjectStore:
             await upload.abort()
             raise
 
+    async def keys(self, prefix: str) -> list[str]:
+        """Every object key under `prefix` (the reconciler compares them with the loads)."""
+
+        def listing() -> list[str]:
+            found = self._client.list_objects(self._bucket, prefix=prefix, recursive=True)
+            return [o.object_name for o in found if o.object_name is not None]
+
+        return await asyncio.to_thread(listing)
+
     async def lines(self, key: str) -> AsyncIterator[bytes]:
         try:
             response = await asyncio.to_thread(self._client.get_object, self._bucket, key)
@@ -201,6 +214,7 @@ class _Multipart:
 __all__ = [
     "PART_SIZE",
     "MinioObjectStore",
+    "ObjectLister",
     "ObjectNotFound",
     "ObjectStore",
     "StreamingObjectStore",

@@ -6,7 +6,7 @@ key is query-escaped (Go's url.QueryEscape: '/' -> %2F, ' ' -> '+'), so it is un
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,18 @@ class ObjectCreated(_Model):
 
     event_name: str = Field(alias="EventName", examples=["s3:ObjectCreated:Put"])
     records: list[S3Record] = Field(alias="Records", min_length=1, max_length=1)
+
+    @classmethod
+    def reannounce(cls, bucket: str, key: str) -> ObjectCreated:
+        """The event MinIO sends for a put of `key`, for an object whose own event was lost
+        (the reconciler). The key is query-escaped as MinIO escapes it."""
+        record = {
+            "eventName": "s3:ObjectCreated:Put",
+            "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="")}},
+        }
+        return cls.model_validate(
+            {"EventName": "s3:ObjectCreated:Put", "Key": f"{bucket}/{key}", "Records": [record]}
+        )
 
     @property
     def record(self) -> S3Record:

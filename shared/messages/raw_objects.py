@@ -29,7 +29,17 @@ GROUPED_DAY_PREFIX = "*grouped "
 
 def object_key(prefix: str, run_id: str, batch_id: str) -> str:
     """Deterministic, so a re-fetch overwrites the same object. Ids are key-safe by pattern."""
-    return f"{prefix}polygon/{run_id}/{batch_id}.jsonl"
+    return f"{run_prefix(prefix, run_id)}{batch_id}.jsonl"
+
+
+def run_prefix(prefix: str, run_id: str) -> str:
+    """Where every object of a run is."""
+    return f"{prefix}polygon/{run_id}/"
+
+
+def batch_of(key: str) -> str:
+    """The batch id an object key names (the inverse of object_key's last segment)."""
+    return key.rsplit("/", 1)[-1].removesuffix(".jsonl")
 
 
 class _Line(BaseModel):
@@ -108,9 +118,11 @@ __all__ = [
     "ObjectHeader",
     "TickerBars",
     "TickerError",
+    "batch_of",
     "encode_bars_line",
     "encode_header",
     "encode_line",
     "encode_object",
     "object_key",
+    "run_prefix",
 ]

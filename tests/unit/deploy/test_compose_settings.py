@@ -40,7 +40,7 @@ READS: dict[str, Classes] = {
     "lister": [*SHARED, PolygonSettings, ListerOptions],
     "fetcher": [*SHARED, PolygonSettings, FetcherOptions],
     "loader": SHARED,
-    "transformer": [KafkaSettings, PostgresSettings, TransformerOptions],
+    "transformer": [*SHARED, TransformerOptions],
 }
 COMPOSED: dict[str, Callable[[], object]] = {
     # What `stocks-elt bootstrap` builds (services/cli/main.py), and the simulator's __main__.

@@ -1,0 +1,89 @@
+"""The reconciler: objects of a quiet run whose batches never loaded (their MinIO notification
+was lost) are announced again as MinIO would, once per interval; nothing else is."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from services.transformer.reconciler import Bucket, Reconciler
+from services.transformer.repository import ControlRepository
+from shared.messages import ObjectCreated, topics
+from tests.fakes import FakeControlRepository, FakeObjectStore, TopicRecorder
+
+pytestmark = pytest.mark.unit
+BATCHES = ["tickers", "b00000", "b00001", "splits"]
+
+
+def key(run_id: str, batch_id: str) -> str:
+    return f"raw/polygon/{run_id}/{batch_id}.jsonl"
+
+
+class Rig:
+    def __init__(self) -> None:
+        self.broker, self.repo, self.store = (
+            KafkaBroker(),
+            FakeControlRepository(),
+            FakeObjectStore(),
+        )
+        self.repo.add_run("r1", BATCHES, total_batches=len(BATCHES))
+        self.repo.add_run("r2", ["tickers"], total_batches=1)
+        self.repo.completed["r1"] = {"tickers", "b00000"}
+        for k in [key("r1", b) for b in BATCHES[:3]] + [key("r2", "tickers")]:
+            self.store.objects[k] = b"{}"
+        bucket = Bucket(self.store, "stocks-raw", "raw/")
+        self.reconciler = Reconciler(cast(ControlRepository, self.repo), self.broker, bucket)
+        self.events = TopicRecorder(self.broker, topics.RAW_OBJECT_EVENTS)
+
+    def keys(self) -> list[str]:
+        return [ObjectCreated.model_validate_json(m.body).key for m in self.events.messages]
+
+
+class TestReconcile:
+    async def test_a_quiet_runs_unloaded_objects_are_announced_again(self) -> None:
+        """r1 is quiet: b00001's object exists but never loaded, so it is announced; the
+        splits batch has no object yet (not fetched), loaded ones and r2 are left alone."""
+        rig = Rig()
+        rig.repo.quiet.add("r1")
+
+        async with TestKafkaBroker(rig.broker):
+            count = await rig.reconciler.reconcile(quiet_for_s=60)
+
+        assert (1, [key("r1", "b00001")]) == (count, rig.keys())
+
+    async def test_the_announcement_is_minios_own_event(self) -> None:
+        """Bucket, escaped key and event name as MinIO writes them: the loader takes it."""
+        rig = Rig()
+        rig.repo.quiet.add("r1")
+
+        async with TestKafkaBroker(rig.broker):
+            await rig.reconciler.reconcile(quiet_for_s=60)
+
+        event = ObjectCreated.model_validate_json(rig.events.messages[0].body)
+        assert (True, "stocks-raw", "raw%2Fpolygon%2Fr1%2Fb00001.jsonl") == (
+            event.is_created,
+            event.bucket,
+            event.record.s3.object.key,
+        )
+
+    async def test_an_object_is_not_announced_again_within_the_interval(self) -> None:
+        """Two sweeps in a row: one announcement (a dead-lettered object is not spammed)."""
+        rig = Rig()
+        rig.repo.quiet.add("r1")
+
+        async with TestKafkaBroker(rig.broker):
+            await rig.reconciler.reconcile(quiet_for_s=60)
+            again = await rig.reconciler.reconcile(quiet_for_s=60)
+
+        assert (0, 1) == (again, len(rig.events.messages))
+
+    async def test_a_run_making_progress_is_left_alone(self) -> None:
+        """No quiet run, no announcement."""
+        rig = Rig()
+
+        async with TestKafkaBroker(rig.broker):
+            count = await rig.reconciler.reconcile(quiet_for_s=60)
+
+        assert (0, []) == (count, rig.keys())
