@@ -4,6 +4,7 @@ adapters, and state kept the way the real tables key it, so a replay shows up as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -15,7 +16,6 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from types import TracebackType
 from typing import Any
 
 import orjson
@@ -488,35 +488,6 @@ class ControlRun:
     listed: set[str] = field(default_factory=set)  # batches the lister registered
 
 
-class FakeConnection:
-    """A pooled connection; records the advisory lock statements."""
-
-    def __init__(self) -> None:
-        self.executed: list[tuple[str, tuple[Any, ...]]] = []
-
-    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        self.executed.append((query, args))
-        return "SELECT 1"
-
-
-class FakeAcquire:
-    """What `pool.acquire()` returns: an async context manager around one connection."""
-
-    def __init__(self, conn: FakeConnection) -> None:
-        self._conn = conn
-
-    async def __aenter__(self) -> FakeConnection:
-        return self._conn
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
 class FakeControlRepository:
     """`ControlRepository` over dicts: the completion SET per run, and a claim that only one
     caller wins (no await between the check and the change, as one UPDATE is atomic)."""
@@ -529,7 +500,7 @@ class FakeControlRepository:
         self.stale: set[str] = set()  # runs whose heartbeat the test declares old
         self.stalled: set[str] = set()  # runs the test declares without progress
         self.quiet: set[str] = set()  # runs the test declares quiet (for the reconciler)
-        self.lock_conn = FakeConnection()
+        self.lock_log: list[str] = []  # the dbt lock taken and released, in order
         self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
 
     def add_run(self, run_id: str, batches: Iterable[str] = (), **fields: Any) -> ControlRun:
@@ -652,8 +623,13 @@ class FakeControlRepository:
         run.status, run.reason, run.dbt_result = status, reason, dbt.as_json()
         run.test_results.update((t.unique_id, t) for t in dbt.tests)
 
-    def dbt_lock(self) -> FakeAcquire:
-        return FakeAcquire(self.lock_conn)
+    @contextlib.asynccontextmanager
+    async def dbt_lock(self) -> AsyncIterator[None]:
+        self.lock_log.append("locked")
+        try:
+            yield
+        finally:
+            self.lock_log.append("unlocked")
 
 
 class FakeDbtRunner:

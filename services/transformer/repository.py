@@ -4,12 +4,14 @@ the outbox, same transaction), and the sweeps that keep runs from hanging."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import structlog
 
 from shared.messages import RunStatus
 
@@ -65,6 +67,7 @@ _OUTBOX_INSERT = (
     " on conflict (message_id) do nothing"
 )
 
+log = structlog.get_logger()
 # Serialises dbt builds across runs and replicas: two builds must not write the marts at once.
 DBT_LOCK_KEY = 7_304_112_002
 
@@ -217,8 +220,19 @@ class ControlRepository:
             "update control.outbox set published_at = now() where id = any($1)", ids
         )
 
-    def dbt_lock(self) -> asyncpg.pool.PoolAcquireContext:
-        return self._pool.acquire()
+    @contextlib.asynccontextmanager
+    async def dbt_lock(self) -> AsyncIterator[None]:
+        """Hold the deployment-wide dbt lock: two builds never write the marts at once. A lost
+        connection releases a session lock by itself, so an unlock that fails is only logged."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("select pg_advisory_lock($1)", DBT_LOCK_KEY)
+            try:
+                yield
+            finally:
+                try:
+                    await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
+                except Exception as exc:
+                    log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 async def _outbox(conn: asyncpg.pool.PoolConnectionProxy, events: list[OutboxMessage]) -> None:

@@ -18,7 +18,7 @@ from shared.messages import BatchLoaded, Envelope, RunEvent, RunEventKind, RunSt
 from .core import DbtOutcome, alerts, final_status
 from .dbt_runner import DbtRunner
 from .reconciler import Reconciler
-from .repository import DBT_LOCK_KEY, ControlRepository, OutboxMessage
+from .repository import ControlRepository, OutboxMessage
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -139,17 +139,8 @@ class Transformer:
         await self.relay()
 
     async def _locked_build(self, run_id: str) -> DbtOutcome:
-        """dbt under the deployment-wide lock: two builds never write the marts at once. A lost
-        connection releases the lock by itself, so an unlock that fails is only logged."""
-        async with self._repo.dbt_lock() as conn:
-            await conn.execute("select pg_advisory_lock($1)", DBT_LOCK_KEY)
-            try:
-                return await self._dbt.build(run_id)
-            finally:
-                try:
-                    await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
-                except Exception as exc:
-                    log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        async with self._repo.dbt_lock():
+            return await self._dbt.build(run_id)
 
     async def relay(self) -> None:
         """Publish the outbox's pending events in order, then mark them: at least once."""

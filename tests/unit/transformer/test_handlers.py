@@ -163,9 +163,7 @@ class TestRunEnd:
         assert [("transforming", "transforming"), ("finished", "succeeded")] == pipeline.kinds()[
             -2:
         ]
-        assert ["select pg_advisory_lock($1)", "select pg_advisory_unlock($1)"] == [
-            q for q, _ in pipeline.repo.lock_conn.executed
-        ]
+        assert ["locked", "unlocked"] == pipeline.repo.lock_log
 
     async def test_failed_tickers_end_the_run_with_errors(self, pipeline: Pipeline) -> None:
         """Tickers that failed for good make it succeeded_with_errors, with the count."""
