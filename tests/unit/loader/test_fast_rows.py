@@ -57,6 +57,22 @@ class TestSameRows:
             [(v, type(v)) for v in r] for r in actual or []
         ]
 
+    @pytest.mark.parametrize("seed", range(3))
+    def test_bars_that_all_carry_vw_and_n_give_the_bar_by_bar_rows(self, seed: int) -> None:
+        """The usual answer (every bar with vw and n, none with otc) takes the column path
+        for those keys too, with the same tuples."""
+        rng = random.Random(seed)
+        bars = as_loaded([random_bar(rng, i) | {"vw": 10 + i, "n": i} for i in range(50)])
+        for bar in bars:
+            bar.pop("otc", None)
+
+        expected = [bar_row(b, "A", HEAD, KEY) for b in bars]
+        actual = fast_rows(bars, "A", HEAD, KEY)
+
+        assert [[(v, type(v)) for v in r] for r in expected] == [
+            [(v, type(v)) for v in r] for r in actual or []
+        ]
+
     def test_no_bars_are_no_rows(self) -> None:
         """A ticker without bars in the range loads nothing, and is not an error."""
         assert [] == fast_rows([], "NEWCO", HEAD, KEY)
