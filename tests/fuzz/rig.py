@@ -129,11 +129,11 @@ def dead_letter_reason(d: Delivery) -> str | None:
     return reason
 
 
-def tally(d: Delivery, processed: str, started: float) -> None:
+def tally(d: Delivery, processed: str, started: float, key: str | None = None) -> None:
     """Count the input under its outcome: `processed` (what the caller saw), or its dead-letter
-    reason's class."""
+    reason's class (with the object `key` it names blanked)."""
     reason = d.dead[0].headers.get(REASON_HEADER, "") if d.dead else None
-    outcome = processed if reason is None else "dead-lettered: " + reason_class(reason)
+    outcome = processed if reason is None else "dead-lettered: " + reason_class(reason, key)
     record(d.topic, outcome, started)
 
 

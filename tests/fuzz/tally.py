@@ -17,9 +17,13 @@ _VARYING = (
 )
 
 
-def reason_class(reason: str) -> str:
+def reason_class(reason: str, key: str | None = None) -> str:
     """The kind of a dead-letter reason: the model and top-level field of a validation error,
-    else the reason's first clause with its values blanked."""
+    else the reason with its values (and the object `key`) blanked, up to its first detail."""
+    if key:
+        reason = reason.replace(key, "<key>")
+    if reason == "malformed object <key>: <key>":
+        return "malformed object: no such object"
     if reason.startswith("gave up after"):
         return "transient, gave up: " + reason_class(reason.split(": ", 1)[-1])
     parsed = re.match(r"invalid (\w+): ([\w-]+)(?:\.\S*)?: ", reason)
@@ -28,7 +32,7 @@ def reason_class(reason: str) -> str:
     text = reason
     for pattern, blank in _VARYING:
         text = pattern.sub(blank, text)
-    return text[:70]
+    return re.split(r" at line|, | \(|\n", text)[0][:80]
 
 
 def record(topic: str, outcome: str, started: float) -> None:
