@@ -10,5 +10,14 @@
             {'columns': ['ticker', 'trading_date'], 'unique': True},
             {'columns': ['inputs_loaded_at']},
         ],
+        pre_hook=big_build_settings(),
     ) }}
 {% endmacro %}
+
+{#- Memory for a build that sorts or indexes the whole history (a full refresh): the default
+    4MB work_mem spills every window sort and index build to disk. `set local` lasts for the
+    model's transaction only. -#}
+{% macro big_build_settings() -%}
+    set local work_mem = '{{ var("build_work_mem") }}';
+    set local maintenance_work_mem = '{{ var("build_maintenance_work_mem") }}'
+{%- endmacro %}

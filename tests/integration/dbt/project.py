@@ -22,7 +22,12 @@ DBT = REPO / ".venv" / "bin" / "dbt"
 PROJECT_DIR = REPO / "dbt"
 MIGRATIONS = REPO / "shared" / "db" / "migrations"
 # the per-bar marts (one row per (ticker, trading_date)) and the others
-BAR_MARTS = ("fct_adjusted_bars", "fct_daily_returns", "fct_moving_averages", "fct_rolling_volatility")
+BAR_MARTS = (
+    "fct_adjusted_bars",
+    "fct_daily_returns",
+    "fct_moving_averages",
+    "fct_rolling_volatility",
+)
 MARTS = (*BAR_MARTS, "dim_tickers", "fct_rejected_corporate_actions")
 
 Rows = list[dict[str, Any]]

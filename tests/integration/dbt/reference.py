@@ -60,7 +60,10 @@ def factors(
         if s.ticker == ticker and s.id not in rejected
     ]
     dividend_ratios = [
-        (d.ex_dividend_date, 1 - d.cash_amount / [c for day, c in closes if day < d.ex_dividend_date][-1])
+        (
+            d.ex_dividend_date,
+            1 - d.cash_amount / [c for day, c in closes if day < d.ex_dividend_date][-1],
+        )
         for d in dividends
         if d.ticker == ticker and d.id not in rejected
     ]

@@ -14,7 +14,8 @@ dividends as (
 
 ),
 
-bars as (
+-- not materialized: read twice, it must stay a view the lookups below reach by raw's index
+bars as not materialized (
 
     select * from {{ ref('stg_polygon__stock_bars_daily') }}
 

@@ -1,22 +1,8 @@
-{{ bar_series_config() }}
+{{ config(materialized='view') }}
 
+-- a projection of int_stock_bars_adjusted (incremental, indexed): a view costs nothing to
+-- build and reads the table's rows and indexes directly
 with
-
-{% if is_incremental() %}
-
-{{ series_plan_ctes(
-    upstream=ref('int_stock_bars_adjusted'),
-    change_column='inputs_loaded_at',
-    built_change_column='inputs_loaded_at',
-) }},
-
-bars as (
-
-    {{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}
-
-),
-
-{% else %}
 
 bars as (
 
@@ -24,9 +10,6 @@ bars as (
 
 ),
 
-{% endif %}
-
--- returns are computed once, in int_stock_bars_adjusted, from the previous available bar
 final as (
 
     select

@@ -88,6 +88,13 @@ bars_with_stored as (
 
 ),
 
+summed as (
+
+    select *, {{ running_sum('adj_close') }} as running_sum
+    from bars_with_stored
+
+),
+
 -- windows count bars (rows), not calendar days; SMA n is null until it holds n bars
 moving_averages as (
 
@@ -105,7 +112,7 @@ moving_averages as (
         inputs_loaded_at,
         is_written
 
-    from bars_with_stored
+    from summed
 
 )
 
