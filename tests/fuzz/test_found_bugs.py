@@ -1,0 +1,148 @@
+"""Inputs the fuzz tier found that production code mishandles, pinned as strict xfails: each one
+passes (and must lose its mark) once the fix named in its reason lands. The fuzz strategies keep
+clear of these inputs meanwhile (see objects.py), so the tier stays green."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from shared.messages import topics
+from shared.messages.raw_objects import ObjectHeader, encode_object
+from tests.fakes import FakeObjectStore
+
+from .loader_rig import loader_rig, notification
+from .rig import Db, Delivery, Rig, dead_letter_reason
+
+pytestmark = pytest.mark.fuzz
+Loader = tuple[Rig, FakeObjectStore]
+T0 = 1112331600000  # 2005-04-01, midnight in New York
+BAR = {"t": T0, "o": 1.0, "h": 2.0, "l": 0.5, "c": 1.5, "v": 100.0}
+# About 8 kB that Postgres cannot compress below a b-tree entry's limit (2704 bytes).
+HUGE_TICKER = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(125))
+
+
+@pytest.fixture(scope="module")
+async def loader(db: Db) -> AsyncIterator[Loader]:
+    async with loader_rig(db) as rig:
+        yield rig
+
+
+def _head(kind: str, batch_id: str, **fields: Any) -> ObjectHeader:
+    source = {"daily_bars": "aggs_range", "tickers": "reference_tickers"}.get(kind)
+    return ObjectHeader.model_validate(
+        {"kind": kind, "run_id": "fz-run", "batch_id": batch_id, "items": 0}
+        | {"source": source or f"reference_{kind}"}
+        | fields
+    )
+
+
+async def _load(loader: Loader, head: ObjectHeader, items: list[dict[str, Any]]) -> Delivery:
+    rig, store = loader
+    key = f"raw/polygon/fz-run/{head.batch_id}.jsonl"
+    store.objects[key] = encode_object(head, items)
+    return await rig.deliver(json.dumps(notification(key)).encode())
+
+
+def _processed(d: Delivery) -> bool:
+    """Not dead-lettered (which also fails on a permanent failure retried as transient), and
+    the batch announced as loaded."""
+    return dead_letter_reason(d) is None and 1 == len(d.published[topics.BATCH_LOADED])
+
+
+class TestFoundByFuzzing:
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="CardinalityViolationError in ACTION_WATERMARKS_UPSERT (services/loader/"
+        "repository.py), retried as transient: dedupe the scope (sorted(set(head.tickers)))",
+    )
+    async def test_a_corporate_action_header_naming_a_ticker_twice_loads(
+        self, loader: Loader
+    ) -> None:
+        """A splits object whose header names AAPL twice (a FetchBatch may list a ticker twice)
+        is loaded, its watermark moved once."""
+        head = _head("splits", "fz-dup", tickers=["AAPL", "AAPL"])
+        head = head.model_copy(update={"from_": date(2024, 1, 2), "to": date(2024, 1, 31)})
+
+        d = await _load(loader, head, [])
+
+        assert _processed(d)
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="ProgramLimitExceededError (b-tree entry over 2704 bytes in tickers_pkey) is "
+        "retried as transient: the loader should skip a listing entry whose ticker fails "
+        "shared.messages.ids.TICKER_PATTERN (services/loader/core.py ticker_row), and "
+        "shared/clients/broker.py should treat asyncpg.ProgramLimitExceededError as permanent",
+    )
+    async def test_a_listing_entry_with_a_huge_ticker_costs_only_that_entry(
+        self, loader: Loader
+    ) -> None:
+        """A listing whose one entry has an 8 kB ticker is loaded without that entry."""
+        items = [{"ticker": HUGE_TICKER, "name": "x"}, {"ticker": "MSFT", "name": "Microsoft"}]
+
+        d = await _load(loader, _head("tickers", "fz-huge-listing"), items)
+
+        assert _processed(d)
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="ProgramLimitExceededError (b-tree entry over 2704 bytes in the bars' key) is "
+        "retried as transient: services/loader/core.py should give a ticker failing "
+        "TICKER_PATTERN an invalid_ticker error (as it does for control characters)",
+    )
+    async def test_a_bar_line_with_a_huge_ticker_costs_only_that_ticker(
+        self, loader: Loader
+    ) -> None:
+        """A bars object whose one line has an 8 kB ticker loads the other lines."""
+        items = [{"ticker": HUGE_TICKER, "bars": [BAR]}, {"ticker": "AAPL", "bars": [BAR]}]
+
+        d = await _load(loader, _head("daily_bars", "fz-huge-bars"), items)
+
+        assert _processed(d)
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="asyncpg's COPY raises TypeError on a non-text name (or a non-bool active) and "
+        "the whole tickers object is dead-lettered, so the run's tickers batch never loads: "
+        "services/loader/core.py ticker_row should check each column's type (ValueError, "
+        "so the entry is skipped)",
+    )
+    async def test_a_listing_entry_of_wrong_types_costs_only_that_entry(
+        self, loader: Loader
+    ) -> None:
+        """A listing with one entry whose name is a number and active a string is loaded
+        without that entry (DESIGN §3: a bad item costs itself, its batch still counts)."""
+        items = [{"ticker": "ODD", "name": 7, "active": "yes"}, {"ticker": "MSFT", "name": "M"}]
+
+        d = await _load(loader, _head("tickers", "fz-odd-listing"), items)
+
+        assert _processed(d)
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="the invalid_ticker error is stored under the ticker as sent, NUL included, and "
+        "Postgres refuses it (CharacterNotInRepertoireError): the whole object is dead-lettered."
+        " services/loader/service.py _records should record such a ticker as `<line N>` (or "
+        "with its control characters escaped)",
+    )
+    async def test_a_bar_line_whose_ticker_has_a_nul_costs_only_that_ticker(
+        self, loader: Loader
+    ) -> None:
+        """A bars object whose one line's ticker holds a NUL loads the other lines, the bad
+        one recorded as a ticker error."""
+        items = [{"ticker": "A\x00", "bars": [BAR]}, {"ticker": "AAPL", "bars": [BAR]}]
+
+        d = await _load(loader, _head("daily_bars", "fz-nul-bars"), items)
+
+        assert _processed(d)
