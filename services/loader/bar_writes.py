@@ -15,11 +15,13 @@ from operator import itemgetter
 from typing import Any
 
 import asyncpg
+import structlog
 
 from shared.messages.raw_objects import TickerError
 
 from .core import BAR_COLUMNS, first_failed_day
 
+log = structlog.get_logger()
 Row = tuple[Any, ...]
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 Spans = dict[tuple[str, bool], list[date]]  # (ticker, adjusted) -> [first day, last day]
@@ -125,10 +127,12 @@ async def write_bars(
     """The object's bars, inside the caller's transaction; returns the rows it held. `errors`
     fills while the rows are read; a grouped day among them caps the watermarks."""
     seen: Spans = {}
-    count, staged = 0, False
+    count, staged, straight = 0, False, 0
     async for chunk in _ahead(chunks):
         spans = spans_of(chunk)
-        if not await _straight(conn, chunk, spans, seen):
+        if await _straight(conn, chunk, spans, seen):
+            straight += len(chunk)
+        else:
             if not staged:
                 await conn.execute(CREATE_INCOMING)
                 staged = True
@@ -143,6 +147,7 @@ async def write_bars(
                 await conn.execute(upsert(distinct=False))
         except asyncpg.CardinalityViolationError:  # the object names a bar twice
             await conn.execute(upsert(distinct=True))
+    log.info("bars_written", rows=count, copied_straight=straight, staged=count - straight)
     if seen:
         cap = first_failed_day(errors) or date.max - timedelta(days=1)
         await conn.execute(WATERMARKS, *_arrays(seen), cap)
