@@ -29,6 +29,11 @@ BAR_MARTS = (
     "fct_rolling_volatility",
 )
 MARTS = (*BAR_MARTS, "dim_tickers", "fct_rejected_corporate_actions")
+VERSIONED_TABLES = (
+    "intermediate.int_stock_bars_adjusted",
+    "marts.fct_moving_averages",
+    "marts.fct_rolling_volatility",
+)
 
 Rows = list[dict[str, Any]]
 
@@ -101,11 +106,12 @@ class DbtProject:
         return {name: self.read(f"marts.{name}") for name in MARTS}
 
     def row_versions(self) -> dict[str, dict[str, str]]:
-        """Per bar mart, each row's xmin (the transaction that last wrote it) by bar_id."""
+        """Per per-bar table, each row's xmin (the transaction that last wrote it) by bar_id
+        (fct_adjusted_bars and fct_daily_returns are views of int_stock_bars_adjusted)."""
         versions: dict[str, dict[str, str]] = {}
         with self.connect() as conn, conn.cursor() as cur:
-            for name in BAR_MARTS:
-                cur.execute(f"select bar_id, xmin::text from marts.{name}")
+            for name in VERSIONED_TABLES:
+                cur.execute(f"select bar_id, xmin::text from {name}")
                 versions[name] = dict(cur.fetchall())
         return versions
 

@@ -8,13 +8,14 @@ from dataclasses import replace
 
 import pytest
 
-from tests.integration.dbt.conftest import Build, insert_bars
+from tests.integration.dbt.conftest import Build
 from tests.integration.dbt.project import DbtProject
 from tests.integration.dbt.raw_data import RawBar, bad_bar, trading_days
+from tests.integration.dbt.writers import insert_bars
 
 pytestmark = pytest.mark.integration
 
-GAP_TEST = "stg_polygon__stock_bars_daily_no_missing_trading_days"
+GAP_TEST = "int_stock_bars_adjusted_no_missing_trading_days"
 
 
 def gap_bars() -> list[RawBar]:
@@ -33,11 +34,11 @@ class TestTradingDayGaps:
     def test_a_ticker_missing_days_others_traded_warns(
         self, dbt_project: DbtProject, first_build: Build
     ) -> None:
-        """Two missing days inside GAP's span: the check warns (one ticker), the build does not
-        fail."""
+        """Two missing days inside GAP's span: once GAP's bars are built, the check warns (one
+        ticker), the build does not fail."""
         insert_bars(dbt_project, gap_bars())
         try:
-            invocation = dbt_project.invoke("test", "--select", GAP_TEST)
+            invocation = dbt_project.invoke("build", "--select", "int_stock_bars_adjusted")
             with dbt_project.connect() as conn, conn.cursor() as cur:
                 cur.execute(
                     "select trading_days_missing from"
@@ -47,6 +48,7 @@ class TestTradingDayGaps:
         finally:
             with dbt_project.connect() as conn, conn.cursor() as cur:
                 cur.execute("delete from raw.stock_bars_daily where ticker = 'GAP'")
+                cur.execute("delete from intermediate.int_stock_bars_adjusted where ticker = 'GAP'")
 
         assert (0, "warn", [(2,)]) == (
             invocation.returncode,

@@ -1,0 +1,104 @@
+"""Rejected corporate actions: listed in the ledger with why, never in the factors, and warned
+about by a test whose stored failures name them; a new split rebuilds only its ticker."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.dbt.comparing import approx_rows, plain_rows
+from tests.integration.dbt.conftest import BRK_NEW_SPLIT, Build, SplitRebuild
+from tests.integration.dbt.project import DbtProject
+from tests.integration.dbt.raw_data import BRK_REVERSE_SPLIT_DAY, DBT_REJECTED, LOADER_REJECTS
+
+pytestmark = pytest.mark.integration
+
+WARN_TEST = "fct_rejected_corporate_actions_none"
+
+
+def ledger(build: Build) -> dict[tuple[str, str, str], str]:
+    return {
+        (r["rejected_by"], r["action_kind"], r["event_id"]): r["rejection_reason"]
+        for r in build.marts["fct_rejected_corporate_actions"]
+    }
+
+
+class TestRejectedEvents:
+    def test_ledger_lists_the_loaders_and_dbts_rejects_with_their_reasons(
+        self, first_build: Build
+    ) -> None:
+        """Every loader reject and every relational reject (split_from 0, dividend above the
+        previous close, no previous close, unknown ticker) is one ledger row with its reason."""
+        expected = {
+            **{("loader", r.kind, r.event_id): r.reason for r in LOADER_REJECTS},
+            **{("dbt", kind, event_id): why for (kind, event_id), why in DBT_REJECTED.items()},
+        }
+
+        actual = ledger(first_build)
+
+        assert expected == actual
+
+    def test_rejected_events_never_reach_the_factors(self, first_build: Build) -> None:
+        """KIMpL's events are all rejected: every one of its bars keeps factors 1 and 1."""
+        expected = {(1.0, 1.0)}
+
+        actual = {
+            (r["split_factor"], r["dividend_factor"])
+            for r in first_build.marts["fct_adjusted_bars"]
+            if r["ticker"] == "KIMpL"
+        }
+
+        assert expected == actual
+
+    def test_the_warn_test_fires_and_its_failures_name_the_events(
+        self, dbt_project: DbtProject, first_build: Build
+    ) -> None:
+        """The ledger's test warns (the build goes on) and the rows it stored name each event."""
+        expected = ("warn", {event_id for (_, _, event_id) in ledger(first_build)})
+
+        stored = dbt_project.read(f"dbt_test__audit.{WARN_TEST}")
+        actual = (first_build.invocation.status_of(WARN_TEST), {r["event_id"] for r in stored})
+
+        assert expected == actual
+
+
+class TestNewSplitRebuildsOnlyItsTicker:
+    def test_the_splits_ticker_is_rewritten_whole_and_the_others_untouched(
+        self, new_split_rebuild: SplitRebuild
+    ) -> None:
+        """Every mart row of BRK.A gets a new row version (xmin); no row of another ticker does."""
+        expected = {"BRK.A": "all rewritten", "AAA": "untouched", "KIMpL": "untouched"}
+
+        actual = {}
+        for ticker in expected:
+            changes = {
+                new_split_rebuild.before[mart][key] != version
+                for mart, rows in new_split_rebuild.after.items()
+                for key, version in rows.items()
+                if key.startswith(f"{ticker}|")
+            }
+            actual[ticker] = {
+                frozenset({True}): "all rewritten",
+                frozenset({False}): "untouched",
+            }.get(frozenset(changes), "mixed")
+
+        assert expected == actual
+
+    def test_the_new_split_adjusts_the_history_as_a_full_refresh_does(
+        self, new_split_rebuild: SplitRebuild
+    ) -> None:
+        """After the incremental build BRK.A's bars between its reverse split and the new split
+        carry the new split's 1/3, and every mart equals a full refresh."""
+        incremental, full_refresh = new_split_rebuild.incremental, new_split_rebuild.full_refresh
+        ratio = BRK_NEW_SPLIT.split_from / BRK_NEW_SPLIT.split_to
+        before_split = [
+            r
+            for r in incremental.marts["fct_adjusted_bars"]
+            if r["ticker"] == "BRK.A"
+            and BRK_REVERSE_SPLIT_DAY <= r["trading_date"] < BRK_NEW_SPLIT.execution_date
+        ]
+
+        assert before_split
+        assert all(r["split_factor"] == pytest.approx(ratio) for r in before_split)
+        assert {m: approx_rows(rows) for m, rows in full_refresh.marts.items()} == {
+            m: plain_rows(rows) for m, rows in incremental.marts.items()
+        }
