@@ -29,6 +29,7 @@ from benchmarks.support import (
     peak_rss_by_kind,
     plain_copy_rows_per_s,
     stage_times,
+    straight_share,
     wait_until_alone,
 )
 from services.cli.processes import Replica
@@ -87,6 +88,7 @@ def main() -> None:
         stages = asyncio.run(stage_times(p.connect, run_id))
         logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, a.loaders + 1)]
         loader_rps, loader_rows = loader_rows_per_s(logs)
+        straight = straight_share(logs)
         copy_rps, copy_rows = asyncio.run(plain_copy_rows_per_s(p.connect))
     bars = stages["bars"]
     print(
@@ -111,6 +113,7 @@ def main() -> None:
         "loader_rows_per_s": round(loader_rps),
         "plain_copy_rows_per_s": round(copy_rps),
         "loader_vs_copy": round(loader_rps / copy_rps, 2) if copy_rps else None,
+        "loader_straight_share": straight,
         "bars": int(bars),
         "api_requests": int(stages["api_requests"]),
         "peak_rss_mb": peaks,

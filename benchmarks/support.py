@@ -229,3 +229,16 @@ def wait_until_alone(timeout_s: float) -> None:
             raise SystemExit(f"other pipeline services are running (pids {pids}); try later")
         print(f"waiting for other pipeline services to finish (pids {pids})", flush=True)
         time.sleep(15)
+
+
+def straight_share(logs: list[Path]) -> float | None:
+    """The share of bar rows the loaders COPYed straight into the table (the rest was staged
+    and upserted), from their `bars_written` lines; None for a loader that does not say."""
+    straight, rows = 0, 0
+    for log in logs:
+        for line in log.read_bytes().splitlines():
+            if b'"bars_written"' in line:
+                entry = json.loads(line)
+                straight += entry["copied_straight"]
+                rows += entry["rows"]
+    return round(straight / rows, 3) if rows else None
