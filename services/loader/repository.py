@@ -125,7 +125,8 @@ class RawRepository:
                 ],
             )
             if head.error is None and head.from_ is not None and head.to is not None:
-                scope = head.tickers if head.tickers is not None else [WHOLE_MARKET]
+                # A set: a ticker named twice must not touch its row twice in one upsert.
+                scope = sorted(set(head.tickers)) if head.tickers is not None else [WHOLE_MARKET]
                 await conn.execute(ACTION_WATERMARKS_UPSERT, head.kind, scope, head.from_, head.to)
             await self._finish_batch(conn, head.run_id, head.batch_id, key, 0, errors)
 

@@ -104,6 +104,8 @@ _PERMANENT: tuple[type[BaseException], ...] = (
     UnicodeError,
     asyncpg.DataError,
     asyncpg.IntegrityConstraintViolationError,
+    asyncpg.CardinalityViolationError,
+    asyncpg.ProgramLimitExceededError,
 )
 
 

@@ -1,6 +1,6 @@
-"""Inputs the fuzz tier found that production code mishandles, pinned as strict xfails: each one
-passes (and must lose its mark) once the fix named in its reason lands. The fuzz strategies keep
-clear of these inputs meanwhile (see objects.py), so the tier stays green."""
+"""Inputs the fuzz tier found that production code once mishandled, kept as regression tests:
+each costs only its own line or entry (or loads), never the batch, and is never retried as if
+it were transient."""
 
 from __future__ import annotations
 
@@ -56,12 +56,6 @@ def _processed(d: Delivery) -> bool:
 
 
 class TestFoundByFuzzing:
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="CardinalityViolationError in ACTION_WATERMARKS_UPSERT (services/loader/"
-        "repository.py), retried as transient: dedupe the scope (sorted(set(head.tickers)))",
-    )
     async def test_a_corporate_action_header_naming_a_ticker_twice_loads(
         self, loader: Loader
     ) -> None:
@@ -74,14 +68,6 @@ class TestFoundByFuzzing:
 
         assert _processed(d)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="ProgramLimitExceededError (b-tree entry over 2704 bytes in tickers_pkey) is "
-        "retried as transient: the loader should skip a listing entry whose ticker fails "
-        "shared.messages.ids.TICKER_PATTERN (services/loader/core.py ticker_row), and "
-        "shared/clients/broker.py should treat asyncpg.ProgramLimitExceededError as permanent",
-    )
     async def test_a_listing_entry_with_a_huge_ticker_costs_only_that_entry(
         self, loader: Loader
     ) -> None:
@@ -92,13 +78,6 @@ class TestFoundByFuzzing:
 
         assert _processed(d)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="ProgramLimitExceededError (b-tree entry over 2704 bytes in the bars' key) is "
-        "retried as transient: services/loader/core.py should give a ticker failing "
-        "TICKER_PATTERN an invalid_ticker error (as it does for control characters)",
-    )
     async def test_a_bar_line_with_a_huge_ticker_costs_only_that_ticker(
         self, loader: Loader
     ) -> None:
@@ -109,14 +88,6 @@ class TestFoundByFuzzing:
 
         assert _processed(d)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="asyncpg's COPY raises TypeError on a non-text name (or a non-bool active) and "
-        "the whole tickers object is dead-lettered, so the run's tickers batch never loads: "
-        "services/loader/core.py ticker_row should check each column's type (ValueError, "
-        "so the entry is skipped)",
-    )
     async def test_a_listing_entry_of_wrong_types_costs_only_that_entry(
         self, loader: Loader
     ) -> None:
@@ -128,14 +99,6 @@ class TestFoundByFuzzing:
 
         assert _processed(d)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="the invalid_ticker error is stored under the ticker as sent, NUL included, and "
-        "Postgres refuses it (CharacterNotInRepertoireError): the whole object is dead-lettered."
-        " services/loader/service.py _records should record such a ticker as `<line N>` (or "
-        "with its control characters escaped)",
-    )
     async def test_a_bar_line_whose_ticker_has_a_nul_costs_only_that_ticker(
         self, loader: Loader
     ) -> None:
@@ -147,13 +110,6 @@ class TestFoundByFuzzing:
 
         assert _processed(d)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="first_failed_day (services/loader/core.py) raises ValueError on a `*grouped` "
-        "error line whose day is not a date, and the whole object is dead-lettered: it should "
-        "skip such lines (the error is still recorded under its pseudo-ticker)",
-    )
     async def test_a_grouped_error_line_without_a_date_costs_only_that_line(
         self, loader: Loader
     ) -> None:
