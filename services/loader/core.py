@@ -19,8 +19,27 @@ from shared.messages.raw_objects import (
 
 from .fast_rows import BarRow, fast_rows, trading_date
 
-# Vendor glitches have put control characters into tickers; none has whitespace.
-_BAD_TICKER = re.compile(r"[\x00-\x20\x7f]")
+# Vendor glitches have put control characters, and worse, into tickers: a ticker Postgres or
+# its b-tree would refuse costs its own line, never the batch.
+# Found anywhere in a ticker that TICKER_PATTERN refuses: a whitespace or control character, or
+# a 33rd character.
+BAD_TICKER = re.compile(r"(?s)[\x00-\x20\x7f]|\A.{33}")
+
+
+def valid_ticker(ticker: str) -> bool:
+    """What shared.messages.ids.TICKER_PATTERN accepts."""
+    return bool(ticker) and BAD_TICKER.search(ticker) is None
+
+
+def grouped_day(ticker: str) -> date | None:
+    """The day of a `*grouped YYYY-MM-DD` pseudo-ticker (a failed grouped day), else None."""
+    if not ticker.startswith(GROUPED_DAY_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(ticker.removeprefix(GROUPED_DAY_PREFIX))
+    except ValueError:
+        return None
+
 
 BAR_COLUMNS = (
     "ticker",
@@ -117,7 +136,7 @@ def ticker_line(
             [],
             TickerError(kind="malformed_object", reason=f"unreadable line: {exc}"[:300]),
         )
-    if _plain(item) and not _BAD_TICKER.search(item["ticker"]):
+    if _plain(item) and valid_ticker(item["ticker"]):
         rows = fast_rows(item.get("bars", []), item["ticker"], head, key)
         if rows is not None:
             return item["ticker"], rows, None
@@ -147,8 +166,12 @@ def _checked_line(
             [],
             TickerError(kind="malformed_object", reason=f"unreadable line: {exc}"[:300]),
         )
-    if _BAD_TICKER.search(model.ticker):
-        return model.ticker, [], TickerError(kind="invalid_ticker", reason="control characters")
+    if model.error is not None and grouped_day(model.ticker) is not None:
+        return model.ticker, [], model.error
+    if not valid_ticker(model.ticker):
+        # Named by its line (the caller's `<line N>`): the ticker itself cannot be stored.
+        reason = f"not a ticker (whitespace, control characters or over 32): {model.ticker!r}"
+        return None, [], TickerError(kind="invalid_ticker", reason=reason[:300])
     if model.error is not None:
         return model.ticker, [], model.error
     try:
@@ -184,12 +207,23 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def ticker_row(line: bytes, head: ObjectHeader, key: str) -> tuple[Any, ...]:
+    """A listing entry as a row; ValueError (the entry is skipped) when a value cannot be
+    stored in its column."""
     item = orjson.loads(line)
     if not isinstance(item, dict) or not isinstance(item.get("ticker"), str):
         raise ValueError("ticker entry without a ticker")
+    if not valid_ticker(item["ticker"]):
+        raise ValueError(f"not a ticker: {item['ticker']!r}"[:200])
+    values = [item.get(c) for c in TICKER_COLUMNS[1:11]]
+    for column, value in zip(TICKER_COLUMNS[1:11], values, strict=True):
+        wanted = bool if column == "active" else str
+        if value is not None and type(value) is not wanted:
+            raise ValueError(f"{column} is not a {wanted.__name__}: {value!r}"[:200])
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(f"{column} holds a NUL")
     return (
         item["ticker"],
-        *(item.get(c) for c in TICKER_COLUMNS[1:11]),
+        *values,
         _timestamp(item.get("last_updated_utc")),
         _timestamp(item.get("delisted_utc")),
         head.run_id,
@@ -199,9 +233,5 @@ def ticker_row(line: bytes, head: ObjectHeader, key: str) -> tuple[Any, ...]:
 
 def first_failed_day(errors: list[tuple[str, TickerError]]) -> date | None:
     """The earliest grouped day the fetcher could not get (recorded as `*grouped YYYY-MM-DD`)."""
-    days = [
-        date.fromisoformat(t.removeprefix(GROUPED_DAY_PREFIX))
-        for t, _ in errors
-        if t.startswith(GROUPED_DAY_PREFIX)
-    ]
+    days = [day for t, _ in errors if (day := grouped_day(t)) is not None]
     return min(days, default=None)

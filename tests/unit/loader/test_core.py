@@ -199,12 +199,15 @@ class TestTickerLine:
 
         assert (None, [], "malformed_object") == (ticker, rows, error and error.kind)
 
-    @pytest.mark.parametrize("name", ["AB\x00C", "A B", "\x1b[2J", "X\x7f", "TAB\t", "NL\n"])
-    def test_control_characters_in_a_ticker_are_rejected(self, name: str) -> None:
-        """A ticker with control characters or whitespace costs itself: invalid_ticker."""
+    @pytest.mark.parametrize(
+        "name", ["AB\x00C", "A B", "\x1b[2J", "X\x7f", "TAB\t", "NL\n", "T" * 33]
+    )
+    def test_a_ticker_postgres_could_not_store_is_rejected(self, name: str) -> None:
+        """A ticker with control characters, whitespace or over 32 characters costs itself:
+        invalid_ticker, named by its line (None here), since the ticker cannot be stored."""
         ticker, rows, error = ticker_line(line(name, bars=[BAR]), HEAD, KEY)
 
-        assert (name, [], "invalid_ticker") == (ticker, rows, error and error.kind)
+        assert (None, [], "invalid_ticker") == (ticker, rows, error and error.kind)
 
     @pytest.mark.parametrize(
         "bar",

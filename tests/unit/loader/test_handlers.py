@@ -141,12 +141,13 @@ class TestLoadObject:
         assert [("daily_bars", "r1", "b00000", odd)] == loader.repo.loads
 
     async def test_a_bad_line_costs_only_its_ticker(self, loader: Loader) -> None:
-        """A malformed line and a control-character ticker are errors; the rest load."""
+        """A malformed line and a control-character ticker are errors, named by their lines
+        (a NUL cannot be stored); the rest load."""
         loader.store.objects[KEY] = GOOD + b'{"ticker": "BAD\\u0000", "bars": []}\n{oops\n'
 
         await loader.deliver(event())
 
-        assert (3, {"KIMpL", "BAD\x00", "<line 6>"}) == (
+        assert (3, {"KIMpL", "<line 5>", "<line 6>"}) == (
             len(loader.repo.bars),
             {t for _, t in loader.repo.ticker_errors},
         )
