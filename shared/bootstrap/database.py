@@ -1,9 +1,9 @@
 """The database: created if missing, its roles, versioned migrations and the grants that give
-each role only what it needs.
+each role only what it needs (`grants.py` says what; this applies it).
 
-Roles: `elt_ingest` (lister, fetcher, loader: writes control and raw), `elt_transform`
+Roles: `elt_ingest` (lister, fetcher, loader, CLI: writes control and raw), `elt_transform`
 (transformer and dbt: reads raw, writes control, owns the schemas dbt builds), `elt_reader`
-(analysts: reads what dbt builds).
+(analysts: reads control and what dbt builds).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import structlog
 
 from shared.settings import PostgresAdminSettings, PostgresSettings
 
+from .grants import APP_ROLES, DBT_SCHEMAS, GRANTS, READER_SCHEMAS, inserted_tables, table_grants
+from .grants import undecided as undecided_tables
+
 log = structlog.get_logger()
 
-DBT_SCHEMAS = ("staging", "marts")
 # Serialises concurrent bootstraps (compose init job and a CLI call, say).
 _LOCK_KEY = 7_304_112_001
 
@@ -27,25 +29,6 @@ def migrations() -> list[tuple[str, str]]:
     folder = resources.files("shared.db") / "migrations"
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name.removesuffix(".sql"), f.read_text()) for f in files]
-
-
-def _grants() -> list[str]:
-    dbt = ", ".join(DBT_SCHEMAS)
-    return [
-        "grant usage on schema control, raw to elt_ingest, elt_transform",
-        "grant select, insert, update, delete on all tables in schema control "
-        "to elt_ingest, elt_transform",
-        "grant select, insert, update on all tables in schema raw to elt_ingest",
-        "grant select on all tables in schema raw to elt_transform",
-        f"grant usage on schema {dbt} to elt_reader",
-        "grant select on all tables in schema control to elt_reader",
-        "grant usage on schema control to elt_reader",
-        *(
-            f"alter default privileges for role elt_transform in schema {s} "
-            "grant select on tables to elt_reader"
-            for s in DBT_SCHEMAS
-        ),
-    ]
 
 
 async def _ensure_roles(conn: asyncpg.Connection, admin: PostgresAdminSettings) -> None:
@@ -95,6 +78,68 @@ async def _migrate(conn: asyncpg.Connection) -> list[str]:
     return applied
 
 
+_TABLES = """
+select schemaname || '.' || tablename from pg_tables where schemaname in ('control', 'raw')
+"""
+# Sequences a table owns (serial: 'a', identity: 'i'); inserting draws from them.
+_SEQUENCES = """
+select s.oid::regclass::text from pg_depend d join pg_class s on s.oid = d.objid
+where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass
+  and d.refobjid = $1::regclass and d.deptype in ('a', 'i') and s.relkind = 'S'
+"""
+
+
+async def _sequence_grants(db: asyncpg.Connection) -> list[str]:
+    return [
+        f"grant usage on sequence {seq} to {role}"
+        for role in GRANTS
+        for table in inserted_tables(role)
+        for seq in [r[0] for r in await db.fetch(_SEQUENCES, table)]
+    ]
+
+
+def _schema_statements(database: str) -> list[str]:
+    roles = ", ".join(APP_ROLES)
+    read = ", ".join(READER_SCHEMAS)
+    return [
+        # Earlier releases granted more (DELETE on every control table, CREATE on the database
+        # to elt_transform): start from nothing, then grant exactly.
+        f"revoke all on all tables in schema control, raw from {roles}",
+        f"revoke all on all sequences in schema control, raw from {roles}",
+        f"revoke all on schema control, raw from {roles}",
+        # PUBLIC's default TEMPORARY goes too: only the loader (COPY staging) and dbt use it.
+        f'revoke create, temporary on database "{database}" from public, {roles}',
+        f'grant connect, temporary on database "{database}" to elt_ingest, elt_transform',
+        f'grant connect on database "{database}" to elt_reader',
+        # dbt finds its schemas made and owned: it never needs CREATE on the database.
+        *(f"create schema if not exists {s} authorization elt_transform" for s in DBT_SCHEMAS),
+        *(f"alter schema {s} owner to elt_transform" for s in DBT_SCHEMAS),
+        "grant usage on schema control, raw to elt_ingest, elt_transform",
+        "grant usage on schema control to elt_reader",
+        "grant select on all tables in schema control to elt_reader",
+        f"grant usage on schema {read} to elt_reader",
+        f"grant select on all tables in schema {read} to elt_reader",
+        f"alter default privileges for role elt_transform in schema {read}"
+        " grant select on tables to elt_reader",
+    ]
+
+
+async def _grant(db: asyncpg.Connection, database: str) -> None:
+    """Revoke and grant in one transaction: running services never see a role without its
+    rights."""
+    undecided = undecided_tables({r[0] for r in await db.fetch(_TABLES)})
+    if undecided:
+        # Services would fail on these with "permission denied": say which, and where to fix it.
+        log.error("tables_without_grants", tables=undecided, fix="shared/bootstrap/grants.py")
+    async with db.transaction():
+        for stmt in [
+            *_schema_statements(database),
+            *table_grants(),
+            *await _sequence_grants(db),
+        ]:
+            await db.execute(stmt)
+
+
 async def bootstrap_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
     """Create database, roles, schemas; apply new migrations; grant. Idempotent."""
     server = await asyncpg.connect(
@@ -117,13 +162,7 @@ async def bootstrap_database(pg: PostgresSettings, admin: PostgresAdminSettings)
         )
         try:
             applied = await _migrate(db)
-            for schema in DBT_SCHEMAS:
-                await db.execute(
-                    f"create schema if not exists {schema} authorization elt_transform"
-                )
-            await db.execute(f'grant create, connect on database "{pg.database}" to elt_transform')
-            for stmt in _grants():
-                await db.execute(stmt)
+            await _grant(db, pg.database)
         finally:
             await db.close()
         log.info("database_ready", database=pg.database, created=created, migrations=applied)

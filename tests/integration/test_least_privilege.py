@@ -1,0 +1,268 @@
+"""Least privilege in Postgres: as each role, what its services run succeeds (through their own
+repositories where the call is cheap to set up, their SQL otherwise) and what no service needs
+fails with InsufficientPrivilege."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.cli.runs import RunReader
+from services.fetcher.repository import BatchRepository
+from services.lister.repository import RunRepository
+from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
+from services.loader.repository import ACTION_WATERMARKS_UPSERT, SPLITS_UPSERT, RawRepository
+from services.transformer.core import DataTestResult, DbtOutcome
+from services.transformer.repository import ControlRepository, OutboxMessage
+from shared.bootstrap import bootstrap_database
+from shared.bootstrap.grants import undecided
+from shared.clients.polygon._pg_rate_limit import PostgresRateLimiter
+from shared.messages import RunStatus, topics
+from shared.messages.raw_objects import TickerError
+from shared.settings import PostgresSettings
+from tests.support.names import unique_db
+from tests.support.stack import Stack, drop_database
+
+pytestmark = pytest.mark.integration
+
+RUN = "lp-run"
+Pools = dict[str, asyncpg.Pool]
+
+
+@pytest.fixture(scope="module")
+async def pg(stack: Stack) -> AsyncIterator[PostgresSettings]:
+    settings = stack.postgres.model_copy(update={"database": unique_db("stocks_lp")})
+    await bootstrap_database(settings, stack.admin)
+    yield settings
+    await drop_database(settings, stack.admin)
+
+
+@pytest.fixture(scope="module")
+async def pools(stack: Stack, pg: PostgresSettings) -> AsyncIterator[Pools]:
+    """One small pool per role, and one as the admin for checks."""
+    admin = stack.admin
+    passwords = {
+        "elt_ingest": admin.ingest_password,
+        "elt_transform": admin.transform_password,
+        "elt_reader": admin.reader_password,
+        admin.user: admin.password,
+    }
+    out: Pools = {}
+    for role, password in passwords.items():
+        pool = await asyncpg.create_pool(
+            host=pg.host,
+            port=pg.port,
+            database=pg.database,
+            user=role,
+            password=password.get_secret_value(),
+            min_size=1,
+            max_size=2,
+        )
+        assert pool is not None
+        out[role] = pool
+    yield out
+    for pool in out.values():
+        await pool.close()
+
+
+async def _chunks(rows: list[tuple[Any, ...]]) -> AsyncIterator[list[tuple[Any, ...]]]:
+    yield rows
+
+
+def _bar(day: int) -> tuple[Any, ...]:
+    values = {"ticker": "LPX", "trading_date": date(2024, 3, day), "adjusted": False}
+    values |= {"open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0}
+    values |= {"vwap": 1.2, "transactions": 3, "otc": False, "bar_ts_ms": 1709528400000}
+    values |= {"source": "aggs_range", "run_id": RUN, "object_key": "raw/polygon/lp/b1.jsonl"}
+    return tuple(values[c] for c in BAR_COLUMNS)
+
+
+def _ticker() -> tuple[Any, ...]:
+    values: dict[str, Any] = dict.fromkeys(TICKER_COLUMNS)
+    values |= {"ticker": "LPX", "name": "LP Corp", "market": "stocks", "active": True}
+    values |= {"last_updated_utc": datetime(2024, 3, 1, tzinfo=UTC), "run_id": RUN}
+    values |= {"object_key": "raw/polygon/lp/tickers.jsonl"}
+    return tuple(values[c] for c in TICKER_COLUMNS)
+
+
+class TestEachRoleRunsItsServicesStatements:
+    """In pipeline order on one database: the ingest role's calls, then the transform role's."""
+
+    async def test_lister_fetcher_loader_and_cli_as_elt_ingest(
+        self, pools: Pools, pg: PostgresSettings, stack: Stack
+    ) -> None:
+        """Register a run and its batches, fetch, load bars (straight COPY, then the staged
+        upsert of a replay), tickers, splits, errors and watermarks, take a rate-limit slot,
+        and read the run back as `stocks-elt status` does."""
+        ingest = pools["elt_ingest"]
+        runs = RunRepository(ingest)
+        await ingest.execute(
+            "insert into control.runs (run_id, request) values ($1, '{}'::jsonb)"
+            " on conflict (run_id) do update set updated_at = control.runs.updated_at"
+            " returning status",
+            RUN,
+        )
+        await ingest.execute(
+            "insert into control.batches (run_id, batch_id, tickers, command)"
+            " values ($1, 'b1', '{LPX}', '{}'::jsonb) on conflict do nothing",
+            RUN,
+        )
+        await ingest.execute(
+            "update control.runs set status = 'running', total_batches = 1, updated_at = now()"
+            " where run_id = $1 and status = 'listing'",
+            RUN,
+        )
+        await BatchRepository(ingest).mark_fetched(RUN, "b1", "raw/polygon/lp/b1.jsonl", 1)
+        loader = RawRepository(ingest)
+        assert await loader.run_exists(RUN)
+        error = TickerError(kind="gave_up", reason="x")
+        for _ in range(2):  # the replay takes the staged path: temp table, upsert, watermarks
+            rows = await loader.load(
+                "daily_bars", RUN, "b1", "k1", _chunks([_bar(4), _bar(5)]), [("LPY", error)]
+            )
+            await loader.load("tickers", RUN, "tickers", "k2", _chunks([_ticker()]), [])
+        await ingest.execute(
+            SPLITS_UPSERT, ["s1"], ["LPX"], [date(2024, 3, 4)], [1.0], [2.0], RUN, "k3"
+        )
+        await ingest.execute(
+            ACTION_WATERMARKS_UPSERT, "splits", ["LPX"], date(2024, 1, 1), date(2024, 3, 5)
+        )
+        await ingest.execute(
+            "insert into raw.rejected_corporate_actions (kind, event_id, ticker, reason, payload,"
+            " run_id, object_key) values ('split', 'e1', 'LPX', 'bad', '{}', $1, 'k3')"
+            " on conflict do nothing",
+            RUN,
+        )
+        limiter = PostgresRateLimiter(ingest, name="lp", rate_per_s=1000.0)
+        await limiter.acquire()
+        as_ingest = {"user": "elt_ingest", "password": stack.admin.ingest_password}
+        reader = await RunReader.connect(pg.model_copy(update=as_ingest))
+        try:
+            errors = await reader.ticker_errors(RUN)
+            recent = [r.run_id for r in await reader.recent()]
+        finally:
+            await reader.close()
+
+        assert 2 == rows
+        assert {"LPX": date(2024, 3, 5)} == await runs.watermarks()
+        assert {"LPX": date(2024, 3, 4)} == await runs.first_bars(["LPX"])
+        assert {"splits"} == set(await runs.action_watermarks())
+        assert [] == await runs.unloaded_commands(RUN)
+        assert [("LPY", "gave_up", "x")] == errors
+        assert RUN in recent
+
+    async def test_transformer_as_elt_transform(self, pools: Pools) -> None:
+        """Complete the set, claim, heartbeat, the sweeps, finish with test results and an
+        outbox event, relay it, summarise."""
+        control = ControlRepository(pools["elt_transform"])
+        event = OutboxMessage(f"{RUN}/finished", topics.RUN_EVENTS, RUN, '{"run_id": "lp-run"}')
+        test = DataTestResult("test.stocks_elt.lp", "pass", 0, None)
+
+        # Privileges are under test here, not the completion rules: outcomes are not asserted.
+        await control.complete_batch(RUN, "b1")
+        await control.claim(RUN)
+        await control.heartbeat([RUN])
+        await control.claim_complete()
+        await control.take_over_stale(3600.0)
+        await control.fail_stalled(3600.0, lambda run_id, reason: [])
+        for _ in range(2):  # a resumed run's results replace the first build's
+            outcome = DbtOutcome(ok=True, tests=(test,))
+            await control.finish(RUN, RunStatus.SUCCEEDED, None, outcome, [event])
+        pending = await control.outbox_pending()
+        await control.outbox_published([p.id for p in pending])
+
+        assert [event.topic] == [p.topic for p in pending]
+        assert 2 == (await control.summary(RUN))["bars"]
+
+
+FORBIDDEN: list[tuple[str, str]] = [
+    # the migrations ledger is the admin's
+    ("elt_ingest", "delete from control.schema_migrations"),
+    ("elt_transform", "delete from control.schema_migrations"),
+    ("elt_ingest", "insert into control.schema_migrations (version) values ('9999_x')"),
+    ("elt_transform", "update control.schema_migrations set applied_at = now()"),
+    # no service deletes or truncates history
+    ("elt_ingest", "delete from control.runs"),
+    ("elt_ingest", "delete from control.batches"),
+    ("elt_ingest", "delete from raw.stock_bars_daily"),
+    ("elt_ingest", "delete from raw.tickers"),
+    ("elt_ingest", "truncate raw.stock_splits"),
+    ("elt_transform", "delete from control.runs"),
+    ("elt_transform", "delete from control.outbox"),
+    ("elt_transform", "delete from raw.stock_bars_daily"),
+    ("elt_transform", "update raw.stock_bars_daily set close = 0"),
+    (
+        "elt_transform",
+        "insert into control.batches (run_id, batch_id, tickers) values ('x', 'y', '{}')",
+    ),
+    ("elt_ingest", "update control.completed_batches set batch_id = batch_id"),
+    (
+        "elt_ingest",
+        "insert into control.outbox (message_id, topic, key, payload) values ('m', 't', 'k', '{}')",
+    ),
+    # no DDL outside dbt's own schemas
+    ("elt_ingest", "drop table raw.stock_bars_daily"),
+    ("elt_transform", "drop table raw.stock_bars_daily"),
+    ("elt_transform", "alter table control.runs add column x int"),
+    ("elt_transform", "create schema x"),
+    ("elt_transform", "create schema if not exists marts"),
+    ("elt_ingest", "create schema x"),
+    ("elt_ingest", "create table raw.x (a int)"),
+    ("elt_ingest", "create table marts.x (a int)"),
+    ("elt_transform", "create table raw.x (a int)"),
+    # the reader reads
+    ("elt_reader", "update control.runs set status = 'failed'"),
+    ("elt_reader", "insert into control.runs (run_id, request) values ('x', '{}')"),
+    ("elt_reader", "delete from control.runs"),
+    ("elt_reader", "select count(*) from raw.stock_bars_daily"),
+    ("elt_reader", "create table marts.x (a int)"),
+    ("elt_reader", "create temporary table x (a int)"),
+]
+
+
+class TestForbiddenStatementsFail:
+    @pytest.mark.parametrize(("role", "sql"), FORBIDDEN, ids=[f"{r}: {s}" for r, s in FORBIDDEN])
+    async def test_statement_is_refused(self, pools: Pools, role: str, sql: str) -> None:
+        """Refused for lack of privilege, not for any other reason."""
+        async with pools[role].acquire() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(sql)
+
+
+class TestDbtOwnsItsSchemas:
+    async def test_elt_transform_builds_in_its_schemas_and_the_reader_reads_marts(
+        self, pools: Pools
+    ) -> None:
+        """Tables, views and functions in dbt's schemas without CREATE on the database; a table
+        elt_transform creates in marts is readable by elt_reader at once."""
+        transform = pools["elt_transform"]
+        for sql in [
+            "create table intermediate.lp_t as select 1 as a",
+            "create table analytics_dbt_test__audit.lp_t as select 1 as a",
+            "create view staging.lp_v as select 1 as a",
+            "create table marts.lp_t as select a from staging.lp_v",
+            "create or replace function marts.lp_f(x int) returns int language sql as 'select x'",
+            "create temporary table lp_tmp as select 1 as a",
+        ]:
+            await transform.execute(sql)
+
+        assert 1 == await pools["elt_reader"].fetchval("select marts.lp_f(a) from marts.lp_t")
+        for sql in ["drop table marts.lp_t", "drop view staging.lp_v"]:
+            await transform.execute(sql)
+
+
+class TestEveryTableIsDecided:
+    async def test_every_control_and_raw_table_has_grants_or_is_the_admins(
+        self, pools: Pools
+    ) -> None:
+        """A new migration's table must be added to shared/bootstrap/grants.py."""
+        rows = await pools["elt_reader"].fetch(
+            "select schemaname || '.' || tablename from pg_tables"
+            " where schemaname in ('control', 'raw')"
+        )
+
+        assert [] == undecided({r[0] for r in rows})
