@@ -1,24 +1,23 @@
 {#-
-    Mean of `column` over the current and n - 1 previous bars of the ticker; null until n bars
-    exist. Computed as a difference of running sums (`running_sum`, see below): Postgres has no
-    inverse transition for float avg, so a sliding `rows n - 1 preceding` frame re-adds all n
-    values on every row (200x the work for SMA 200); the running sum is one pass.
-    Rounding: the sums' error is ~1e-16 of the running total, far below 1e-9 of the mean.
+    Mean of the current and n - 1 previous values of the ticker; null until n bars exist.
+    Computed from `running_sum` (the sum of the value from the ticker's bar 1, stored on every
+    mart row): (running_sum[b] - running_sum[b - n]) / n. Postgres has no inverse transition for
+    float avg, so a sliding `rows n - 1 preceding` frame would re-add all n values on every row;
+    and the stored sum lets an incremental build read one row n bars back instead of n - 1 rows.
+    running_sum[b - n] is found by bar number (a RANGE frame of exactly that bar), so the rows
+    before the written ones may be sparse: only the bars n back. A missing one gives null, never
+    a wrong mean. Rounding: the sums' error is ~1e-16 of the running total, far below 1e-9 of
+    the mean.
 -#}
-{% macro trailing_average(column, n) -%}
+{% macro trailing_average(running_sum, n) -%}
     case
-        when bar_number >= {{ n }}
+        when bar_number = {{ n }} then {{ running_sum }} / {{ n }}
+        when bar_number > {{ n }}
             then (
-                running_sum
-                - coalesce(lag(running_sum, {{ n }}) over (partition by ticker order by bar_number), 0)
+                {{ running_sum }}
+                - {{ bars_back(running_sum, n) }}
             ) / {{ n }}
     end
-{%- endmacro %}
-
-{#- The running sum of `column` the trailing averages difference; the stream must start at the
-    ticker's first bar or hold at least the longest window before the first row kept. -#}
-{% macro running_sum(column) -%}
-    sum({{ column }}) over (partition by ticker order by bar_number)
 {%- endmacro %}
 
 {#-
@@ -37,4 +36,28 @@
                 rows between unbounded preceding and current row
             )
     )[3]
+{%- endmacro %}
+
+{#- The value of `column` on the ticker's bar n bars before this one: a RANGE frame of exactly
+    that bar number, so the rows before may be sparse; null if that row was not read. -#}
+{% macro bars_back(column, n) -%}
+    first_value({{ column }}) over (
+        partition by ticker
+        order by bar_number
+        range between {{ n }} preceding and {{ n }} preceding
+    )
+{%- endmacro %}
+
+{#- A running total of `term` from the ticker's first row read, on the written rows only (an
+    incremental build starts the term of its lookups at the stored total of the last built row
+    and at 0 before it, so the total continues). -#}
+{% macro running_total(term) -%}
+    case
+        when is_written
+            then sum({{ term }}) over (
+                partition by ticker
+                order by bar_number
+                rows between unbounded preceding and current row
+            )
+    end
 {%- endmacro %}

@@ -1,6 +1,7 @@
 {#- The config every per-bar incremental mart shares: one row per (ticker, trading_date), rows
-    replaced by key (delete+insert), indexed for the key and for the newest inputs. -#}
-{% macro bar_series_config() %}
+    replaced by key (delete+insert), indexed for the key and for the newest inputs (plus
+    `extra_indexes`, e.g. the point lookups of an incremental build). -#}
+{% macro bar_series_config(extra_indexes=[]) %}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
@@ -9,7 +10,7 @@
         indexes=[
             {'columns': ['ticker', 'trading_date'], 'unique': True},
             {'columns': ['inputs_loaded_at']},
-        ],
+        ] + extra_indexes,
         pre_hook=big_build_settings(),
     ) }}
 {% endmacro %}

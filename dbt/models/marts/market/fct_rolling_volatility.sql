@@ -1,4 +1,5 @@
-{{ bar_series_config() }}
+{#- (ticker, bar_number): an incremental build reads the few built rows it needs by bar number -#}
+{{ bar_series_config(extra_indexes=[{'columns': ['ticker', 'bar_number']}]) }}
 
 {%- set window_size = var('volatility_window') | int %}
 
@@ -12,14 +13,72 @@ with
     built_change_column='inputs_loaded_at',
 ) }},
 
--- the window needs only the previous n - 1 returns of an appended ticker
+written as (
+
+    {{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}
+
+),
+
+-- an appended ticker continues the running totals from its last built row and needs the
+-- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
+lookup_bars as (
+
+    select
+        plan.ticker,
+        wanted.bar_number,
+        wanted.bar_number = plan.last_bar_number as is_last
+    from plan
+    inner join (
+        select ticker, max(bar_number) as newest_bar_number from written group by ticker
+    ) as newest on plan.ticker = newest.ticker
+    cross join lateral (
+        select plan.last_bar_number
+        union
+        select bar_number
+        from generate_series(
+            greatest(plan.last_bar_number + 1 - {{ window_size }}, 1),
+            least(newest.newest_bar_number - {{ window_size }}, plan.last_bar_number)
+        ) as bar_number
+    ) as wanted (bar_number)
+    where not plan.is_rebuilt
+
+),
+
 bars as (
 
-    select *, true as is_written from ({{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}) as written
+    select
+        ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at,
+        (log_return is not null)::int as count_term,
+        coalesce(log_return, 0) as sum_term,
+        coalesce(log_return * log_return, 0) as squares_term,
+        null::bigint as stored_count,
+        null::double precision as stored_sum,
+        null::double precision as stored_squares,
+        true as is_written
+    from written
+
     union all
-    select *, false from (
-        {{ series_lookback_rows(ref('int_stock_bars_adjusted'), window_size - 1) }}
-    ) as lookback
+
+    -- the totals restart from the last built row's: the earlier lookups add nothing
+    select
+        built.ticker, built.trading_date, built.bar_number, built.bar_id, built.log_return,
+        built.inputs_loaded_at,
+        -- int, as the written rows' term: sum(int) is bigint, sum(bigint) numeric
+        (case when lookup_bars.is_last then built.log_return_running_count else 0 end)::int,
+        case when lookup_bars.is_last then built.log_return_running_sum else 0 end,
+        case when lookup_bars.is_last then built.log_return_running_sum_of_squares else 0 end,
+        built.log_return_running_count,
+        built.log_return_running_sum,
+        built.log_return_running_sum_of_squares,
+        false
+    from lookup_bars
+    -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
+    cross join lateral (
+        select *
+        from {{ this }} as built
+        where built.ticker = lookup_bars.ticker and built.bar_number = lookup_bars.bar_number
+        limit 1
+    ) as built
 
 ),
 
@@ -27,29 +86,63 @@ bars as (
 
 bars as (
 
-    select *, true as is_written from {{ ref('int_stock_bars_adjusted') }}
+    select
+        ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at,
+        (log_return is not null)::int as count_term,
+        coalesce(log_return, 0) as sum_term,
+        coalesce(log_return * log_return, 0) as squares_term,
+        null::bigint as stored_count,
+        null::double precision as stored_sum,
+        null::double precision as stored_squares,
+        true as is_written
+    from {{ ref('int_stock_bars_adjusted') }}
 
 ),
 
 {% endif %}
 
--- sample standard deviation of the last n log returns, scaled by sqrt(trading days per year);
--- null until n returns exist (the first bar of a ticker has no return)
-volatility_computed as (
+-- running totals of the log returns from the ticker's bar 1: count, sum and sum of squares
+totals as (
 
     select
-        *,
-        count(log_return) over trailing_returns as return_count,
-        stddev_samp(log_return) over trailing_returns as log_return_stddev
+        ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at, is_written,
+        coalesce({{ running_total('count_term') }}, stored_count) as log_return_running_count,
+        coalesce({{ running_total('sum_term') }}, stored_sum) as log_return_running_sum,
+        coalesce({{ running_total('squares_term') }}, stored_squares)
+            as log_return_running_sum_of_squares
     from bars
-    window trailing_returns as (
-        partition by ticker
-        order by bar_number
-        rows between {{ window_size - 1 }} preceding and current row
-    )
 
 ),
 
+-- the last n bars' returns: totals differenced with the bar n back (0 before bar 1)
+windowed as (
+
+    select
+        *,
+        log_return_running_count - case
+            when bar_number > {{ window_size }}
+                then {{ bars_back('log_return_running_count', window_size) }}
+            else 0
+        end as return_count,
+        log_return_running_sum - case
+            when bar_number > {{ window_size }}
+                then {{ bars_back('log_return_running_sum', window_size) }}
+            else 0
+        end as window_sum,
+        log_return_running_sum_of_squares - case
+            when bar_number > {{ window_size }}
+                then {{ bars_back('log_return_running_sum_of_squares', window_size) }}
+            else 0
+        end as window_sum_of_squares
+    from totals
+
+),
+
+-- sample standard deviation of the last n log returns, scaled by sqrt(trading days per year);
+-- null until n returns exist (the first bar of a ticker has no return). From the window's sum
+-- and sum of squares: (sum of squares - sum^2 / n) / (n - 1), floored at 0 (rounding of a flat
+-- window); the totals' rounding (~1e-16 of the running total) stays far below 1e-9 of it for
+-- returns of everyday size
 final as (
 
     select
@@ -60,11 +153,19 @@ final as (
         log_return,
         case
             when return_count = {{ window_size }}
-                then log_return_stddev * sqrt({{ var('trading_days_per_year') }}::double precision)
+                then sqrt(
+                    greatest(
+                        window_sum_of_squares - window_sum * window_sum / {{ window_size }},
+                        0
+                    ) / {{ window_size - 1 }}
+                ) * sqrt({{ var('trading_days_per_year') }}::double precision)
         end as annualized_volatility_20d,
+        log_return_running_count,
+        log_return_running_sum,
+        log_return_running_sum_of_squares,
         inputs_loaded_at
 
-    from volatility_computed
+    from windowed
     where is_written
 
 )
