@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,8 +32,56 @@ class KafkaSettings(BaseSettings):
     replication_factor: int = Field(1, ge=1)
 
 
+class MinioUserSettings(BaseSettings):
+    """One service's own MinIO user. Bootstrap creates it with a policy on the raw prefix of
+    the bucket; the defaults are for the local stack only (like the PG passwords of
+    .env.example): set real ones anywhere else."""
+
+    access_key: str
+    secret_key: SecretStr
+
+
+class MinioListerUser(MinioUserSettings):
+    model_config = _config("MINIO_LISTER_")
+
+    access_key: str = "elt-lister"
+    secret_key: SecretStr = SecretStr("lister-local-secret")
+
+
+class MinioFetcherUser(MinioUserSettings):
+    model_config = _config("MINIO_FETCHER_")
+
+    access_key: str = "elt-fetcher"
+    secret_key: SecretStr = SecretStr("fetcher-local-secret")
+
+
+class MinioLoaderUser(MinioUserSettings):
+    model_config = _config("MINIO_LOADER_")
+
+    access_key: str = "elt-loader"
+    secret_key: SecretStr = SecretStr("loader-local-secret")
+
+
+class MinioTransformerUser(MinioUserSettings):
+    model_config = _config("MINIO_TRANSFORMER_")
+
+    access_key: str = "elt-transformer"
+    secret_key: SecretStr = SecretStr("transformer-local-secret")
+
+
+MinioService = Literal["lister", "fetcher", "loader", "transformer"]
+MINIO_USERS: dict[MinioService, type[MinioUserSettings]] = {
+    "lister": MinioListerUser,
+    "fetcher": MinioFetcherUser,
+    "loader": MinioLoaderUser,
+    "transformer": MinioTransformerUser,
+}
+
+
 class MinioSettings(BaseSettings):
-    """The object store holding raw API answers, and its notification target."""
+    """The object store holding raw API answers, and its notification target. The access and
+    secret keys are the root user's, for bootstrap; a service connects as its own user
+    (`for_service`)."""
 
     model_config = _config("MINIO_")
 
@@ -50,6 +99,14 @@ class MinioSettings(BaseSettings):
     @property
     def notify_arn(self) -> str:
         return f"arn:minio:sqs:{self.region}:{self.notify_target_id}:kafka"
+
+    def for_service(self, service: MinioService) -> MinioSettings:
+        """These settings with the service's own user (MINIO_<SERVICE>_ACCESS_KEY/_SECRET_KEY)
+        in place of the root user."""
+        user = MINIO_USERS[service]()
+        return self.model_copy(
+            update={"access_key": user.access_key, "secret_key": user.secret_key}
+        )
 
 
 class PostgresSettings(BaseSettings):
@@ -125,8 +182,15 @@ class StackSettings(BaseSettings):
 
 
 __all__ = [
+    "MINIO_USERS",
     "KafkaSettings",
+    "MinioFetcherUser",
+    "MinioListerUser",
+    "MinioLoaderUser",
+    "MinioService",
     "MinioSettings",
+    "MinioTransformerUser",
+    "MinioUserSettings",
     "PolygonSettings",
     "PostgresAdminSettings",
     "PostgresSettings",

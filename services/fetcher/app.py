@@ -31,7 +31,7 @@ async def lifespan() -> AsyncIterator[None]:
                 FetcherDeps(
                     broker,
                     api,
-                    MinioObjectStore(settings.minio),
+                    MinioObjectStore(settings.minio.for_service("fetcher")),
                     BatchRepository(pool),
                     settings.minio.raw_prefix,
                     settings.options.concurrency,

@@ -32,7 +32,7 @@ async def lifespan() -> AsyncIterator[None]:
         opts = settings.options
         lister = Lister(
             api,
-            MinioObjectStore(settings.minio),
+            MinioObjectStore(settings.minio.for_service("lister")),
             repo,
             broker,
             settings.minio.raw_prefix,

@@ -28,7 +28,7 @@ async def lifespan() -> AsyncIterator[None]:
         build_router(
             LoaderDeps(
                 broker,
-                MinioObjectStore(settings.minio),
+                MinioObjectStore(settings.minio.for_service("loader")),
                 RawRepository(pool),
                 settings.minio.bucket,
                 settings.minio.raw_prefix,

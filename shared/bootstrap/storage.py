@@ -1,15 +1,18 @@
-"""The raw bucket and its notification rule: objects created under the raw prefix are announced
-on the raw-object-events topic by MinIO's Kafka target."""
+"""The raw bucket, its notification rule (objects created under the raw prefix are announced on
+the raw-object-events topic by MinIO's Kafka target) and each service's user on it."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import structlog
 from minio.notificationconfig import NotificationConfig, PrefixFilterRule, QueueConfig
 
 from shared.clients.storage import minio_client
-from shared.settings import MinioSettings
+from shared.settings import MinioService, MinioSettings, MinioUserSettings
+
+from .storage_users import default_users, ensure_bucket_users
 
 log = structlog.get_logger()
 
@@ -31,7 +34,7 @@ def notification_rule(settings: MinioSettings) -> NotificationConfig:
     )
 
 
-def _bootstrap(settings: MinioSettings) -> None:
+def _bootstrap(settings: MinioSettings, users: Mapping[MinioService, MinioUserSettings]) -> None:
     client = minio_client(settings)
     created = False
     if not client.bucket_exists(settings.bucket):
@@ -39,8 +42,13 @@ def _bootstrap(settings: MinioSettings) -> None:
         created = True
     client.set_bucket_notification(settings.bucket, notification_rule(settings))
     log.info("bucket_ready", bucket=settings.bucket, created=created, arn=settings.notify_arn)
+    ensure_bucket_users(settings, users)
 
 
-async def bootstrap_storage(settings: MinioSettings) -> None:
-    """Create the bucket if missing and (re)apply its notification rule: both idempotent."""
-    await asyncio.to_thread(_bootstrap, settings)
+async def bootstrap_storage(
+    settings: MinioSettings, users: Mapping[MinioService, MinioUserSettings] | None = None
+) -> None:
+    """Create the bucket if missing, (re)apply its notification rule, and create or update the
+    services' users and their policies on it (`users`: from the environment by default). All
+    idempotent; `settings` must hold the root user's keys."""
+    await asyncio.to_thread(_bootstrap, settings, users or default_users())

@@ -1,15 +1,20 @@
-"""Least privilege in Postgres: as each role, what its services run succeeds (through their own
-repositories where the call is cheap to set up, their SQL otherwise) and what no service needs
-fails with InsufficientPrivilege."""
+"""Least privilege in Postgres and MinIO. As each role, what its services run succeeds (through
+their own repositories where the call is cheap to set up, their SQL otherwise) and what no service
+needs fails with InsufficientPrivilege. Each service's MinIO user does what its service does under
+the raw prefix, and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
 import pytest
+from minio import Minio
+from minio.error import S3Error
 
 from services.cli.runs import RunReader
 from services.fetcher.repository import BatchRepository
@@ -18,13 +23,15 @@ from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.repository import ACTION_WATERMARKS_UPSERT, SPLITS_UPSERT, RawRepository
 from services.transformer.core import DataTestResult, DbtOutcome
 from services.transformer.repository import ControlRepository, OutboxMessage
-from shared.bootstrap import bootstrap_database
+from shared.bootstrap import bootstrap_database, bootstrap_storage
 from shared.bootstrap.grants import undecided
+from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.polygon._pg_rate_limit import PostgresRateLimiter
+from shared.clients.storage import minio_client
 from shared.messages import RunStatus, topics
 from shared.messages.raw_objects import TickerError
-from shared.settings import PostgresSettings
-from tests.support.names import unique_db
+from shared.settings import MinioService, MinioSettings, PostgresSettings
+from tests.support.names import unique, unique_db
 from tests.support.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
@@ -266,3 +273,83 @@ class TestEveryTableIsDecided:
         )
 
         assert [] == undecided({r[0] for r in rows})
+
+
+@pytest.fixture(scope="module")
+def bucket(stack: Stack) -> Iterator[MinioSettings]:
+    """A bucket of its own, bootstrapped with the services' users and policies on it."""
+    settings = stack.minio.model_copy(update={"bucket": unique("lp")})
+    asyncio.run(bootstrap_storage(settings))
+    yield settings
+    root = minio_client(settings)
+    for obj in root.list_objects(settings.bucket, recursive=True):
+        root.remove_object(settings.bucket, obj.object_name or "")
+    root.remove_bucket(settings.bucket)
+    revoke_bucket_access(settings)
+
+
+def _put(client: Minio, bucket: str, key: str) -> None:
+    client.put_object(bucket, key, io.BytesIO(b"{}\n"), 3)
+
+
+def _denied(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except S3Error as exc:
+        return exc.code == "AccessDenied"
+    return False
+
+
+class TestEachServiceHasItsOwnMinioUser:
+    @pytest.mark.parametrize("service", ["fetcher", "lister"])
+    def test_writers_put_under_raw_and_nothing_else(
+        self, bucket: MinioSettings, service: MinioService
+    ) -> None:
+        """Put under raw/ works; get, delete, put elsewhere and listing are denied."""
+        c, b = minio_client(bucket.for_service(service)), bucket.bucket
+        key = f"raw/polygon/lp/{service}.jsonl"
+
+        _put(c, b, key)
+
+        assert [True] * 4 == [
+            _denied(lambda: c.get_object(b, key)),
+            _denied(lambda: c.remove_object(b, key)),
+            _denied(lambda: _put(c, b, "other/x.jsonl")),
+            _denied(lambda: list(c.list_objects(b, prefix="raw/", recursive=True))),
+        ]
+
+    def test_loader_gets_under_raw_and_nothing_else(self, bucket: MinioSettings) -> None:
+        """Get under raw/ works; put, delete and a get outside raw/ are denied."""
+        root, c, b = minio_client(bucket), minio_client(bucket.for_service("loader")), bucket.bucket
+        _put(root, b, "raw/polygon/lp/loaded.jsonl")
+        _put(root, b, "other/secret.jsonl")
+
+        assert b"{}\n" == c.get_object(b, "raw/polygon/lp/loaded.jsonl").read()
+        assert [True] * 3 == [
+            _denied(lambda: _put(c, b, "raw/polygon/lp/new.jsonl")),
+            _denied(lambda: c.remove_object(b, "raw/polygon/lp/loaded.jsonl")),
+            _denied(lambda: c.get_object(b, "other/secret.jsonl")),
+        ]
+
+    def test_transformer_lists_raw_and_reads_nothing(self, bucket: MinioSettings) -> None:
+        """The reconciler lists a run's keys under raw/; objects and other prefixes are denied."""
+        root, b = minio_client(bucket), bucket.bucket
+        c = minio_client(bucket.for_service("transformer"))
+        _put(root, b, "raw/polygon/lp2/b1.jsonl")
+
+        keys = [o.object_name for o in c.list_objects(b, prefix="raw/polygon/lp2/", recursive=True)]
+
+        assert ["raw/polygon/lp2/b1.jsonl"] == keys
+        assert [True] * 3 == [
+            _denied(lambda: c.get_object(b, "raw/polygon/lp2/b1.jsonl")),
+            _denied(lambda: list(c.list_objects(b, prefix="other/", recursive=True))),
+            _denied(lambda: _put(c, b, "raw/polygon/lp2/b2.jsonl")),
+        ]
+
+    def test_no_service_uses_the_root_user(self, bucket: MinioSettings) -> None:
+        """Every service's access key differs from the root user's, and from each other's."""
+        services: list[MinioService] = ["lister", "fetcher", "loader", "transformer"]
+
+        keys = [bucket.for_service(s).access_key for s in services]
+
+        assert len(services) == len(set(keys) - {bucket.access_key})

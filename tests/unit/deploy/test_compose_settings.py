@@ -20,7 +20,11 @@ from services.polygon_sim.settings import SimulatorSettings
 from services.transformer.settings import TransformerOptions, TransformerSettings
 from shared.settings import (
     KafkaSettings,
+    MinioFetcherUser,
+    MinioListerUser,
+    MinioLoaderUser,
     MinioSettings,
+    MinioTransformerUser,
     PolygonSettings,
     PostgresAdminSettings,
     PostgresSettings,
@@ -33,14 +37,16 @@ pytestmark = pytest.mark.unit
 
 Classes = list[type[BaseSettings]]
 SHARED: Classes = [KafkaSettings, MinioSettings, PostgresSettings]
+# Each service's own MinIO user (MinioSettings.for_service); bootstrap creates them all.
+USERS: Classes = [MinioListerUser, MinioFetcherUser, MinioLoaderUser, MinioTransformerUser]
 # What each container reads. `init` runs `stocks-elt bootstrap` (and `status`/`run` on demand).
 READS: dict[str, Classes] = {
-    "init": [*SHARED, PostgresAdminSettings],
+    "init": [*SHARED, PostgresAdminSettings, *USERS],
     "polygon-sim": [SimulatorSettings],
-    "lister": [*SHARED, PolygonSettings, ListerOptions],
-    "fetcher": [*SHARED, PolygonSettings, FetcherOptions],
-    "loader": SHARED,
-    "transformer": [*SHARED, TransformerOptions],
+    "lister": [*SHARED, PolygonSettings, ListerOptions, MinioListerUser],
+    "fetcher": [*SHARED, PolygonSettings, FetcherOptions, MinioFetcherUser],
+    "loader": [*SHARED, MinioLoaderUser],
+    "transformer": [*SHARED, TransformerOptions, MinioTransformerUser],
 }
 COMPOSED: dict[str, Callable[[], object]] = {
     # What `stocks-elt bootstrap` builds (services/cli/main.py), and the simulator's __main__.
@@ -49,12 +55,15 @@ COMPOSED: dict[str, Callable[[], object]] = {
         minio=MinioSettings(),
         pg=PostgresSettings(),
         admin=PostgresAdminSettings(),
+        **{cls.__name__: cls() for cls in USERS},
     ),
     "polygon-sim": lambda: SimpleNamespace(sim=SimulatorSettings()),
-    "lister": ListerSettings,
-    "fetcher": FetcherSettings,
-    "loader": LoaderSettings,
-    "transformer": TransformerSettings,
+    "lister": lambda: SimpleNamespace(**vars(ListerSettings()), user=MinioListerUser()),
+    "fetcher": lambda: SimpleNamespace(**vars(FetcherSettings()), user=MinioFetcherUser()),
+    "loader": lambda: SimpleNamespace(**vars(LoaderSettings()), user=MinioLoaderUser()),
+    "transformer": lambda: SimpleNamespace(
+        **vars(TransformerSettings()), user=MinioTransformerUser()
+    ),
 }
 # The simulator's demo key: required by PolygonSettings, but not a secret worth a `:?`.
 NOT_SECRET = {"POLYGON_API_KEY"}
