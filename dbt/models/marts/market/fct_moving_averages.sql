@@ -154,6 +154,7 @@ moving_averages as (
         is_written
 
     from summed
+    {{ bars_back_joins('summed', ['adj_close_running_sum'], [sma_short, sma_medium, sma_long]) }}
 
 )
 

@@ -135,6 +135,15 @@ windowed as (
             else 0
         end as window_sum_of_squares
     from totals
+    {{ bars_back_joins(
+        'totals',
+        [
+            'log_return_running_count',
+            'log_return_running_sum',
+            'log_return_running_sum_of_squares',
+        ],
+        [window_size],
+    ) }}
 
 ),
 
