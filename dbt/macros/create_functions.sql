@@ -15,7 +15,13 @@
 {% macro create_functions() %}
     {%- set schema = var('udf_schema') -%}
     select pg_advisory_xact_lock(hashtext('stocks_elt.functions'));
-    create schema if not exists {{ schema }};
+    {#- Bootstrap creates the schema for elt_transform, which may not CREATE in the database;
+        Postgres checks that right even for `create schema if not exists`, hence the check. -#}
+    do $$ begin
+        if not exists (select from pg_namespace where nspname = '{{ schema }}') then
+            create schema {{ schema }};
+        end if;
+    end $$;
 
     create or replace aggregate {{ schema }}.product(double precision) (
         sfunc = float8mul,

@@ -48,7 +48,9 @@ async def lifespan() -> AsyncIterator[None]:
     dbt = DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s)
     repo = ControlRepository(pool)
     bucket = Bucket(
-        MinioObjectStore(settings.minio), settings.minio.bucket, settings.minio.raw_prefix
+        MinioObjectStore(settings.minio.for_service("transformer")),
+        settings.minio.bucket,
+        settings.minio.raw_prefix,
     )
     reconciler = Reconciler(repo, broker, bucket)
     transformer = Transformer(repo, dbt, broker, opts.heartbeat_s, reconciler)

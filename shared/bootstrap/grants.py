@@ -65,9 +65,9 @@ GRANTS: dict[str, dict[str, Privileges]] = {
 ADMIN_ONLY = frozenset({"control.schema_migrations"})
 APP_ROLES = ("elt_ingest", "elt_transform", "elt_reader")
 
-# Schemas dbt writes, owned by elt_transform. `analytics_dbt_test__audit` is where dbt stores a
-# test's failing rows (`store_failures`): the profile's target schema (analytics) + a suffix.
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "analytics_dbt_test__audit")
+# Schemas dbt writes, owned by elt_transform. `dbt_test__audit` is where dbt stores a
+# test's failing rows (`store_failures`), by dbt's default name.
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "dbt_test__audit")
 # What elt_reader may read of dbt's output (every table dbt creates there, now and later).
 READER_SCHEMAS = ("staging", "marts")
 

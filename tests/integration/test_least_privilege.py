@@ -249,7 +249,7 @@ class TestDbtOwnsItsSchemas:
         transform = pools["elt_transform"]
         for sql in [
             "create table intermediate.lp_t as select 1 as a",
-            "create table analytics_dbt_test__audit.lp_t as select 1 as a",
+            "create table dbt_test__audit.lp_t as select 1 as a",
             "create view staging.lp_v as select 1 as a",
             "create table marts.lp_t as select a from staging.lp_v",
             "create or replace function marts.lp_f(x int) returns int language sql as 'select x'",

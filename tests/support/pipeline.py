@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.cli.processes import Replica, Supervisor, replicas
 from shared.bootstrap import bootstrap_database, bootstrap_storage, bootstrap_topics
+from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.storage import minio_client
 from shared.messages import FINAL_STATUSES, RunStatus, topics
 from shared.settings import (
@@ -245,3 +246,4 @@ def running_pipeline(
         for obj in client.list_objects(bucket.bucket, recursive=True):
             client.remove_object(bucket.bucket, obj.object_name)
         client.remove_bucket(bucket.bucket)
+        revoke_bucket_access(bucket)
