@@ -19,6 +19,8 @@ H1 = (date(2024, 1, 2), date(2024, 6, 28))
 # The simulator's clock starts at the end of H1; the corporate-action tests (which run first)
 # move it to the end of the history, past a 2-for-1, a 1-for-10 and dividends.
 T1, T2 = H1[1], HISTORY[1]
+# An API key unlike anything else in the warehouse, so test_zz_secrets can look for it anywhere.
+API_KEY = "e2e-K3y_w1th/odd+chars&=%20"
 
 
 def malformed_ticker() -> str:
@@ -40,6 +42,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         "SIM_HISTORY_START": HISTORY[0].isoformat(),
         "SIM_HISTORY_END": HISTORY[1].isoformat(),
         "SIM_TODAY": T1.isoformat(),
+        "SIM_API_KEYS": f'["{API_KEY}"]',
         "SIM_BAD_CORPORATE_ACTIONS": "true",
         "SIM_MALFORMED_TICKERS": f'["{malformed_ticker()}"]',
         # Faults the client must absorb without losing a bar.
@@ -47,6 +50,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         "SIM_ERROR_5XX_SHARE": "0.05",
     }
     service_env = {
+        "POLYGON_API_KEY": API_KEY,
         "POLYGON_RATE_LIMIT_PER_S": "500",
         "POLYGON_MAX_RETRY_S": "60",
         "TRANSFORMER_SWEEP_INTERVAL_S": "3",

@@ -46,7 +46,11 @@ class TestRunCompletes:
                 "select count(*) from (select ticker, trading_date from"
                 " staging.stg_polygon__stock_bars_daily group by 1, 2 having count(*) > 1) d"
             )
-            rows = await conn.fetchval("select count(*) from staging.stg_polygon__stock_bars_daily")
+            rows = await conn.fetchval(
+                "select count(*) from staging.stg_polygon__stock_bars_daily"
+                " where trading_date between $1 and $2",
+                *H1,
+            )
         finally:
             await conn.close()
 

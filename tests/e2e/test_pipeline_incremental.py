@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,8 @@ class TestIncrementalRun:
     async def test_an_up_to_date_run_has_no_batch_and_still_completes(
         self, pipeline: Pipeline
     ) -> None:
-        """Nothing to fetch: the run is its ticker listing alone, and it ends like any other."""
+        """No bar to fetch: the run is its ticker listing and its splits and dividends re-read
+        (the safety window), and it ends like any other."""
         before = await sim_requests(pipeline)
 
         row = await pipeline.wait_finished(
@@ -89,8 +91,13 @@ class TestIncrementalRun:
         )
         after = await sim_requests(pipeline)
 
-        assert ("up_to_date", "succeeded", 1) == (row["plan"], row["status"], row["total_batches"])
+        # the listing, and the splits and dividends every run reads
+        assert ("up_to_date", "succeeded", 3) == (row["plan"], row["status"], row["total_batches"])
         assert (0, 0) == (after["grouped"] - before["grouped"], after["range"] - before["range"])
+
+
+async def _bars_of(p: Pipeline, tickers: list[str], span: tuple[date, date]) -> list[Any]:
+    return [r for r in await raw_bars(p, *span) if r["ticker"] in tickers]
 
 
 class TestGroupedAndPerTickerAgree:
@@ -102,7 +109,7 @@ class TestGroupedAndPerTickerAgree:
             **{"from": august[0], "to": august[1]}, tickers=tickers, plan="grouped_daily"
         )
         assert "grouped_daily" == (await pipeline.wait_finished(grouped))["plan"]
-        after_grouped = await raw_bars(pipeline, *august)
+        after_grouped = await _bars_of(pipeline, tickers, august)
 
         ranged = await pipeline.request_run(
             **{"from": august[0], "to": august[1]}, tickers=tickers, plan="per_ticker"
@@ -110,6 +117,6 @@ class TestGroupedAndPerTickerAgree:
         row = await pipeline.wait_finished(ranged)
 
         assert ("per_ticker", "succeeded") == (row["plan"], row["status"])
-        assert after_grouped == await raw_bars(pipeline, *august)
+        assert after_grouped == await _bars_of(pipeline, tickers, august)
         assert {"grouped_daily"} == {r["source"] for r in after_grouped}
         assert truth_tuples(pipeline.truth(tickers, *august)) == as_truth(after_grouped)
