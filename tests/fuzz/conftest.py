@@ -4,14 +4,13 @@ checks use. The session ends with a table of what each topic was fed and what be
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from shared.bootstrap import bootstrap_database
-from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
+from shared.settings import PostgresSettings
 from tests.support.names import unique_db
 from tests.support.stack import Stack, drop_database
 
@@ -22,24 +21,6 @@ from .tally import summary_lines
 # its first loaded batch (the transformer then claims and builds it, with a fake dbt).
 SEEDED_RUNS = {"fz-run": 1000, "fz-one": 1}
 SEEDED_BATCHES = ("b00000", "b00001", "splits", "dividends", "tickers")
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    if os.environ.get("STOCKS_ELT_TESTCONTAINERS") == "1":
-        from tests.support.containers import container_stack
-
-        with container_stack() as s:
-            yield s
-        return
-    s = Stack(
-        kafka=KafkaSettings(),
-        minio=MinioSettings(),  # type: ignore[call-arg]
-        postgres=PostgresSettings(),  # type: ignore[call-arg]
-        admin=PostgresAdminSettings(),  # type: ignore[call-arg]
-    )
-    s.check_reachable()
-    yield s
 
 
 async def _pool(pg: PostgresSettings, user: str, password: str) -> asyncpg.Pool:

@@ -1,35 +1,32 @@
-"""Real Kafka, MinIO and Postgres for the integration tier.
-
-On machines without Docker, `scripts/test` starts them natively (`deploy/local/stack up`) before
-pytest. Where Docker exists, STOCKS_ELT_TESTCONTAINERS=1 starts them with testcontainers instead
-(tests/support/containers.py). Either way the tests get the same settings objects, which they pass
-to the production constructors.
-"""
+"""The integration tier's shared fixtures (the `stack` itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
-from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
-from tests.support.stack import Stack
+from shared.bootstrap import bootstrap_database
+from tests.support.names import unique_db
+from tests.support.stack import Stack, drop_database
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    if os.environ.get("STOCKS_ELT_TESTCONTAINERS") == "1":
-        from tests.support.containers import container_stack
-
-        with container_stack() as s:
-            yield s
-        return
-    s = Stack(
-        kafka=KafkaSettings(),
-        minio=MinioSettings(),  # type: ignore[call-arg]
-        postgres=PostgresSettings(),  # type: ignore[call-arg]
-        admin=PostgresAdminSettings(),  # type: ignore[call-arg]
+@pytest.fixture
+async def ingest_pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    """A fresh database bootstrapped as production is, reached as the ingest role (lister,
+    fetcher, loader), with a registered run `r1`; dropped afterwards."""
+    pg = stack.postgres.model_copy(update={"database": unique_db()})
+    await bootstrap_database(pg, stack.admin)
+    pool = await asyncpg.create_pool(
+        host=pg.host,
+        port=pg.port,
+        database=pg.database,
+        user=pg.user,
+        password=pg.password.get_secret_value(),
     )
-    s.check_reachable()
-    yield s
+    assert pool is not None
+    await pool.execute("insert into control.runs (run_id, request) values ('r1', '{}')")
+    yield pool
+    await pool.close()
+    await drop_database(pg, stack.admin)

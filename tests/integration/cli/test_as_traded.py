@@ -9,9 +9,6 @@ import asyncpg
 import pytest
 
 from services.cli.as_traded import adjusted_only_spans
-from shared.bootstrap import bootstrap_database
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -23,24 +20,14 @@ values ($1, $2, $3, 1, 1, 1, 1, 1, 0, 'aggs_range', 'r', 'k')
 
 
 @pytest.fixture
-async def conn(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    pg = stack.postgres.model_copy(update={"database": unique_db()})
-    await bootstrap_database(pg, stack.admin)
-    connection = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-    )
-    yield connection
-    await connection.close()
-    await drop_database(pg, stack.admin)
+async def conn(ingest_pool: asyncpg.Pool) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+    async with ingest_pool.acquire() as connection:
+        yield connection
 
 
 class TestAdjustedOnlySpans:
     async def test_tickers_whose_adjusted_bars_reach_outside_their_as_traded_ones(
-        self, conn: asyncpg.Connection
+        self, conn: asyncpg.pool.PoolConnectionProxy
     ) -> None:
         """OLD has adjusted bars only; PART has as-traded bars for a part of them; DONE has
         both over the same days; NEW has as-traded bars only."""

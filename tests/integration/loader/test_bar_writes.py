@@ -11,10 +11,7 @@ import asyncpg
 import pytest
 
 from services.loader.repository import RawRepository
-from shared.bootstrap import bootstrap_database
 from shared.messages.raw_objects import GROUPED_DAY_PREFIX, TickerError
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -23,21 +20,8 @@ FAILED = TickerError(kind="gave_up", reason="5xx")
 
 
 @pytest.fixture
-async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
-    pg = stack.postgres.model_copy(update={"database": unique_db()})
-    await bootstrap_database(pg, stack.admin)
-    pool = await asyncpg.create_pool(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-    )
-    assert pool is not None
-    await pool.execute("insert into control.runs (run_id, request) values ('r1', '{}')")
-    yield pool
-    await pool.close()
-    await drop_database(pg, stack.admin)
+async def pool(ingest_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return ingest_pool
 
 
 def row(ticker: str, day: int, close: float = 10.5, key: str = "k1") -> tuple[Any, ...]:

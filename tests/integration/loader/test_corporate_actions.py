@@ -3,7 +3,6 @@ that move loaded_at only on a correction, the rejected ledger, forward-only wate
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
@@ -12,11 +11,7 @@ import pytest
 
 from services.loader.corporate_actions import event_rows
 from services.loader.repository import RawRepository
-from shared.bootstrap import bootstrap_database
 from shared.messages.raw_objects import ObjectHeader, TickerError
-from shared.settings import PostgresSettings
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -31,21 +26,8 @@ DIVIDEND = {"id": "D1", "ticker": "AAA", "ex_dividend_date": "2024-05-02", "cash
 
 
 @pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[tuple[PostgresSettings, asyncpg.Pool]]:
-    pg = stack.postgres.model_copy(update={"database": unique_db()})
-    await bootstrap_database(pg, stack.admin)
-    pool = await asyncpg.create_pool(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-    )
-    assert pool is not None
-    await pool.execute("insert into control.runs (run_id, request) values ('r1', '{}')")
-    yield pg, pool
-    await pool.close()
-    await drop_database(pg, stack.admin)
+def db(ingest_pool: asyncpg.Pool) -> tuple[None, asyncpg.Pool]:
+    return None, ingest_pool
 
 
 def _head(
@@ -78,9 +60,7 @@ async def _load(pool: asyncpg.Pool, kind: str, events: list[object], **head: obj
 
 
 class TestUpsertById:
-    async def test_a_re_read_event_keeps_its_loaded_at(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
-    ) -> None:
+    async def test_a_re_read_event_keeps_its_loaded_at(self, db: tuple[None, asyncpg.Pool]) -> None:
         """Reading the same split again changes nothing, so no ticker is rebuilt for it."""
         _, pool = db
         await _load(pool, "splits", [SPLIT])
@@ -92,7 +72,7 @@ class TestUpsertById:
         assert before == after
 
     async def test_a_corrected_event_is_updated_and_marked_new(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
+        self, db: tuple[None, asyncpg.Pool]
     ) -> None:
         """A vendor correction (the split a day later) replaces the row and moves loaded_at."""
         _, pool = db
@@ -107,9 +87,7 @@ class TestUpsertById:
             after["loaded_at"] > before["loaded_at"],
         )
 
-    async def test_dividends_keep_every_field(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
-    ) -> None:
+    async def test_dividends_keep_every_field(self, db: tuple[None, asyncpg.Pool]) -> None:
         """A dividend's optional fields are stored when sent and null when not."""
         _, pool = db
         full = {**DIVIDEND, "id": "D2", "currency": "USD", "frequency": 4, "dividend_type": "CD",
@@ -130,7 +108,7 @@ class TestUpsertById:
 
 class TestRejected:
     async def test_bad_events_go_to_the_ledger_with_their_reason_and_payload(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
+        self, db: tuple[None, asyncpg.Pool]
     ) -> None:
         """A zero ratio, a NUL in a ticker and conflicting copies: ledgered, none stored."""
         _, pool = db
@@ -159,7 +137,7 @@ class TestRejected:
 
 class TestWatermarks:
     async def test_coverages_grow_where_they_touch_and_never_shrink(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
+        self, db: tuple[None, asyncpg.Pool]
     ) -> None:
         """A whole-market object covers '*', a ticker object its tickers; an earlier read that
         touches extends the start, a re-read inside changes nothing, and a read past a gap
@@ -187,7 +165,7 @@ class TestWatermarks:
         assert expected == [tuple(r) for r in rows]
 
     async def test_a_failed_fetch_is_a_ticker_error_and_moves_no_watermark(
-        self, db: tuple[PostgresSettings, asyncpg.Pool]
+        self, db: tuple[None, asyncpg.Pool]
     ) -> None:
         """The run names `*splits`, and the next run reads the same range again."""
         _, pool = db
