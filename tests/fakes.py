@@ -193,15 +193,19 @@ def _within(value: Any, start: date, end: date) -> bool:
 
 
 class FakePool:
-    """The one asyncpg pool method the fetcher calls directly: records each statement."""
+    """The asyncpg pool methods the fetcher's repository calls: records each statement."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: bool = True) -> None:
         self.executed: list[tuple[str, tuple[Any, ...]]] = []
+        self.wanted = wanted  # whether control says the batch is listed and its run running
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
         await _yield_to_others()
         self.executed.append((query, args))
         return "UPDATE 1"
+
+    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+        return 1 if self.wanted else None
 
 
 # --- lister: control.runs and control.batches ---------------------------------------------------

@@ -1,4 +1,4 @@
-"""The fetcher's one write to the control schema: a batch's object is stored."""
+"""The fetcher's control-schema calls: may a batch still be fetched, and its object is stored."""
 
 from __future__ import annotations
 
@@ -8,6 +8,18 @@ import asyncpg
 class BatchRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def wants(self, run_id: str, batch_id: str) -> bool:
+        """A batch the lister registered, of a run still running: anything else (an unknown
+        run, a forged batch, a run that ended) would spend API requests for nothing."""
+        return bool(
+            await self._pool.fetchval(
+                "select 1 from control.runs r join control.batches b using (run_id)"
+                " where r.run_id = $1 and b.batch_id = $2 and r.status = 'running' and b.listed",
+                run_id,
+                batch_id,
+            )
+        )
 
     async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
         """Set, not add: a re-fetched batch records its own request count, not a sum."""

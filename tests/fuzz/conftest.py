@@ -67,7 +67,8 @@ async def _seed(checks: asyncpg.Pool) -> None:
             total,
         )
         await checks.executemany(
-            "insert into control.batches (run_id, batch_id, tickers) values ($1, $2, '{}')",
+            "insert into control.batches (run_id, batch_id, tickers, listed)"
+            " values ($1, $2, '{}', true)",
             [(run_id, b) for b in SEEDED_BATCHES],
         )
 

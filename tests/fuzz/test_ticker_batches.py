@@ -155,6 +155,13 @@ async def _registered(rig: Rig, batch: FetchBatch) -> str | None:
     return key
 
 
+async def _running(rig: Rig, run_id: str) -> bool:
+    status = await rig.db.checks.fetchval(
+        "select status from control.runs where run_id = $1", run_id
+    )
+    return status == "running"
+
+
 class TestEveryBatchIsFetchedOrDeadLettered:
     @fuzz_settings(examples=250)
     @given(body=message_bodies(valid_batches(), FIELDS))
@@ -163,15 +170,24 @@ class TestEveryBatchIsFetchedOrDeadLettered:
     ) -> None:
         """No command escapes the handler; one that does not parse is dead-lettered as invalid
         before any API call; one that is processed leaves an object under its own key whose
-        header the loader reads as this run's batch, recorded on its registered batch row."""
+        header the loader reads as this run's batch, recorded on its registered batch row; one
+        the lister never registered is skipped, with no object written."""
         (rig, store), started, batch = fetcher, now(), _parsed(body)
         registered = batch is not None and await _registered(rig, batch) is not None
+        wanted = registered and batch is not None and await _running(rig, batch.run_id)
+        objects_before = dict(store.objects)
 
         d = await rig.deliver(body)
 
         reason = dead_letter_reason(d)
         if batch is None:
             assert reason is not None and reason.startswith("invalid FetchBatch: "), reason
+        if reason is None and not wanted:
+            # Skipped: a batch the lister never listed, or of a run not running, costs nothing.
+            assert objects_before == store.objects
+            why = "a run not running" if registered else "a batch the lister never registered"
+            tally(d, f"processed: skipped ({why})", started)
+            return
         if reason is None:
             assert batch is not None
             key = object_key("raw/", batch.run_id, batch.batch_id)
