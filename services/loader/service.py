@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from shared.clients.storage import ObjectStore
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded
-from shared.messages.raw_objects import ObjectHeader, TickerError
+from shared.messages.raw_objects import ObjectHeader, TickerError, object_key
 
 from .core import MalformedObject, parse_header, ticker_line, ticker_row
 from .corporate_actions import event_rows
@@ -40,6 +40,10 @@ async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded:
     lines = deps.store.lines(key)
     head = parse_header(await anext(lines, None))
     bind_message_context(run_id=head.run_id, batch_id=head.batch_id)
+    # The header names the run and batch it completes; only the key the fetcher would have
+    # written for them may say so, or a stray object could complete another run's batch.
+    if key != object_key(deps.raw_prefix, head.run_id, head.batch_id):
+        raise MalformedObject(f"the header's run and batch do not match the key {key!r}")
     if not await deps.repo.run_exists(head.run_id):
         raise MalformedObject(f"unknown run {head.run_id!r}")
     if head.kind in ("splits", "dividends"):

@@ -132,13 +132,27 @@ class TestLoadObject:
         )
 
     async def test_the_event_as_minio_sends_it_is_understood(self, loader: Loader) -> None:
-        """A key with spaces and '+' arrives query-escaped and is unescaped before reading."""
-        odd = "raw/polygon/r1/b 7+x.jsonl"
-        loader.store.objects[odd] = GOOD
+        """The key arrives query-escaped ('/' as %2F) and is unescaped before reading."""
+        loader.store.objects[KEY] = GOOD
 
-        await loader.deliver(event(odd))
+        await loader.deliver(event(KEY))
 
-        assert [("daily_bars", "r1", "b00000", odd)] == loader.repo.loads
+        assert [("daily_bars", "r1", "b00000", KEY)] == loader.repo.loads
+
+    async def test_an_object_whose_header_names_another_batch_is_dead_lettered(
+        self, loader: Loader
+    ) -> None:
+        """A stray object whose header claims r1/b00000 under another key completes nothing."""
+        stray = "raw/polygon/r1/b00009.jsonl"
+        loader.store.objects[stray] = GOOD
+
+        await loader.deliver(event(stray))
+
+        [dead] = loader.dlq.messages
+        assert ([], True) == (
+            loader.repo.loads,
+            "do not match the key" in dead.headers["x-dead-letter-reason"],
+        )
 
     async def test_a_bad_line_costs_only_its_ticker(self, loader: Loader) -> None:
         """A malformed line and a control-character ticker are errors, named by their lines
@@ -259,7 +273,7 @@ class TestDeadLetters:
         [
             (b"", "empty object"),
             (b'{"kind": "daily_bars"}\n', "bad header"),
-            (bars_object(run_id="never-registered"), "unknown run 'never-registered'"),
+            (bars_object(run_id="never-registered"), "do not match the key"),
         ],
     )
     async def test_an_unreadable_object_is_dead_lettered(
