@@ -10,12 +10,15 @@ class BatchRepository:
         self._pool = pool
 
     async def wants(self, run_id: str, batch_id: str) -> bool:
-        """A batch the lister registered, of a run still running: anything else (an unknown
-        run, a forged batch, a run that ended) would spend API requests for nothing."""
+        """A batch the lister registered, of a run still running, not fetched yet: anything
+        else (an unknown run, a forged batch, a run that ended, a batch redelivered after its
+        object was stored) would spend API requests for nothing. An object whose notification
+        was lost is found by the transformer's reconciler, not fetched again."""
         return bool(
             await self._pool.fetchval(
                 "select 1 from control.runs r join control.batches b using (run_id)"
-                " where r.run_id = $1 and b.batch_id = $2 and r.status = 'running' and b.listed",
+                " where r.run_id = $1 and b.batch_id = $2 and r.status = 'running' and b.listed"
+                " and b.fetched_at is null",
                 run_id,
                 batch_id,
             )

@@ -43,7 +43,7 @@ class FetcherDeps:
 
 async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     if not await deps.batches.wants(batch.run_id, batch.batch_id):
-        log.warning("batch_skipped", reason="not a listed batch of a running run")
+        log.warning("batch_skipped", reason="not a listed, unfetched batch of a running run")
         return
     if batch.actions is not None:
         await fetch_actions(deps, batch)

@@ -83,7 +83,8 @@ def truth_tuples(truth: dict[str, list[dict[str, Any]]]) -> Bars:
 
 
 async def sim_requests(p: Pipeline) -> dict[str, int]:
-    """The simulator's request counts per endpoint kind (tickers, range, grouped)."""
+    """The simulator's answered requests per endpoint kind (tickers, range, grouped, splits,
+    dividends): what the pipeline asked for, less the retries its injected 5xx faults caused."""
     async with httpx.AsyncClient() as client:
         r = await client.get(f"{p.sim_url}/_sim/stats")
-    return dict(r.json()["requests"])
+    return dict(r.json()["answered"])

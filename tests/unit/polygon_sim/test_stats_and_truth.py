@@ -29,16 +29,22 @@ class TestStats:
             counted = (await client.get("/_sim/stats")).json()
             reset = (await client.post("/_sim/stats/reset")).json()
 
+        none = {"tickers": 0, "range": 0, "grouped": 0, "splits": 0, "dividends": 0}
         assert {
             "requests": {"tickers": 1, "range": 2, "grouped": 1, "splits": 1, "dividends": 1},
+            "answered": {"tickers": 1, "range": 2, "grouped": 1, "splits": 1, "dividends": 1},
             "statuses": {"200": 5, "401": 1},
             "total": 6,
         } == counted
-        assert {
-            "requests": {"tickers": 0, "range": 0, "grouped": 0, "splits": 0, "dividends": 0},
-            "statuses": {},
-            "total": 0,
-        } == reset
+        assert {"requests": none, "answered": none, "statuses": {}, "total": 0} == reset
+
+    async def test_a_5xx_is_a_request_but_not_an_answer(self, sim_client: ClientFactory) -> None:
+        """Faults make clients repeat a request: `answered` counts what was asked for."""
+        async with sim_client(error_5xx_share=1.0) as client:
+            await client.get("/v2/aggs/grouped/locale/us/market/stocks/2024-01-02")
+            counted = (await client.get("/_sim/stats")).json()
+
+        assert (1, 0) == (counted["requests"]["grouped"], counted["answered"]["grouped"])
 
 
 class TestTruth:
