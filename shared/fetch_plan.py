@@ -13,6 +13,10 @@ from datetime import date
 
 from shared.messages import Plan
 
+# Up to this many tickers, one filtered splits or dividends query each costs fewer requests than
+# the market's pages of the range (the fetcher's choice, and the CLI's estimate of it).
+PER_TICKER_ACTIONS_MAX = 5
+
 
 @dataclass(frozen=True)
 class FetchPlan:

@@ -8,13 +8,9 @@ from datetime import date
 
 import asyncpg
 
-from shared.fetch_plan import FetchPlan, plan_fetch
+from shared.fetch_plan import PER_TICKER_ACTIONS_MAX, FetchPlan, plan_fetch
 from shared.market_calendar import nyse_sessions
 from shared.messages import Plan
-
-# Up to this many tickers the splits and dividends are read one query per ticker (the fetcher's
-# PER_TICKER_ACTIONS_MAX); beyond, the market's pages of the range.
-_PER_TICKER_ACTIONS_MAX = 5
 
 # Tickers whose split-adjusted bars reach outside their as-traded ones, with that span.
 ADJUSTED_ONLY_SPANS = """
@@ -41,7 +37,7 @@ class Refetch:
 
     @property
     def action_requests(self) -> str:
-        if len(self.tickers) <= _PER_TICKER_ACTIONS_MAX:
+        if len(self.tickers) <= PER_TICKER_ACTIONS_MAX:
             return f"{2 * len(self.tickers)} splits and dividends requests"
         return f"the market's splits and dividends pages from {self.start}"
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from shared.clients.polygon import DailyBar, PolygonError
+from shared.fetch_plan import PER_TICKER_ACTIONS_MAX
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import (
     GROUPED_DAY_PREFIX,
@@ -110,10 +111,6 @@ def grouped_outcomes(
     for day, result in results:
         grouped.add(day, result)
     return [TickerBars.model_validate_json(line) for line in grouped.lines()]
-
-
-# Up to this many tickers, one filtered query each costs fewer requests than the market's pages.
-PER_TICKER_ACTIONS_MAX = 5
 
 
 def per_ticker_actions(batch: FetchBatch) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from shared.messages.ids import TICKER_PATTERN
 from shared.messages.raw_objects import (
     GROUPED_DAY_PREFIX,
     ObjectHeader,
@@ -21,14 +22,12 @@ from .fast_rows import BarRow, fast_rows, trading_date
 
 # Vendor glitches have put control characters, and worse, into tickers: a ticker Postgres or
 # its b-tree would refuse costs its own line, never the batch.
-# Found anywhere in a ticker that TICKER_PATTERN refuses: a whitespace or control character, or
-# a 33rd character.
-BAD_TICKER = re.compile(r"(?s)[\x00-\x20\x7f]|\A.{33}")
+_TICKER = re.compile(TICKER_PATTERN)
 
 
 def valid_ticker(ticker: str) -> bool:
-    """What shared.messages.ids.TICKER_PATTERN accepts."""
-    return bool(ticker) and BAD_TICKER.search(ticker) is None
+    """The shape every message's tickers have (shared.messages.ids)."""
+    return _TICKER.fullmatch(ticker) is not None
 
 
 def grouped_day(ticker: str) -> date | None:

@@ -13,7 +13,7 @@ from shared.messages.raw_objects import ObjectHeader, TickerError
 
 from .bar_writes import write_bars
 from .core import TICKER_COLUMNS
-from .corporate_actions import Rejected
+from .corporate_actions import DIVIDEND_COLUMNS, Rejected
 
 _TICKER_VALUES = TICKER_COLUMNS[1:13]
 
@@ -52,17 +52,7 @@ where (raw.stock_splits.ticker, raw.stock_splits.execution_date, raw.stock_split
     is distinct from (excluded.ticker, excluded.execution_date, excluded.split_from,
                       excluded.split_to)
 """
-_DIVIDEND_VALUES = (
-    "ticker",
-    "ex_dividend_date",
-    "cash_amount",
-    "currency",
-    "declaration_date",
-    "record_date",
-    "pay_date",
-    "frequency",
-    "dividend_type",
-)
+_DIVIDEND_VALUES = DIVIDEND_COLUMNS[1:]  # every column but the id
 DIVIDENDS_UPSERT = f"""
 insert into raw.stock_dividends (id, {", ".join(_DIVIDEND_VALUES)}, run_id, object_key)
 select unnest($1::text[]), unnest($2::text[]), unnest($3::date[]), unnest($4::float8[]),
