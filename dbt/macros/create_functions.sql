@@ -53,8 +53,15 @@
     $body$;
 
     -- no final function: a window aggregate calls it on every row, fed or not (an SQL
-    -- function call per row cost more than the EMA); callers take element 3 of the state
-    create or replace aggregate {{ schema }}.ema_sma_seeded(
+    -- function call per row cost more than the EMA); callers take element 3 of the state.
+    -- Dropped first: `create or replace` cannot change an aggregate's return type, and a
+    -- warehouse built by an earlier version has one that returned the EMA itself.
+    drop aggregate if exists {{ schema }}.ema_sma_seeded(
+        double precision, integer, bigint, double precision
+    );
+    drop aggregate if exists {{ schema }}.ema_sma_seeded(double precision, integer);
+    drop function if exists {{ schema }}.ema_sma_seeded_final(double precision[]);
+    create aggregate {{ schema }}.ema_sma_seeded(
         double precision, integer, bigint, double precision
     ) (
         sfunc = {{ schema }}.ema_sma_seeded_step,
