@@ -8,17 +8,17 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 
-from services.polygon_sim.auth import RateLimiter
+from services.polygon_sim.api.auth import RateLimiter
+from services.polygon_sim.api.routes import API_ROUTES
+from services.polygon_sim.api.stats import RequestStats
+from services.polygon_sim.api.tickers_query import TickerCatalog
 from services.polygon_sim.clock import Clock
-from services.polygon_sim.clock_routes import CLOCK_ROUTES
-from services.polygon_sim.faults import FaultInjector, FaultRates
-from services.polygon_sim.market import Market
-from services.polygon_sim.routes import API_ROUTES
+from services.polygon_sim.faults.injector import FaultInjector, FaultRates
+from services.polygon_sim.market.market import Market
 from services.polygon_sim.settings import SimulatorSettings
+from services.polygon_sim.sim_api.clock_routes import CLOCK_ROUTES
+from services.polygon_sim.sim_api.truth_routes import SIM_ROUTES
 from services.polygon_sim.state import SimState
-from services.polygon_sim.stats import RequestStats
-from services.polygon_sim.tickers_query import TickerCatalog
-from services.polygon_sim.truth_routes import SIM_ROUTES
 
 
 def build_market(settings: SimulatorSettings) -> Market:

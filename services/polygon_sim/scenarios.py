@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from services.polygon_sim.actions import Row
-from services.polygon_sim.market import Market
+from services.polygon_sim.corporate_actions.events import Row
+from services.polygon_sim.market.market import Market
 
 
 @dataclass(frozen=True, slots=True)

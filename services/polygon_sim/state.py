@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.polygon_sim.auth import RateLimiter
+from services.polygon_sim.api.auth import RateLimiter
+from services.polygon_sim.api.stats import RequestStats
+from services.polygon_sim.api.tickers_query import TickerCatalog
 from services.polygon_sim.clock import Clock
-from services.polygon_sim.faults import FaultInjector
-from services.polygon_sim.market import Market
+from services.polygon_sim.faults.injector import FaultInjector
+from services.polygon_sim.market.market import Market
 from services.polygon_sim.settings import SimulatorSettings
-from services.polygon_sim.stats import RequestStats
-from services.polygon_sim.tickers_query import TickerCatalog
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 from shared.messages import RunEvent, topics
 from tests.support.kafka_tail import end_offsets, tail
 from tests.support.pipeline import Pipeline, running_pipeline

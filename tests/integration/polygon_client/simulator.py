@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 from shared.clients.polygon import DailyBar, trading_date_of
 from shared.settings import PolygonSettings
 

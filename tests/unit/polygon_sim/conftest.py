@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.polygon_sim.app import create_app
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 from services.polygon_sim.settings import SimulatorSettings
 
 SEED = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.polygon_sim.auth import RateLimiter, presented_key
+from services.polygon_sim.api.auth import RateLimiter, presented_key
 
 from .conftest import ClientFactory
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.calendar import TradingCalendar
+from services.polygon_sim.market.market import Market
 
 pytestmark = pytest.mark.unit
 

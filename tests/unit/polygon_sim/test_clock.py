@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from services.polygon_sim.app import create_app
-from services.polygon_sim.calendar import ms_to_ny_date
 from services.polygon_sim.clock import ClockError
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.calendar import ms_to_ny_date
+from services.polygon_sim.market.market import Market
 
 from .conftest import END, START, ClientFactory, small_settings
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 from services.polygon_sim.scenarios import corporate_action_examples
 
 from .conftest import END, SEED, START

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.polygon_sim.faults import (
+from services.polygon_sim.faults.injector import (
     FaultInjector,
     FaultPlan,
     FaultRates,

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from services.polygon_sim.calendar import ms_to_ny_date
-from services.polygon_sim.market import Market
-from services.polygon_sim.universe import Listing
+from services.polygon_sim.market.calendar import ms_to_ny_date
+from services.polygon_sim.market.market import Market
+from services.polygon_sim.market.universe import Listing
 
 from .conftest import END, START
 

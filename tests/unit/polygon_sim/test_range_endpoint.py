@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 
 from .conftest import END, START, ClientFactory
 

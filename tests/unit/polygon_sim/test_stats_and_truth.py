@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.polygon_sim.market import Market
+from services.polygon_sim.market.market import Market
 
 from .conftest import ClientFactory
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.polygon_sim.market import Market
-from services.polygon_sim.universe import build_listings
+from services.polygon_sim.market.market import Market
+from services.polygon_sim.market.universe import build_listings
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from services.polygon_sim.actions import (
+from services.polygon_sim.corporate_actions.dividends import next_sessions
+from services.polygon_sim.corporate_actions.events import (
     Events,
     Row,
     business_day,
@@ -21,13 +22,12 @@ from services.polygon_sim.actions import (
     iso,
     split_rows,
 )
-from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.dividends import next_sessions
-from services.polygon_sim.hashing import stable_u64
-from services.polygon_sim.split_draws import plain
+from services.polygon_sim.market.calendar import TradingCalendar
+from services.polygon_sim.market.hashing import stable_u64
+from services.polygon_sim.market.split_draws import plain
 
 if TYPE_CHECKING:
-    from services.polygon_sim.market import Market
+    from services.polygon_sim.market.market import Market
 
 UNKNOWN_TICKER = "ZZNOTREAL"
 _VARIANT = 7  # keeps the hostile ids apart from any genuine event's

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.hashing import stable_u64
-from services.polygon_sim.universe import Listing
+from services.polygon_sim.market.calendar import TradingCalendar
+from services.polygon_sim.market.hashing import stable_u64
+from services.polygon_sim.market.universe import Listing
 
 I64 = npt.NDArray[np.int64]
 Row = dict[str, Any]

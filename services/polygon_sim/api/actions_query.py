@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.polygon_sim.action_book import BookQuery, EventBook
-from services.polygon_sim.actions import DIVIDEND_TYPES
-from services.polygon_sim.cursor import CursorError, decode_cursor, encode_cursor
-from services.polygon_sim.errors import QueryError
-from services.polygon_sim.params import parse_bool, parse_limit
+from services.polygon_sim.api.cursor import CursorError, decode_cursor, encode_cursor
+from services.polygon_sim.api.errors import QueryError
+from services.polygon_sim.api.params import parse_bool, parse_limit
+from services.polygon_sim.corporate_actions.book import BookQuery, EventBook
+from services.polygon_sim.corporate_actions.events import DIVIDEND_TYPES
 
 _OPS = {"": "eq", ".gt": "gt", ".gte": "gte", ".lt": "lt", ".lte": "lte"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

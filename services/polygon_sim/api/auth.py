@@ -6,7 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 
-from services.polygon_sim.errors import NO_KEY, UNKNOWN_KEY
+from services.polygon_sim.api.errors import NO_KEY, UNKNOWN_KEY
 
 
 def presented_key(authorization: str | None, api_key_param: str | None) -> str | None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from services.polygon_sim.actions import EPOCH_ORDINAL, I64, Events, business_day
-from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.hashing import mix, stable_u64, unit
-from services.polygon_sim.prices import log_returns
-from services.polygon_sim.universe import LOG_SCALE, Listing
+from services.polygon_sim.corporate_actions.events import EPOCH_ORDINAL, I64, Events, business_day
+from services.polygon_sim.market.calendar import TradingCalendar
+from services.polygon_sim.market.hashing import mix, stable_u64, unit
+from services.polygon_sim.market.prices import log_returns
+from services.polygon_sim.market.universe import LOG_SCALE, Listing
 
 F64 = npt.NDArray[np.float64]
 

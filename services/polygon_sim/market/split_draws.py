@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from services.polygon_sim.hashing import stable_u64
+from services.polygon_sim.market.hashing import stable_u64
 
 if TYPE_CHECKING:
-    from services.polygon_sim.universe import Listing
+    from services.polygon_sim.market.universe import Listing
 
 _RATIOS = ((2, 1), (3, 1), (3, 2), (4, 1), (1, 10), (1, 5), (1, 20))
 _RATIO_P = (0.35, 0.1, 0.1, 0.05, 0.2, 0.1, 0.1)

@@ -7,13 +7,20 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
-from services.polygon_sim.action_book import BookQuery, EventBook
-from services.polygon_sim.actions import I64, Events, Row, dividend_rows, split_events, split_rows
-from services.polygon_sim.bad_actions import BadAction, bad_actions
-from services.polygon_sim.dividends import dividend_events
+from services.polygon_sim.corporate_actions.book import BookQuery, EventBook
+from services.polygon_sim.corporate_actions.dividends import dividend_events
+from services.polygon_sim.corporate_actions.events import (
+    I64,
+    Events,
+    Row,
+    dividend_rows,
+    split_events,
+    split_rows,
+)
+from services.polygon_sim.faults.bad_actions import BadAction, bad_actions
 
 if TYPE_CHECKING:
-    from services.polygon_sim.market import Market
+    from services.polygon_sim.market.market import Market
 
 Kind = Literal["splits", "dividends"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from services.polygon_sim.prices import BarColumns
+from services.polygon_sim.market.prices import BarColumns
 
 Row = dict[str, Any]
 

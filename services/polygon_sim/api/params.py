@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.polygon_sim.errors import QueryError
+from services.polygon_sim.api.errors import QueryError
 
 
 def parse_bool(raw: str | None, name: str, default: bool) -> bool:

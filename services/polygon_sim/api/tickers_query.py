@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.polygon_sim.cursor import CursorError, decode_cursor, encode_cursor
-from services.polygon_sim.errors import QueryError
-from services.polygon_sim.market import Market
-from services.polygon_sim.params import parse_bool, parse_limit
-from services.polygon_sim.universe import Listing
+from services.polygon_sim.api.cursor import CursorError, decode_cursor, encode_cursor
+from services.polygon_sim.api.errors import QueryError
+from services.polygon_sim.api.params import parse_bool, parse_limit
+from services.polygon_sim.market.market import Market
+from services.polygon_sim.market.universe import Listing
 
 _MARKETS = ("stocks", "crypto", "fx", "otc", "indices")
 _SORTS = (

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from services.polygon_sim.hashing import U64, mix, normal, unit
-from services.polygon_sim.universe import LOG_SCALE
+from services.polygon_sim.market.hashing import U64, mix, normal, unit
+from services.polygon_sim.market.universe import LOG_SCALE
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -9,11 +9,11 @@ from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from services.polygon_sim.calendar import ms_to_ny_date, ny_ms
-from services.polygon_sim.cursor import CursorError, decode_cursor, encode_cursor
-from services.polygon_sim.errors import QueryError
-from services.polygon_sim.market import Market
-from services.polygon_sim.params import parse_bool, parse_limit
+from services.polygon_sim.api.cursor import CursorError, decode_cursor, encode_cursor
+from services.polygon_sim.api.errors import QueryError
+from services.polygon_sim.api.params import parse_bool, parse_limit
+from services.polygon_sim.market.calendar import ms_to_ny_date, ny_ms
+from services.polygon_sim.market.market import Market
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESPANS = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")

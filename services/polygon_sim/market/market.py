@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from services.polygon_sim.action_store import CorporateActions, build_actions
-from services.polygon_sim.bar_engine import BarEngine
-from services.polygon_sim.calendar import TradingCalendar
-from services.polygon_sim.rows import Row, render_rows
-from services.polygon_sim.universe import Listing, build_listings
+from services.polygon_sim.corporate_actions.store import CorporateActions, build_actions
+from services.polygon_sim.market.bar_engine import BarEngine
+from services.polygon_sim.market.calendar import TradingCalendar
+from services.polygon_sim.market.rows import Row, render_rows
+from services.polygon_sim.market.universe import Listing, build_listings
 
 HORIZON_YEARS = 5  # the market runs this many calendar years past the history's end
 

@@ -12,9 +12,9 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from services.polygon_sim.hashing import U64
-from services.polygon_sim.prices import I64, BarColumns, BarInputs, compute_bars, log_returns
-from services.polygon_sim.universe import Listing
+from services.polygon_sim.market.hashing import U64
+from services.polygon_sim.market.prices import I64, BarColumns, BarInputs, compute_bars, log_returns
+from services.polygon_sim.market.universe import Listing
 
 _BLOCK = 32  # sessions per walk checkpoint: grouped cost ~ block x universe, memory ~ 1 / block
 

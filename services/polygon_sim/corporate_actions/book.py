@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from services.polygon_sim.actions import I64, Events, Row
+from services.polygon_sim.corporate_actions.events import I64, Events, Row
 
 Op = str  # "eq", "gt", "gte", "lt", "lte"
 _NEXT = {"eq": 0, "gte": 0, "gt": 1}

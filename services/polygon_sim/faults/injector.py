@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.polygon_sim.hashing import uniform_scalar
+from services.polygon_sim.market.hashing import uniform_scalar
 
 Kind = Literal["none", "server_error", "malformed", "results_null", "delayed"]
 _SERVER_ERRORS = (500, 502, 503, 504)

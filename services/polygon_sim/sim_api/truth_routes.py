@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.polygon_sim.action_store import Kind
-from services.polygon_sim.errors import QueryError
-from services.polygon_sim.params import parse_bool
+from services.polygon_sim.api.errors import QueryError
+from services.polygon_sim.api.params import parse_bool
+from services.polygon_sim.api.tickers_query import reference_row
+from services.polygon_sim.corporate_actions.store import Kind
 from services.polygon_sim.state import SimState
-from services.polygon_sim.tickers_query import reference_row
 
 _MAX_TRUTH_TICKERS = 1000
 

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.polygon_sim.actions_query import DIVIDENDS, SPLITS, page_body
-from services.polygon_sim.aggs_query import grouped_body, parse_range, range_body
-from services.polygon_sim.gate import base_url, serve
+from services.polygon_sim.api.actions_query import DIVIDENDS, SPLITS, page_body
+from services.polygon_sim.api.aggs_query import grouped_body, parse_range, range_body
+from services.polygon_sim.api.gate import base_url, serve
 from services.polygon_sim.state import SimState
 
 

@@ -13,9 +13,9 @@ from random import Random
 
 import numpy as np
 
-from services.polygon_sim import symbols
-from services.polygon_sim.hashing import stable_u64
-from services.polygon_sim.split_draws import (
+from services.polygon_sim.market import symbols
+from services.polygon_sim.market.hashing import stable_u64
+from services.polygon_sim.market.split_draws import (
     Split,
     draw_splits,
     extend_listing,

@@ -11,15 +11,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.polygon_sim.auth import key_problem, presented_key
-from services.polygon_sim.errors import (
+from services.polygon_sim.api.auth import key_problem, presented_key
+from services.polygon_sim.api.errors import (
     INTERNAL,
     RATE_LIMITED,
     QueryError,
     error_body,
     not_authorized_body,
 )
-from services.polygon_sim.faults import FaultPlan, canonical_request, truncate
+from services.polygon_sim.faults.injector import FaultPlan, canonical_request, truncate
 from services.polygon_sim.state import SimState
 
 Builder = Callable[[str], dict[str, Any]]
