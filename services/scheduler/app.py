@@ -1,0 +1,77 @@
+"""The scheduler's composition root: `faststream run services.scheduler.app:app`.
+
+It consumes nothing: after the broker connects it checks the schedule at each slot and
+publishes the due run requests. A bad SCHEDULE_* setting stops it before it connects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+
+import asyncpg
+import structlog
+from faststream import FastStream
+
+from shared.clients.broker import make_broker
+from shared.clients.db import create_pool
+from shared.logging import configure_logging
+from shared.messages import topics
+from shared.observability import instrument
+
+from .core import ScheduleError, check_request, parse_schedule
+from .repository import SlotRepository
+from .service import Scheduler, utc_now
+from .settings import SchedulerSettings
+
+settings = SchedulerSettings()
+logger = configure_logging("scheduler")
+log = structlog.get_logger()
+opts = settings.options
+try:
+    schedule = parse_schedule(opts.cron, opts.tz, opts.run_id_format, utc_now())
+    check_request(opts.request)
+except ScheduleError as exc:
+    log.error("schedule_invalid", error=str(exc))
+    raise SystemExit(f"scheduler: {exc}") from None
+broker = make_broker(settings.kafka, logger)
+app = FastStream(broker, logger=logger)
+instrument(app, broker, "scheduler", settings.metrics)
+_running: dict[str, object] = {}
+
+
+async def _publish(payload: bytes, key: bytes) -> None:
+    await broker.publish(
+        payload, topic=topics.RUN_REQUESTS, key=key, headers={"content-type": "application/json"}
+    )
+
+
+@app.after_startup
+async def _start() -> None:
+    pool = await create_pool(settings.postgres)
+    replica = f"{socket.gethostname()}:{os.getpid()}"
+    scheduler = Scheduler(
+        schedule, SlotRepository(pool), _publish, opts.catchup, opts.request, replica
+    )
+    log.info(
+        "schedule_loaded",
+        cron=opts.cron,
+        tz=opts.tz,
+        catchup=opts.catchup,
+        next=[s.run_id for s in schedule.next_slots(utc_now(), 3)],
+    )
+    _running["pool"] = pool
+    _running["task"] = asyncio.create_task(scheduler.run_forever(opts.poll_s))
+
+
+@app.on_shutdown
+async def _stop() -> None:
+    task = _running.pop("task", None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    pool = _running.pop("pool", None)
+    if isinstance(pool, asyncpg.Pool):
+        await pool.close()

@@ -1,0 +1,18 @@
+"""Health and metrics for every service: one HTTP port serving `/health`, `/ready` and `/metrics`
+(Prometheus text), the metric definitions the services increment, and the port's settings."""
+
+from __future__ import annotations
+
+from . import metrics
+from ._server import ObservabilityServer, Readiness
+from ._settings import MetricsSettings, replica_port
+from ._wiring import instrument
+
+__all__ = [
+    "MetricsSettings",
+    "ObservabilityServer",
+    "Readiness",
+    "instrument",
+    "metrics",
+    "replica_port",
+]
