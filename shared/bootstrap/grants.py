@@ -32,6 +32,9 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "control.corporate_action_watermarks": (R, W, U),
         # lister and fetcher: the shared rate limit (GCRA upsert returning)
         "control.api_rate_limit": (R, W, U),
+        # scheduler: claims a slot (insert ... on conflict do nothing returning), publishes
+        # its request and marks it (select ... for update skip locked); CLI: schedule
+        "control.schedule_slots": (R, W, U),
         # CLI: status shows a run's dbt tests
         "control.run_test_results": (R,),
         # loader: upserts (COPY into a temporary table LIKE it, then insert ... on conflict);
