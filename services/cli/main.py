@@ -10,6 +10,7 @@ from typing import Annotated
 
 import asyncpg
 import typer
+from rich.console import Console
 
 from shared.bootstrap import bootstrap_all
 from shared.logging import configure_logging
@@ -23,10 +24,11 @@ from shared.settings import (
     StackSettings,
 )
 
-from . import views
+from . import status_views, views
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
-from .runs import RunReader, new_run_id, publish_request
+from .publish import new_run_id, publish_request
+from .runs import RunReader
 
 app = typer.Typer(
     help="stocks-elt: US stock daily bars from Polygon into Postgres.", no_args_is_help=True
@@ -93,8 +95,10 @@ async def _wait(run_id: str, timeout: float, started: float) -> bool:
     reader = await RunReader.connect(PostgresSettings())
     try:
         done = await views.watch(reader, run_id, timeout)
-        views.summary(done, await reader.ticker_errors(run_id), time.monotonic() - started)
-        return done.status != "failed"
+        errors = await reader.ticker_errors(run_id)
+        problems = await reader.test_problems([run_id])
+        views.summary(done, errors, problems, time.monotonic() - started)
+        return done.status not in ("failed", "rejected")
     finally:
         await reader.close()
 
@@ -148,21 +152,66 @@ def refetch_as_traded(
 
 
 @app.command()
-def status(limit: int = 20) -> None:
-    """Recent runs, newest first, then the dbt tests of those runs that did not pass."""
+def status(
+    run_id: Annotated[str | None, typer.Argument(help="One run, top to bottom")] = None,
+    limit: Annotated[int, typer.Option(help="How many recent runs")] = 20,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
+) -> None:
+    """Recent runs, newest first, with what needs a look below them; or one run (RUN_ID):
+    request, plan, batches, tickers without bars and why, dbt tests and alerts."""
 
-    async def show() -> None:
+    async def show() -> int:
         reader = await RunReader.connect(PostgresSettings())
         try:
-            runs = await reader.recent(limit)
-            views.console.print(views.runs_table(runs))
-            problems = await reader.test_problems([r.run_id for r in runs])
-            if problems:
-                views.console.print(views.test_problems_table(problems))
+            if run_id is not None:
+                return await _show_run(reader, run_id, as_json)
+            await _show_runs(reader, limit, wide, as_json)
+            return 0
         finally:
             await reader.close()
 
-    asyncio.run(show())
+    raise typer.Exit(asyncio.run(show()))
+
+
+async def _show_runs(reader: RunReader, limit: int, wide: bool, as_json: bool) -> None:
+    runs = await reader.recent(limit)
+    if as_json:
+        typer.echo(status_views.to_json(runs))
+        return
+    ids = [r.run_id for r in runs]
+    failed = await reader.failed_tickers(ids)
+    problems = await reader.test_problems(ids, limit=1000)
+    table = status_views.runs_table(runs, wide)
+    console = views.console
+    if wide:
+        # Wide rows are never squeezed to the terminal: a pager or a wider window shows them.
+        unbounded = console.options.update_width(10_000)
+        width = max(console.width, console.measure(table, options=unbounded).maximum)
+        console = Console(width=width, force_terminal=console.is_terminal)
+    console.print(table)
+    notes = status_views.notes(runs, failed, problems)
+    if notes is not None:
+        console.print("[bold]needs a look[/]")
+        console.print(notes)
+    views.console.print("[dim]stocks-elt status RUN_ID shows one run whole[/]")
+
+
+async def _show_run(reader: RunReader, run_id: str, as_json: bool) -> int:
+    run = await reader.run(run_id)
+    if run is None:
+        views.console.print(f"[red]no run {run_id}[/]")
+        return 1
+    batches = await reader.batches(run_id)
+    errors = await reader.ticker_errors(run_id, limit=1000)
+    problems = await reader.test_problems([run_id], limit=1000)
+    if as_json:
+        failed = [{"ticker": t, "kind": k, "reason": r} for t, k, r in errors]
+        details = {"run": run, "batches": batches, "ticker_errors": failed, "dbt_tests": problems}
+        typer.echo(status_views.to_json(details))
+    else:
+        views.console.print(status_views.run_view(run, batches, errors, problems))
+    return 0
 
 
 @services_app.command("up")

@@ -1,32 +1,17 @@
-"""Starting a run (publishing its request) and reading runs back from the control tables."""
+"""Reading runs back from the control tables: their progress, batches, failed tickers and dbt
+tests, for `stocks-elt status` and `run --wait`."""
 
 from __future__ import annotations
 
 import json
-import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
-from shared.messages import FINAL_STATUSES, RunRequest, RunStatus, topics
-from shared.settings import KafkaSettings, PostgresSettings
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-
-
-async def publish_request(kafka: KafkaSettings, request: RunRequest) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        body = request.model_dump_json(by_alias=True, exclude_none=True).encode()
-        await producer.send_and_wait(topics.RUN_REQUESTS, body, key=(request.run_id or "").encode())
-    finally:
-        await producer.stop()
+from shared.messages import FINAL_STATUSES, RunStatus
+from shared.settings import PostgresSettings
 
 
 @dataclass(frozen=True)
@@ -46,6 +31,8 @@ class RunProgress:
     plan: str | None = None
     plan_reason: str | None = None
     api_requests: int = 0
+    request: dict[str, Any] = field(default_factory=dict)
+    dbt_progress: dict[str, int] | None = None
 
     @property
     def finished(self) -> bool:
@@ -63,11 +50,23 @@ class DataTestProblem:
     message: str | None
 
 
+@dataclass(frozen=True)
+class BatchRow:
+    batch_id: str
+    kind: str  # listing | ranges | grouped | splits | dividends
+    tickers: int
+    fetched_at: datetime | None
+    loaded_at: datetime | None
+    bars: int | None
+    api_requests: int | None
+
+
 _PROGRESS_SQL = """
 select r.run_id, r.status, r.total_batches, r.tickers_total, r.reason, r.dbt_result,
-       r.requested_at, r.finished_at, r.plan, r.plan_reason,
+       r.requested_at, r.finished_at, r.plan, r.plan_reason, r.request, r.dbt_progress,
        r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests,
-       count(b.fetched_at) as fetched, count(b.loaded_at) as loaded,
+       count(b.fetched_at) filter (where b.listed) as fetched,
+       count(b.loaded_at) filter (where b.listed) as loaded,
        coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
        (select count(*) from control.ticker_errors e where e.run_id = r.run_id) as failed
 from control.runs r left join control.batches b on b.run_id = r.run_id
@@ -75,9 +74,20 @@ where {where}
 group by r.run_id order by r.requested_at desc limit $1
 """
 
+_BATCHES_SQL = """
+select batch_id, cardinality(tickers) as tickers, fetched_at, loaded_at, bars_loaded,
+       api_requests, command->>'actions' as actions,
+       coalesce(jsonb_typeof(command->'days') = 'array', false) as grouped
+from control.batches where run_id = $1 and listed
+order by batch_id <> 'tickers', (command->>'seq')::int, batch_id
+"""
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
 
 def _progress(row: asyncpg.Record) -> RunProgress:
-    dbt = row["dbt_result"]
     return RunProgress(
         row["run_id"],
         row["status"],
@@ -88,12 +98,30 @@ def _progress(row: asyncpg.Record) -> RunProgress:
         row["failed"],
         row["bars"],
         row["reason"],
-        json.loads(dbt) if isinstance(dbt, str) else dbt,
+        _json(row["dbt_result"]),
         row["requested_at"],
         row["finished_at"],
         row["plan"],
         row["plan_reason"],
         int(row["api_requests"] or 0),
+        _json(row["request"]) or {},
+        _json(row["dbt_progress"]),
+    )
+
+
+def _batch(row: asyncpg.Record) -> BatchRow:
+    if row["batch_id"] == "tickers":
+        # The listing's "bars" are the reference rows it stored, one per ticker of the run.
+        listed = row["bars_loaded"] or 0
+        return BatchRow("tickers", "listing", listed, row["fetched_at"], row["loaded_at"], None, 0)
+    return BatchRow(
+        row["batch_id"],
+        row["actions"] or ("grouped" if row["grouped"] else "ranges"),
+        row["tickers"],
+        row["fetched_at"],
+        row["loaded_at"],
+        row["bars_loaded"],
+        row["api_requests"],
     )
 
 
@@ -124,6 +152,9 @@ class RunReader:
         rows = await self._conn.fetch(_PROGRESS_SQL.format(where="true"), limit)
         return [_progress(r) for r in rows]
 
+    async def batches(self, run_id: str) -> list[BatchRow]:
+        return [_batch(r) for r in await self._conn.fetch(_BATCHES_SQL, run_id)]
+
     async def ticker_errors(self, run_id: str, limit: int = 20) -> list[tuple[str, str, str]]:
         rows = await self._conn.fetch(
             "select ticker, kind, reason from control.ticker_errors where run_id = $1"
@@ -132,6 +163,20 @@ class RunReader:
             limit,
         )
         return [(r["ticker"], r["kind"], r["reason"]) for r in rows]
+
+    async def failed_tickers(self, run_ids: list[str], per_run: int = 5) -> dict[str, list[str]]:
+        """The first few failed tickers of each run, each as `TICKER (kind)`."""
+        rows = await self._conn.fetch(
+            "select run_id, ticker, kind from (select e.*, row_number() over"
+            " (partition by run_id order by ticker) as n from control.ticker_errors e"
+            " where run_id = any($1::text[])) e where n <= $2 order by run_id, ticker",
+            run_ids,
+            per_run,
+        )
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out.setdefault(r["run_id"], []).append(f"{r['ticker']} ({r['kind']})")
+        return out
 
     async def test_problems(self, run_ids: list[str], limit: int = 50) -> list[DataTestProblem]:
         """The failed, errored and warned dbt tests of these runs: failures first, newest run
