@@ -1,0 +1,66 @@
+"""What makes a run request runnable. The CLI checks a request with these rules before it
+publishes it, and the lister when it consumes one (from Kafka UI or kcat, say): one set of rules,
+so both refuse the same requests with the same reasons."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+# No US stock bars before this at Polygon (its history starts in 2003): an earlier date is a
+# typo (0024 for 2024, 1924), and would plan years of requests for nothing.
+EARLIEST_DATE = date(2000, 1, 1)
+# A US stock symbol as Polygon spells it: upper-case letters and digits, class shares after a dot
+# (BRK.B), preferreds with a lower-case p and the series (KIMpL). POLYGON_API.md §8.
+REQUEST_TICKER = re.compile(r"[A-Z0-9][A-Za-z0-9.]{0,15}")
+
+
+class InvalidRunRequest(ValueError):
+    """A request that parsed but cannot be run (its dates), with the reason a person reads."""
+
+
+def _hint(ticker: str) -> str:
+    if "-" in ticker or "/" in ticker:
+        return f"; Polygon writes class shares with a dot: {re.sub('[-/]', '.', ticker)}"
+    if ticker.upper() != ticker and REQUEST_TICKER.fullmatch(ticker.upper()):
+        return f"; tickers are case-sensitive: {ticker.upper()}?"
+    return ""
+
+
+def well_formed_ticker(ticker: str) -> str:
+    if not REQUEST_TICKER.fullmatch(ticker):
+        raise ValueError(
+            f"{ticker!r} is not a US stock ticker as Polygon spells it (letters and digits,"
+            f" class shares after a dot as in BRK.B, at most 16 characters){_hint(ticker)}"
+        )
+    return ticker
+
+
+RequestTicker = Annotated[str, AfterValidator(well_formed_ticker)]
+
+
+def run_span(start: date | None, to: date | None, today: date) -> tuple[date | None, date]:
+    """(first date or None for incremental, last date) of a run asked on `today` (New York):
+    `to` defaults to yesterday; no date before EARLIEST_DATE or after today; from <= to."""
+    end = to if to is not None else today - timedelta(days=1)
+    for name, value in (("from", start), ("to", to)):
+        if value is not None and value < EARLIEST_DATE:
+            raise InvalidRunRequest(f"{name} {value} is before {EARLIEST_DATE}: no bars so early")
+        if value is not None and value > today:
+            raise InvalidRunRequest(f"{name} {value} is in the future (today is {today})")
+    if start is not None and start > end:
+        said = "" if to is not None else " (to defaults to yesterday)"
+        raise InvalidRunRequest(f"from {start} is after to {end}{said}")
+    return start, end
+
+
+__all__ = [
+    "EARLIEST_DATE",
+    "InvalidRunRequest",
+    "RequestTicker",
+    "run_span",
+    "well_formed_ticker",
+]
