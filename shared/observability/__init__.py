@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 from . import metrics
+from ._callback import CallbackCounter, register_callback_counter
 from ._server import ObservabilityServer, Readiness
 from ._settings import MetricsSettings, replica_port
 from ._wiring import instrument
 
 __all__ = [
+    "CallbackCounter",
     "MetricsSettings",
     "ObservabilityServer",
     "Readiness",
     "instrument",
     "metrics",
+    "register_callback_counter",
     "replica_port",
 ]

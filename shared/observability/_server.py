@@ -39,10 +39,15 @@ class ObservabilityServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, port: int | None = None) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, self._settings.host, self._settings.port if port is None else port
-        )
-        log.info("observability_serving", host=self._settings.host, port=self.port)
+        """Serve; a port already taken is logged, not fatal: the service's work matters more
+        than its metrics (and its healthcheck then says so)."""
+        host, port = self._settings.host, self._settings.port if port is None else port
+        try:
+            self._server = await asyncio.start_server(self._serve, host, port)
+        except OSError as exc:
+            log.error("observability_not_serving", host=host, port=port, error=str(exc))
+            return
+        log.info("observability_serving", host=host, port=self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
