@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.launcher.process import pid_of, spawn, terminate
+from shared.observability import MetricsSettings, replica_port
 from shared.settings import PostgresAdminSettings, StackSettings
 
-SERVICES = ("lister", "fetcher", "loader", "transformer")
+SERVICES = ("lister", "fetcher", "loader", "transformer", "scheduler")
 SIMULATOR = "polygon_sim"
 
 
@@ -44,8 +45,21 @@ class Supervisor:
     def log(self, r: Replica) -> Path:
         return self._dir / "logs" / f"{r.name}.log"
 
-    def env(self, service: str, extra: dict[str, str]) -> dict[str, str]:
+    def metrics_port(self, r: Replica, extra: dict[str, str] | None = None) -> int:
+        """Replicas share this host: each gets its own /health and /metrics port."""
+        given = (extra or {}).get("METRICS_PORT") or os.environ.get("METRICS_PORT")
+        base = int(given) if given else MetricsSettings().port
+        return replica_port(base, r.service, r.index) if base else 0  # 0: turned off
+
+    def metrics_url(self, name: str) -> str | None:
+        """Where a running replica (`fetcher-2`) serves /metrics."""
+        service, index = name.rsplit("-", 1)
+        port = self.metrics_port(Replica(service, int(index)))
+        return f"http://{MetricsSettings().host}:{port}/metrics" if port else None
+
+    def env(self, service: str, extra: dict[str, str], index: int = 1) -> dict[str, str]:
         env = {**os.environ, **extra}
+        env["METRICS_PORT"] = str(self.metrics_port(Replica(service, index), extra))
         if service == "transformer":
             # dbt and the transformer connect as the transform role.
             admin = PostgresAdminSettings()
@@ -66,7 +80,7 @@ class Supervisor:
                     command(r.service),
                     self.log(r),
                     self.pidfile(r),
-                    self.env(r.service, extra_env or {}),
+                    self.env(r.service, extra_env or {}, r.index),
                     self._cwd,
                 )
             pids.append(pid)
