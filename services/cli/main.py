@@ -15,6 +15,7 @@ from rich.console import Console
 from shared.bootstrap import bootstrap_all
 from shared.logging import configure_logging
 from shared.messages import Plan, RunRequest
+from shared.messages.run_rules import InvalidRunRequest
 from shared.settings import (
     KafkaSettings,
     MinioSettings,
@@ -27,7 +28,7 @@ from shared.settings import (
 from . import status_views, views
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
-from .publish import new_run_id, publish_request
+from .publish import checked_request, new_run_id, publish_request, today_in_new_york
 from .runs import RunReader
 
 app = typer.Typer(
@@ -72,17 +73,20 @@ def run(
     """Start a run by publishing its request; with --wait, follow it to the end.
 
     Without --from the run is incremental: each ticker from the day after its last loaded bar."""
-    request = RunRequest.model_validate(
-        {
-            "run_id": run_id or new_run_id(),
-            "from": from_,
-            "to": to,
-            "max_tickers": max_tickers,
-            "tickers": tickers.split(",") if tickers else None,
-            "batch_size": batch_size,
-            "plan": plan,
-        }
-    )
+    fields = {
+        "run_id": run_id or new_run_id(),
+        "from": from_,
+        "to": to,
+        "max_tickers": max_tickers,
+        "tickers": [t.strip() for t in tickers.split(",")] if tickers is not None else None,
+        "batch_size": batch_size,
+        "plan": plan,
+    }
+    try:
+        request = checked_request(fields, today_in_new_york())
+    except InvalidRunRequest as exc:
+        views.console.print(f"[red]request refused, nothing published:[/] {exc}")
+        raise typer.Exit(2) from exc
     started = time.monotonic()
     asyncio.run(publish_request(KafkaSettings(), request))
     views.console.print(f"run requested: [bold]{request.run_id}[/]")
