@@ -112,10 +112,14 @@ class PolygonClient:
         active: bool | None = True,
         ticker_type: str | None = None,
         as_of: date | None = None,
+        ticker: str | None = None,
         limit: int = 1000,
     ) -> AsyncIterator[TickerRef]:
-        """Every ticker matching the filters, page after page (None leaves a filter out)."""
-        query = _query(market=market, active=active, type=ticker_type, date=as_of, limit=limit)
+        """Every ticker matching the filters, page after page (None leaves a filter out);
+        `ticker` is an exact, case-sensitive match: one request answers for one name."""
+        query = _query(
+            market=market, active=active, type=ticker_type, date=as_of, ticker=ticker, limit=limit
+        )
         async for page in self._pages(TICKERS_PATH, query, parse_tickers):
             for ref in page:
                 yield ref
