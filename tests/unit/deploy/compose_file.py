@@ -18,7 +18,7 @@ DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 
 # The services built from the project's Dockerfile, and the scalable ones among them.
-APP_SERVICES = ("init", "polygon-sim", "lister", "fetcher", "loader", "transformer")
+APP_SERVICES = ("init", "polygon-sim", "lister", "fetcher", "loader", "transformer", "scheduler")
 SCALABLE = ("lister", "fetcher", "loader", "transformer")
 
 _REF = re.compile(

@@ -94,7 +94,8 @@ class TestScaling:
 
 class TestExposure:
     def test_only_the_admin_ports_are_published_and_only_on_loopback(self) -> None:
-        """Kafka UI, the MinIO console and Postgres are reachable from this machine only."""
+        """Kafka UI, the MinIO console, Postgres, Prometheus and Grafana are reachable from this
+        machine only; the services' metrics ports only on the compose network."""
         actual = {
             name: _published(spec)
             for name, spec in load_compose()["services"].items()
@@ -102,6 +103,8 @@ class TestExposure:
         }
 
         assert {
+            "grafana": ["127.0.0.1:3000:3000"],
+            "prometheus": ["127.0.0.1:9090:9090"],
             "kafka-ui": ["127.0.0.1:8080:8080"],
             "minio": ["127.0.0.1:9001:9001"],
             "postgres": ["127.0.0.1:5432:5432"],

@@ -17,7 +17,9 @@ from services.fetcher.settings import FetcherOptions, FetcherSettings
 from services.lister.settings import ListerOptions, ListerSettings
 from services.loader.settings import LoaderSettings
 from services.polygon_sim.settings import SimulatorSettings
+from services.scheduler.settings import ScheduleOptions, SchedulerSettings
 from services.transformer.settings import TransformerOptions, TransformerSettings
+from shared.observability import MetricsSettings
 from shared.settings import (
     KafkaSettings,
     MinioFetcherUser,
@@ -42,11 +44,12 @@ USERS: Classes = [MinioListerUser, MinioFetcherUser, MinioLoaderUser, MinioTrans
 # What each container reads. `init` runs `stocks-elt bootstrap` (and `status`/`run` on demand).
 READS: dict[str, Classes] = {
     "init": [*SHARED, PostgresAdminSettings, *USERS],
-    "polygon-sim": [SimulatorSettings],
-    "lister": [*SHARED, PolygonSettings, ListerOptions, MinioListerUser],
-    "fetcher": [*SHARED, PolygonSettings, FetcherOptions, MinioFetcherUser],
-    "loader": [*SHARED, MinioLoaderUser],
-    "transformer": [*SHARED, TransformerOptions, MinioTransformerUser],
+    "polygon-sim": [SimulatorSettings, MetricsSettings],
+    "lister": [*SHARED, PolygonSettings, ListerOptions, MinioListerUser, MetricsSettings],
+    "fetcher": [*SHARED, PolygonSettings, FetcherOptions, MinioFetcherUser, MetricsSettings],
+    "loader": [*SHARED, MinioLoaderUser, MetricsSettings],
+    "transformer": [*SHARED, TransformerOptions, MinioTransformerUser, MetricsSettings],
+    "scheduler": [KafkaSettings, PostgresSettings, MetricsSettings, ScheduleOptions],
 }
 COMPOSED: dict[str, Callable[[], object]] = {
     # What `stocks-elt bootstrap` builds (services/cli/main.py), and the simulator's __main__.
@@ -57,13 +60,21 @@ COMPOSED: dict[str, Callable[[], object]] = {
         admin=PostgresAdminSettings(),
         **{cls.__name__: cls() for cls in USERS},
     ),
-    "polygon-sim": lambda: SimpleNamespace(sim=SimulatorSettings()),
-    "lister": lambda: SimpleNamespace(**vars(ListerSettings()), user=MinioListerUser()),
-    "fetcher": lambda: SimpleNamespace(**vars(FetcherSettings()), user=MinioFetcherUser()),
-    "loader": lambda: SimpleNamespace(**vars(LoaderSettings()), user=MinioLoaderUser()),
-    "transformer": lambda: SimpleNamespace(
-        **vars(TransformerSettings()), user=MinioTransformerUser()
+    # Every service but init serves /health and /metrics (shared/observability).
+    "polygon-sim": lambda: SimpleNamespace(sim=SimulatorSettings(), metrics=MetricsSettings()),
+    "lister": lambda: SimpleNamespace(
+        **vars(ListerSettings()), user=MinioListerUser(), metrics=MetricsSettings()
     ),
+    "fetcher": lambda: SimpleNamespace(
+        **vars(FetcherSettings()), user=MinioFetcherUser(), metrics=MetricsSettings()
+    ),
+    "loader": lambda: SimpleNamespace(
+        **vars(LoaderSettings()), user=MinioLoaderUser(), metrics=MetricsSettings()
+    ),
+    "transformer": lambda: SimpleNamespace(
+        **vars(TransformerSettings()), user=MinioTransformerUser(), metrics=MetricsSettings()
+    ),
+    "scheduler": lambda: SimpleNamespace(**vars(SchedulerSettings())),
 }
 # The simulator's demo key: required by PolygonSettings, but not a secret worth a `:?`.
 NOT_SECRET = {"POLYGON_API_KEY"}
