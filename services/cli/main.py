@@ -30,12 +30,14 @@ from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
 from .runs import RunReader
+from .schedule import schedule
 
 app = typer.Typer(
     help="stocks-elt: US stock daily bars from Polygon into Postgres.", no_args_is_help=True
 )
 services_app = typer.Typer(help="Run the services natively, N replicas each.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
+app.command("schedule")(schedule)
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -229,8 +231,15 @@ def services_up(
         ),
     ] = None,
 ) -> None:
-    """Start lister, fetchers, loaders and transformer (and the simulator in demo mode)."""
-    counts = {"lister": 1, "fetcher": fetchers, "loader": loaders, "transformer": 1}
+    """Start lister, fetchers, loaders, transformer and scheduler (and the simulator in demo
+    mode)."""
+    counts = {
+        "lister": 1,
+        "fetcher": fetchers,
+        "loader": loaders,
+        "transformer": 1,
+        "scheduler": 1,
+    }
     if simulator is None:
         simulator = PolygonSettings().base_url.startswith("http://127.0.0.1")
     if simulator:
@@ -250,12 +259,14 @@ def services_down() -> None:
 
 @services_app.command("status")
 def services_status() -> None:
-    """The running replicas and where their logs are."""
+    """The running replicas, their metrics URLs and where their logs are."""
     sup = Supervisor(StackSettings(), REPO)
     running = sup.running()
     for service in (SIMULATOR, *SERVICES):
         names = [n for n in running if n.rsplit("-", 1)[0] == service]
         views.console.print(f"{service:12} {len(names)} running")
+        for name in names:
+            views.console.print(f"  {name:16} pid {running[name]:<8} {sup.metrics_url(name) or ''}")
     views.console.print(f"logs: {StackSettings().state_dir / 'services' / 'logs'}")
 
 
