@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from .core import DbtOutcome, outcome_from_run_results
 from .dbt_worker import MARKER
 
 log = structlog.get_logger()
+# Told (nodes done, nodes in the build) as dbt finishes each node.
+OnProgress = Callable[[int, int | None], Awaitable[None]]
 
 
 class WorkerFailed(RuntimeError):
@@ -48,11 +51,12 @@ class DbtRunner:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 
-    async def build(self, run_id: str) -> DbtOutcome:
+    async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
         async with self._lock:
             with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
                 try:
-                    answer = await asyncio.wait_for(self._build(tmp), self._timeout_s)
+                    build = self._build(tmp, on_progress)
+                    answer = await asyncio.wait_for(build, self._timeout_s)
                 except TimeoutError:
                     await self.close()
                     return DbtOutcome(ok=False, error=f"dbt build ran over {self._timeout_s:.0f} s")
@@ -69,13 +73,13 @@ class DbtRunner:
         log.info("dbt_built", success=answer.get("success"), **outcome.counts())
         return outcome
 
-    async def _build(self, tmp: str) -> dict[str, Any]:
+    async def _build(self, tmp: str, on_progress: OnProgress | None) -> dict[str, Any]:
         proc = await self._worker()
         assert proc.stdin is not None
         request = {"target_path": f"{tmp}/target", "log_path": f"{tmp}/logs"}
         proc.stdin.write((json.dumps(request) + "\n").encode())
         await proc.stdin.drain()
-        return await self._answer(proc)
+        return await self._answer(proc, on_progress)
 
     async def _worker(self) -> asyncio.subprocess.Process:
         if self._proc is not None and self._proc.returncode is None:
@@ -98,14 +102,21 @@ class DbtRunner:
         log.info("dbt_worker_started", pid=self._proc.pid)
         return self._proc
 
-    async def _answer(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
-        """The worker's next answer; its other lines are kept for error messages."""
+    async def _answer(
+        self, proc: asyncio.subprocess.Process, on_progress: OnProgress | None = None
+    ) -> dict[str, Any]:
+        """The worker's next answer; progress goes to `on_progress` on the way, and its other
+        lines are kept for error messages."""
         assert proc.stdout is not None
         while line := (await proc.stdout.readline()).decode(errors="replace"):
-            if line.startswith(MARKER):
-                answer: dict[str, Any] = json.loads(line[len(MARKER) :])
+            if not line.startswith(MARKER):
+                self._output.append(line.rstrip())
+                continue
+            answer: dict[str, Any] = json.loads(line[len(MARKER) :])
+            if "progress" not in answer:
                 return answer
-            self._output.append(line.rstrip())
+            if on_progress is not None:
+                await on_progress(int(answer["progress"]), answer.get("total"))
         raise WorkerFailed("dbt worker exited: " + " | ".join(self._output))
 
     async def close(self) -> None:

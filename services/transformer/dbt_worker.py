@@ -4,7 +4,9 @@ stdin. Parsing (5-10 s on 2 cores) would otherwise be most of a daily build's ti
     python -m services.transformer.dbt_worker PROJECT_DIR
 
 Each answer is one stdout line that starts with MARKER, then JSON; dbt's own output (errors only,
-it runs --quiet) is on other lines. The profile reads PG_* from the environment at each build.
+it runs --quiet) is on other lines. While a build runs, progress answers say how many of its nodes
+are done (`{"progress": done, "total": nodes}`), from dbt's structured events. The profile reads
+PG_* from the environment at each build.
 """
 
 from __future__ import annotations
@@ -12,13 +14,35 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import threading
 from typing import Any
 
 MARKER = "@@dbt-worker "
+_one_line_at_a_time = threading.Lock()  # dbt finishes nodes on its own threads
 
 
 def answer(**fields: Any) -> None:
-    print(MARKER + json.dumps(fields), flush=True)  # noqa: T201 - the protocol is stdout
+    with _one_line_at_a_time:
+        print(MARKER + json.dumps(fields), flush=True)  # noqa: T201 - the protocol is stdout
+
+
+class Progress:
+    """dbt's nodes done out of the build's total, from its events: `ConcurrencyLine` opens a
+    build with its node count, `NodeFinished` closes each node (passed, failed or skipped)."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.done = 0
+
+    def __call__(self, event: Any) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            self.total, self.done = int(event.data.node_count), 0
+        elif name == "NodeFinished":
+            self.done += 1
+        else:
+            return
+        answer(progress=self.done, total=self.total)
 
 
 def main(project: str) -> int:
@@ -33,7 +57,7 @@ def main(project: str) -> int:
         answer(ready=False, error=f"dbt parse failed: {parsed.exception}")
         return 1
     assert isinstance(parsed.result, Manifest)
-    runner = dbtRunner(manifest=parsed.result)
+    runner = dbtRunner(manifest=parsed.result, callbacks=[Progress()])
     answer(ready=True)
     for line in sys.stdin:
         request = json.loads(line)

@@ -1,0 +1,78 @@
+"""dbt's progress while it builds: the worker counts nodes from dbt's structured events, and the
+runner hands each count on before the build's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from pydantic import SecretStr
+
+from services.transformer import dbt_worker
+from services.transformer.dbt_runner import DbtRunner
+from services.transformer.dbt_worker import MARKER, Progress
+from shared.settings import PostgresSettings
+
+pytestmark = pytest.mark.unit
+
+
+def event(name: str, **data: Any) -> SimpleNamespace:
+    return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+
+
+class TestWorkerProgress:
+    def test_counts_finished_nodes_of_the_builds_total(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """ConcurrencyLine gives the total and restarts the count; each NodeFinished adds one;
+        other events say nothing."""
+        progress = Progress()
+
+        for e in [
+            event("ConcurrencyLine", node_count=3),
+            event("NodeStart"),
+            event("NodeFinished"),
+            event("LogTestResult"),
+            event("NodeFinished"),
+        ]:
+            progress(e)
+
+        lines = capsys.readouterr().out.splitlines()
+        said = [json.loads(x.removeprefix(MARKER)) for x in lines]
+        assert [
+            {"progress": 0, "total": 3},
+            {"progress": 1, "total": 3},
+            {"progress": 2, "total": 3},
+        ] == said
+        assert all(x.startswith(dbt_worker.MARKER) for x in lines)
+
+
+class TestRunnerProgress:
+    async def test_progress_is_handed_on_then_the_answer_returned(self) -> None:
+        """Progress lines go to the callback in order; dbt's own lines are kept; the build's
+        answer ends the wait."""
+        stdout = asyncio.StreamReader()
+        for line in [
+            MARKER + '{"progress": 0, "total": 2}',
+            "dbt says something",
+            MARKER + '{"progress": 2, "total": 2}',
+            MARKER + '{"done": true, "success": true, "error": null}',
+        ]:
+            stdout.feed_data((line + "\n").encode())
+        stdout.feed_eof()
+        pg = PostgresSettings(password=SecretStr("x"))
+        runner = DbtRunner(Path("."), pg, timeout_s=5)
+        told: list[tuple[int, int | None]] = []
+
+        async def on_progress(done: int, total: int | None) -> None:
+            told.append((done, total))
+
+        proc = cast(asyncio.subprocess.Process, SimpleNamespace(stdout=stdout))
+        answer = await runner._answer(proc, on_progress)
+
+        assert [(0, 2), (2, 2)] == told
+        assert {"done": True, "success": True, "error": None} == answer
