@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.control import RunStatus
+from shared.messages import FetchBatch
+
 
 class BatchRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -17,12 +20,27 @@ class BatchRepository:
         return bool(
             await self._pool.fetchval(
                 "select 1 from control.runs r join control.batches b using (run_id)"
-                " where r.run_id = $1 and b.batch_id = $2 and r.status = 'running' and b.listed"
+                f" where r.run_id = $1 and b.batch_id = $2 and r.status = '{RunStatus.RUNNING}'"
+                " and b.listed"
                 " and b.fetched_at is null",
                 run_id,
                 batch_id,
             )
         )
+
+    async def with_tickers(self, batch: FetchBatch) -> FetchBatch:
+        """The batch as the lister registered it when the message left its tickers out
+        (`tickers_held`: too many for one Kafka message); else the batch itself."""
+        if not batch.tickers_held:
+            return batch
+        command = await self._pool.fetchval(
+            "select command from control.batches where run_id = $1 and batch_id = $2",
+            batch.run_id,
+            batch.batch_id,
+        )
+        if command is None:  # `wants` saw it registered; a command is written with it
+            raise LookupError(f"batch {batch.batch_id} has no registered command")
+        return FetchBatch.model_validate_json(command)
 
     async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
         """Set, not add: a re-fetched batch records its own request count, not a sum."""

@@ -7,10 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.clients.polygon import TickerRef
+from shared.db.control import batch_count
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
 
 NEW_YORK = ZoneInfo("America/New_York")
+# A published batch stays under this: a quarter of Kafka's 1 MiB default message limit.
+INLINE_BYTES_MAX = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def fetch_commands(
     also counts `other_batches` (its corporate-action batches) and the tickers listing."""
     ranges = plan_batches(plan.ranges, spec.batch_size)
     days = day_batches(plan.days, days_per_batch)
-    total = len(ranges) + len(days) + other_batches + 1  # + the listing, loaded like any batch
+    total = batch_count(len(ranges) + len(days) + other_batches)
     out = []
     for seq, (bid, tickers) in enumerate(ranges):
         first = min(starts[t] for t in tickers)
@@ -187,3 +190,20 @@ def _command(
         starts=starts,
         days=days,
     )
+
+
+def as_published(command: FetchBatch) -> FetchBatch:
+    """The command as it goes on Kafka: itself, or, when its ticker filter (tickers and their
+    own starts, ~16 bytes a ticker) would take it over INLINE_BYTES_MAX, the command without
+    the filter, marked `tickers_held`: the fetcher reads the filter from the command the lister
+    registered in control.batches before publishing it. So no message nears the broker's limit,
+    whatever the universe's size, and a held message has a fixed size (ids, dates, <= 60 days).
+
+    Why not split such a batch into several messages: a grouped-daily request answers the whole
+    market for one day, so parts split by ticker would each ask for the same days again (API
+    requests times the parts), and parts split by day would each still carry the whole filter.
+    A whole-market corporate-action read is one paged query, the same. Holding the filter keeps
+    one request a day and one message a batch, for one indexed read in the fetcher."""
+    if len(command.model_dump_json(by_alias=True).encode()) <= INLINE_BYTES_MAX:
+        return command
+    return command.model_copy(update={"tickers": [], "starts": None, "tickers_held": True})

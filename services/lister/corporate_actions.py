@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from shared.db.control import WHOLE_MARKET
+from shared.db.control import ACTION_BATCH_IDS, WHOLE_MARKET
 from shared.messages import CorporateActions, FetchBatch
 
 from .core import RunSpec
@@ -68,7 +68,7 @@ def action_commands(
             FetchBatch(
                 run_id=spec.run_id,
                 message_id=f"{spec.run_id}/{kind}/fetch",
-                batch_id=kind,
+                batch_id=ACTION_BATCH_IDS[kind],
                 seq=seq,
                 total_batches=total,
                 tickers=[] if whole_market else sorted(need),

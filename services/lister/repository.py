@@ -7,8 +7,9 @@ from datetime import date
 
 import asyncpg
 
+from shared.db.control import RunStatus, batch_count
 from shared.fetch_plan import FetchPlan
-from shared.messages import FetchBatch, RunStatus
+from shared.messages import FetchBatch
 
 from .core import RunSpec
 from .corporate_actions import Coverage, Watermarks
@@ -93,14 +94,14 @@ class RunRepository:
                 *tickers_batch,
             )
             await conn.execute(
-                """
-                update control.runs set status = 'running', total_batches = $2,
+                f"""
+                update control.runs set status = '{RunStatus.RUNNING}', total_batches = $2,
                     tickers_total = $3, api_requests = $4, plan = $5, plan_reason = $6,
                     listed_at = now(), updated_at = now()
-                where run_id = $1 and status = 'listing'
+                where run_id = $1 and status = '{RunStatus.LISTING}'
                 """,
                 run_id,
-                len(commands) + 1,
+                batch_count(len(commands)),
                 tickers_total,
                 api_requests,
                 plan.kind,
@@ -109,8 +110,9 @@ class RunRepository:
 
     async def fail(self, run_id: str, reason: str) -> None:
         await self._pool.execute(
-            "update control.runs set status = 'failed', reason = $2, finished_at = now(),"
-            " updated_at = now() where run_id = $1 and status = 'listing'",
+            f"update control.runs set status = '{RunStatus.FAILED}', reason = $2,"
+            " finished_at = now(), updated_at = now()"
+            f" where run_id = $1 and status = '{RunStatus.LISTING}'",
             run_id,
             reason,
         )

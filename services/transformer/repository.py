@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from shared.messages import RunStatus
+from shared.db.control import TICKERS_BATCH_ID, UNFINISHED_STATUSES, RunStatus
 
 from .core import DbtOutcome
 
@@ -46,17 +46,15 @@ _PROGRESS = """greatest(r.updated_at, r.listed_at,
          where b.run_id = r.run_id))"""
 _UNLOADED = f"""
 select b.run_id, b.batch_id from control.runs r join control.batches b using (run_id)
-where r.status = 'running' and b.listed and b.loaded_at is null
+where r.status = '{RunStatus.RUNNING}' and b.listed and b.loaded_at is null
   and {_PROGRESS} < now() - make_interval(secs => $1)
 """
-_FAIL_STALLED = """
+_FAIL_STALLED = f"""
 with stalled as (
     select r.run_id from control.runs r
-    where r.status in ('listing', 'running') and greatest(r.updated_at, r.listed_at,
-        (select max(greatest(b.fetched_at, b.loaded_at)) from control.batches b
-         where b.run_id = r.run_id)) < now() - make_interval(secs => $1)
+    where r.status = any($2::text[]) and {_PROGRESS} < now() - make_interval(secs => $1)
 )
-update control.runs r set status = 'failed', finished_at = now(), updated_at = now(),
+update control.runs r set status = '{RunStatus.FAILED}', finished_at = now(), updated_at = now(),
     reason = 'stalled: batches never loaded: ' || coalesce((
         select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
         where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
@@ -104,9 +102,9 @@ class ControlRepository:
         return bool(
             await self._pool.fetchval(
                 f"""
-            update control.runs set status = 'transforming', transform_started_at = now(),
-                transform_heartbeat = now(), updated_at = now()
-            where run_id = $1 and status = 'running' and total_batches is not null
+            update control.runs set status = '{RunStatus.TRANSFORMING}',
+                transform_started_at = now(), transform_heartbeat = now(), updated_at = now()
+            where run_id = $1 and status = '{RunStatus.RUNNING}' and total_batches is not null
               and ({_DONE.format(run="$1")}) >= total_batches
             returning true
             """,
@@ -119,9 +117,9 @@ class ControlRepository:
         the lister had recorded the total (a run with no ticker batch, say)."""
         rows = await self._pool.fetch(
             f"""
-            update control.runs r set status = 'transforming', transform_started_at = now(),
-                transform_heartbeat = now(), updated_at = now()
-            where r.status = 'running' and r.total_batches is not null
+            update control.runs r set status = '{RunStatus.TRANSFORMING}',
+                transform_started_at = now(), transform_heartbeat = now(), updated_at = now()
+            where r.status = '{RunStatus.RUNNING}' and r.total_batches is not null
               and ({_DONE.format(run="r.run_id")}) >= r.total_batches
             returning r.run_id
             """
@@ -132,7 +130,7 @@ class ControlRepository:
         """Claim runs whose transformer stopped renewing its claim (it died during dbt)."""
         rows = await self._pool.fetch(
             "update control.runs set transform_heartbeat = now(), updated_at = now()"
-            " where status = 'transforming'"
+            f" where status = '{RunStatus.TRANSFORMING}'"
             " and transform_heartbeat < now() - make_interval(secs => $1) returning run_id",
             stale_after_s,
         )
@@ -142,7 +140,7 @@ class ControlRepository:
         """Renew the claims of the runs this process holds (building or waiting to)."""
         await self._pool.execute(
             "update control.runs set transform_heartbeat = now()"
-            " where run_id = any($1) and status = 'transforming'",
+            f" where run_id = any($1) and status = '{RunStatus.TRANSFORMING}'",
             run_ids,
         )
 
@@ -152,7 +150,7 @@ class ControlRepository:
         """Fail running runs with no progress for too long, naming what never arrived; their
         `events(run_id, reason)` go into the outbox in the same transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_FAIL_STALLED, stall_after_s)
+            rows = await conn.fetch(_FAIL_STALLED, stall_after_s, list(UNFINISHED_STATUSES))
             await _outbox(conn, [m for r in rows for m in events(r["run_id"], r["reason"])])
         return [(r["run_id"], r["reason"]) for r in rows]
 
@@ -171,10 +169,11 @@ class ControlRepository:
             select r.total_batches, r.tickers_total,
                 (select count(*) from control.ticker_errors e where e.run_id = r.run_id) as failed,
                 (select coalesce(sum(bars_loaded), 0) from control.batches b
-                 where b.run_id = r.run_id and b.batch_id <> 'tickers') as bars
+                 where b.run_id = r.run_id and b.batch_id <> $2) as bars
             from control.runs r where r.run_id = $1
             """,
             run_id,
+            TICKERS_BATCH_ID,
         )
         return dict(row) if row else {}
 

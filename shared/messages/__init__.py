@@ -1,10 +1,11 @@
 """Message contracts: topic names and the versioned payloads that travel on them."""
 
+from shared.db.control import FINAL_STATUSES, RunStatus
+
 from . import topics
 from .envelope import Envelope
 from .minio_events import ObjectCreated
 from .v1 import (
-    FINAL_STATUSES,
     BatchLoaded,
     CorporateActions,
     DataTestFailed,
@@ -13,7 +14,6 @@ from .v1 import (
     RunEvent,
     RunEventKind,
     RunRequest,
-    RunStatus,
 )
 
 __all__ = [

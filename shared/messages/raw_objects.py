@@ -16,13 +16,11 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.db.control import TICKERS_BATCH_ID  # re-exported until the lister imports it there
+
 from .ids import Id
 
 FORMAT_VERSION = 1
-TICKERS_BATCH_ID = "tickers"
-# Every run fetches each kind of corporate action in one batch of that name.
-SPLITS_BATCH_ID = "splits"
-DIVIDENDS_BATCH_ID = "dividends"
 # A grouped-daily day that failed is recorded under this pseudo-ticker plus its ISO date.
 GROUPED_DAY_PREFIX = "*grouped "
 
@@ -110,10 +108,8 @@ def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, An
 
 
 __all__ = [
-    "DIVIDENDS_BATCH_ID",
     "FORMAT_VERSION",
     "GROUPED_DAY_PREFIX",
-    "SPLITS_BATCH_ID",
     "TICKERS_BATCH_ID",
     "ObjectHeader",
     "TickerBars",

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.db.control import RunStatus
+
 from .envelope import Envelope
 from .ids import Id, Ticker
 
@@ -113,6 +115,11 @@ class FetchBatch(Envelope):
     from_: date = Field(alias="from", description="First date (inclusive)", examples=["2024-01-02"])
     to: date = Field(description="Last date (inclusive)", examples=["2024-12-31"])
     adjusted: bool = Field(False, description="Always false: bars are fetched as traded")
+    tickers_held: bool = Field(
+        False,
+        description="The tickers and starts were too many for one message: they are left out "
+        "here, and the fetcher reads them from the command the lister registered",
+    )
 
 
 class BatchLoaded(Envelope):
@@ -124,18 +131,6 @@ class BatchLoaded(Envelope):
     )
     bars_loaded: int = Field(ge=0, description="Bars in the object", examples=[25200])
     tickers_failed: int = Field(ge=0, description="Tickers the fetcher could not get", examples=[0])
-
-
-class RunStatus(StrEnum):
-    LISTING = "listing"
-    RUNNING = "running"
-    TRANSFORMING = "transforming"
-    SUCCEEDED = "succeeded"
-    SUCCEEDED_WITH_ERRORS = "succeeded_with_errors"
-    FAILED = "failed"
-
-
-FINAL_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS, RunStatus.FAILED})
 
 
 class RunEventKind(StrEnum):

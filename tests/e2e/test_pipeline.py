@@ -11,6 +11,7 @@ import pytest
 
 from services.cli.processes import Replica
 from shared.clients.broker import REASON_HEADER
+from shared.db.control import TICKERS_BATCH_ID
 from shared.messages import topics
 from tests.support.kafka_tail import tail
 from tests.support.pipeline import Pipeline
@@ -153,8 +154,9 @@ async def _wait_for_fetched(p: Pipeline, run_id: str, at_least: int) -> None:
         for _ in range(600):
             n = await conn.fetchval(
                 "select count(fetched_at) from control.batches"
-                " where run_id = $1 and batch_id <> 'tickers'",
+                " where run_id = $1 and batch_id <> $2",
                 run_id,
+                TICKERS_BATCH_ID,
             )
             if n >= at_least:
                 return

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from shared.bootstrap import bootstrap_database
+from shared.db.control import RunStatus
 from shared.settings import PostgresSettings
 from tests.support.names import unique_db
 from tests.support.stack import Stack, drop_database
@@ -62,8 +63,9 @@ async def _seed(checks: asyncpg.Pool) -> None:
     for run_id, total in SEEDED_RUNS.items():
         await checks.execute(
             "insert into control.runs (run_id, request, status, total_batches)"
-            " values ($1, '{}', 'running', $2)",
+            " values ($1, '{}', $2, $3)",
             run_id,
+            RunStatus.RUNNING,
             total,
         )
         await checks.executemany(

@@ -18,6 +18,7 @@ from services.lister.handlers import ListerDeps, build_router
 from services.lister.repository import RunRepository
 from services.lister.service import Lister
 from shared.clients.polygon import PolygonClient, TickerRef
+from shared.db.control import RunStatus
 from shared.messages import FetchBatch, RunEvent, RunRequest, topics
 from shared.messages.ids import ID_PATTERN
 from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakePolygonClient
@@ -110,7 +111,7 @@ class TestEveryRunRequestIsListedOrDeadLettered:
             assert reason is not None and reason.startswith("invalid RunRequest: "), reason
         if reason is None:
             listing = await lister.db.checks.fetchval(
-                "select count(*) from control.runs where status = 'listing'"
+                "select count(*) from control.runs where status = $1", RunStatus.LISTING
             )
             assert 0 == listing, "a run was left listing"
             for sent in d.published[topics.TICKER_BATCHES]:

@@ -28,7 +28,8 @@ from shared.bootstrap.grants import undecided
 from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.polygon._pg_rate_limit import PostgresRateLimiter
 from shared.clients.storage import minio_client
-from shared.messages import RunStatus, topics
+from shared.db.control import RunStatus
+from shared.messages import topics
 from shared.messages.raw_objects import TickerError
 from shared.settings import MinioService, MinioSettings, PostgresSettings
 from tests.support.names import unique, unique_db
@@ -119,9 +120,11 @@ class TestEachRoleRunsItsServicesStatements:
             RUN,
         )
         await ingest.execute(
-            "update control.runs set status = 'running', total_batches = 1, updated_at = now()"
-            " where run_id = $1 and status = 'listing'",
+            "update control.runs set status = $2, total_batches = 1, updated_at = now()"
+            " where run_id = $1 and status = $3",
             RUN,
+            RunStatus.RUNNING,
+            RunStatus.LISTING,
         )
         await BatchRepository(ingest).mark_fetched(RUN, "b1", "raw/polygon/lp/b1.jsonl", 1)
         loader = RawRepository(ingest)

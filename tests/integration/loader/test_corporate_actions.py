@@ -11,6 +11,7 @@ import pytest
 
 from services.loader.corporate_actions import event_rows
 from services.loader.repository import RawRepository
+from shared.db.control import SPLITS_BATCH_ID
 from shared.messages.raw_objects import ObjectHeader, TickerError
 
 pytestmark = pytest.mark.integration
@@ -176,6 +177,7 @@ class TestWatermarks:
         errors = await pool.fetch("select ticker, kind from control.ticker_errors")
         marks = await pool.fetchval("select count(*) from control.corporate_action_watermarks")
         loaded = await pool.fetchval(
-            "select loaded_at is not null from control.batches where batch_id = 'splits'"
+            "select loaded_at is not null from control.batches where batch_id = $1",
+            SPLITS_BATCH_ID,
         )
         assert ([("*splits", "gave_up")], 0, True) == ([tuple(r) for r in errors], marks, loaded)

@@ -13,7 +13,7 @@ import pytest
 from services.transformer.core import DbtOutcome
 from services.transformer.repository import ControlRepository, OutboxMessage
 from shared.bootstrap import bootstrap_database
-from shared.messages import RunStatus
+from shared.db.control import SPLITS_BATCH_ID, TICKERS_BATCH_ID, RunStatus
 from tests.support.names import unique_db
 from tests.support.stack import Stack, drop_database
 
@@ -49,10 +49,11 @@ async def repo(stack: Stack) -> AsyncIterator[tuple[ControlRepository, asyncpg.P
     await ingest.executemany(
         "insert into control.batches (run_id, batch_id, tickers, listed) values ('r1', $1, '{}',"
         " true)",
-        [("tickers",), ("b00000",), ("splits",)],
+        [(TICKERS_BATCH_ID,), ("b00000",), (SPLITS_BATCH_ID,)],
     )
     await ingest.execute(
-        "update control.runs set status = 'running', total_batches = 3 where run_id = 'r1'"
+        "update control.runs set status = $1, total_batches = 3 where run_id = 'r1'",
+        RunStatus.RUNNING,
     )
     yield ControlRepository(transform), ingest
     await transform.close()
@@ -123,7 +124,7 @@ class TestReconcilerView:
         """Loaded batches and unlisted ones are not asked for again."""
         control, ingest = repo
         await ingest.execute(
-            "update control.batches set loaded_at = now() where batch_id = 'tickers'"
+            "update control.batches set loaded_at = now() where batch_id = $1", TICKERS_BATCH_ID
         )
         await ingest.execute(
             "insert into control.batches (run_id, batch_id, tickers) values ('r1', 'x', '{}')"
