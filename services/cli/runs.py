@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.messages import FINAL_STATUSES, RunStatus
+from shared.db.control import FINAL_STATUSES, TICKERS_BATCH_ID, RunStatus
 from shared.settings import PostgresSettings
 
 
@@ -61,25 +61,25 @@ class BatchRow:
     api_requests: int | None
 
 
-_PROGRESS_SQL = """
+_PROGRESS_SQL = f"""
 select r.run_id, r.status, r.total_batches, r.tickers_total, r.reason, r.dbt_result,
        r.requested_at, r.finished_at, r.plan, r.plan_reason, r.request, r.dbt_progress,
        r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests,
        count(b.fetched_at) filter (where b.listed) as fetched,
        count(b.loaded_at) filter (where b.listed) as loaded,
-       coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
+       coalesce(sum(b.bars_loaded) filter (where b.batch_id <> '{TICKERS_BATCH_ID}'), 0) as bars,
        (select count(*) from control.ticker_errors e where e.run_id = r.run_id) as failed
 from control.runs r left join control.batches b on b.run_id = r.run_id
-where {where}
+where {{where}}
 group by r.run_id order by r.requested_at desc limit $1
 """
 
-_BATCHES_SQL = """
+_BATCHES_SQL = f"""
 select batch_id, cardinality(tickers) as tickers, fetched_at, loaded_at, bars_loaded,
        api_requests, command->>'actions' as actions,
        coalesce(jsonb_typeof(command->'days') = 'array', false) as grouped
 from control.batches where run_id = $1 and listed
-order by batch_id <> 'tickers', (command->>'seq')::int, batch_id
+order by batch_id <> '{TICKERS_BATCH_ID}', (command->>'seq')::int, batch_id
 """
 
 
@@ -110,10 +110,12 @@ def _progress(row: asyncpg.Record) -> RunProgress:
 
 
 def _batch(row: asyncpg.Record) -> BatchRow:
-    if row["batch_id"] == "tickers":
+    if row["batch_id"] == TICKERS_BATCH_ID:
         # The listing's "bars" are the reference rows it stored, one per ticker of the run.
         listed = row["bars_loaded"] or 0
-        return BatchRow("tickers", "listing", listed, row["fetched_at"], row["loaded_at"], None, 0)
+        return BatchRow(
+            TICKERS_BATCH_ID, "listing", listed, row["fetched_at"], row["loaded_at"], None, 0
+        )
     return BatchRow(
         row["batch_id"],
         row["actions"] or ("grouped" if row["grouped"] else "ranges"),

@@ -13,14 +13,18 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from shared.db.control import RunStatus
+
 from .runs import BatchRow, DataTestProblem, RunProgress
 
-STATUS_STYLE = {
-    "succeeded": "green",
-    "succeeded_with_errors": "yellow",
-    "failed": "red",
-    "rejected": "red",
+STATUS_STYLE: dict[str, str] = {
+    RunStatus.SUCCEEDED: "green",
+    RunStatus.SUCCEEDED_WITH_ERRORS: "yellow",
+    RunStatus.FAILED: "red",
+    RunStatus.REJECTED: "red",
 }
+# The endings a person must read the reason of.
+_REFUSED = (RunStatus.REJECTED, RunStatus.FAILED)
 
 
 def _status(status: str) -> Text:
@@ -83,7 +87,7 @@ def notes(
     grid.add_column()
     for r in runs:
         said = []
-        if r.status in ("rejected", "failed") and r.reason:
+        if r.status in _REFUSED and r.reason:
             said.append(" ".join(r.reason.split()))
         if r.run_id in failed:
             more = r.tickers_failed - len(failed[r.run_id])
