@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
+from shared.observability import metrics
+
 from ._errors import (
     PolygonAuthError,
     PolygonBadRequest,
@@ -84,21 +86,28 @@ class RetryingGetter:
                         exc.reason, status=exc.status, url=url, attempts=attempt + 1
                     ) from None
                 log.warning("polygon_request_retried", delay_s=round(delay, 3), **fields)
+                metrics.API_RETRIES.labels(str(exc.status or exc.reason)).inc()
                 await self._sleep(delay)
                 attempt += 1
 
     async def _attempt(
         self, target: str, params: Mapping[str, str] | None, parse: Parse[T], url: str, attempt: int
     ) -> T:
+        asked = self._clock()
         await self._limiter.acquire()
+        if (waited := self._clock() - asked) > 0.001:
+            metrics.RATE_LIMIT_WAITS.inc()
+            metrics.RATE_LIMIT_WAIT_SECONDS.inc(waited)
         self.requests_made += 1
         sent = self._clock()
         try:
             response = await self._http.get(target, params=params)
         except httpx.TransportError as exc:  # timeouts, refused and dropped connections
             log.debug("polygon_request_failed", url=url, attempt=attempt, error=type(exc).__name__)
+            metrics.API_REQUESTS.labels(type(exc).__name__).inc()
             raise _Transient(type(exc).__name__, None, None) from None
         status = response.status_code
+        metrics.API_REQUESTS.labels(str(status)).inc()
         elapsed_ms = round((self._clock() - sent) * 1000, 1)
         log.debug(
             "polygon_request_completed", url=url, attempt=attempt, status=status, ms=elapsed_ms
