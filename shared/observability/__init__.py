@@ -7,7 +7,7 @@ from . import metrics
 from ._callback import CallbackCounter, register_callback_counter
 from ._server import ObservabilityServer, Readiness
 from ._settings import MetricsSettings, replica_port
-from ._wiring import instrument
+from ._wiring import instrument, observability_hook
 
 __all__ = [
     "CallbackCounter",
@@ -16,6 +16,7 @@ __all__ = [
     "Readiness",
     "instrument",
     "metrics",
+    "observability_hook",
     "register_callback_counter",
     "replica_port",
 ]

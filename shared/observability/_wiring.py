@@ -4,6 +4,8 @@ connects, so a service stuck connecting still answers: live, not ready)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
@@ -33,3 +35,14 @@ def instrument(
         app.on_startup(start)
         app.after_shutdown(stop)
     return server
+
+
+def observability_hook(
+    settings: MetricsSettings,
+) -> Callable[[FastStream, KafkaBroker, str], ObservabilityServer]:
+    """`instrument` as a shared/service_app.py AppHook."""
+
+    def hook(app: FastStream, broker: KafkaBroker, service: str) -> ObservabilityServer:
+        return instrument(app, broker, service, settings)
+
+    return hook
