@@ -45,6 +45,7 @@ async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     if not await deps.batches.wants(batch.run_id, batch.batch_id):
         log.warning("batch_skipped", reason="not a listed, unfetched batch of a running run")
         return
+    batch = await deps.batches.with_tickers(batch)
     if batch.actions is not None:
         await fetch_actions(deps, batch)
         return
