@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from shared.messages import RunRequest, topics
-from shared.messages.run_rules import InvalidRunRequest, run_span
+from shared.messages.run_rules import InvalidRunRequest
 from shared.settings import KafkaSettings
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -38,7 +38,7 @@ def checked_request(fields: dict[str, Any], today: date) -> RunRequest:
             for e in exc.errors()
         ]
         raise InvalidRunRequest("; ".join(reasons)) from exc
-    run_span(request.from_, request.to, today)
+    request.span(today)
     return request
 
 

@@ -22,19 +22,22 @@ class InvalidRunRequest(ValueError):
     """A request that parsed but cannot be run (its dates), with the reason a person reads."""
 
 
-def _hint(ticker: str) -> str:
-    if "-" in ticker or "/" in ticker:
-        return f"; Polygon writes class shares with a dot: {re.sub('[-/]', '.', ticker)}"
-    if ticker.upper() != ticker and REQUEST_TICKER.fullmatch(ticker.upper()):
-        return f"; tickers are case-sensitive: {ticker.upper()}?"
-    return ""
+def _likely(ticker: str) -> str | None:
+    """The spelling a mistyped ticker most likely meant: a dot for a dash or slash (Yahoo's
+    BRK-B), upper case for lower case; None when neither fixes it."""
+    guess = re.sub("[-/]", ".", ticker.strip())
+    for candidate in (guess, guess.upper()):
+        if REQUEST_TICKER.fullmatch(candidate):
+            return candidate
+    return None
 
 
 def well_formed_ticker(ticker: str) -> str:
     if not REQUEST_TICKER.fullmatch(ticker):
+        likely = _likely(ticker)
+        hint = f": {likely}?" if likely else ""
         raise ValueError(
-            f"{ticker!r} is not a US stock ticker as Polygon spells it (letters and digits,"
-            f" class shares after a dot as in BRK.B, at most 16 characters){_hint(ticker)}"
+            f"{ticker!r} is not a ticker as Polygon spells it (AAPL, BRK.B, KIMpL){hint}"
         )
     return ticker
 

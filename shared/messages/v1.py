@@ -15,6 +15,7 @@ from shared.db.control import RunStatus
 
 from .envelope import Envelope
 from .ids import Id, Ticker
+from .run_rules import RequestTicker, run_span
 
 MAX_BATCH_SIZE = 1000
 
@@ -50,10 +51,12 @@ class RunRequest(BaseModel):
         description="Last trading date (inclusive); default: yesterday",
         examples=["2024-03-28"],
     )
-    tickers: list[Ticker] | None = Field(
+    tickers: list[RequestTicker] | None = Field(
         None,
+        min_length=1,
         max_length=100_000,
-        description="Only these tickers (case-sensitive); default: the whole universe",
+        description="Only these tickers, as Polygon spells them (case-sensitive: BRK.B, KIMpL); "
+        "default: the whole universe",
         examples=[["AAPL", "BRK.B"]],
     )
     max_tickers: int | None = Field(
@@ -71,6 +74,11 @@ class RunRequest(BaseModel):
         "dividend-adjusted series are built by dbt from them and the corporate actions",
     )
     plan: Plan = Field(Plan.AUTO, description="How to fetch; auto takes the fewest API requests")
+
+    def span(self, today: date) -> tuple[date | None, date]:
+        """(first date, None when incremental; last date) of this request made on `today` in
+        New York; InvalidRunRequest says why it cannot be run (run_rules.py)."""
+        return run_span(self.from_, self.to, today)
 
     @field_validator("adjusted")
     @classmethod
@@ -137,7 +145,6 @@ class RunEventKind(StrEnum):
     LISTED = "listed"
     PROGRESS = "progress"
     TRANSFORMING = "transforming"
-    TRANSFORMED = "transformed"
     FINISHED = "finished"
 
 

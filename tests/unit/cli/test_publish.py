@@ -39,3 +39,13 @@ class TestCheckedRequest:
         reason = str(caught.value)
         assert "batch_size:" in reason
         assert "run_id:" in reason
+
+    def test_malformed_tickers_are_named_with_a_hint(self) -> None:
+        """`BRK-B` is refused before any request is spent on it, with Polygon's spelling."""
+        with pytest.raises(InvalidRunRequest, match=r"tickers: 'BRK-B' is not .*: BRK\.B\?"):
+            checked_request(_fields(tickers=["AAPL", "BRK-B"]), TODAY)
+
+    def test_an_empty_ticker_list_is_refused(self) -> None:
+        """`--tickers ""` is not the whole universe."""
+        with pytest.raises(InvalidRunRequest, match="tickers:"):
+            checked_request(_fields(tickers=[]), TODAY)

@@ -55,8 +55,9 @@ class TestTickers:
     @pytest.mark.parametrize(
         ("ticker", "hint"),
         [
-            ("BRK-B", "with a dot: BRK.B"),
-            ("aapl", "case-sensitive: AAPL?"),
+            ("BRK-B", ": BRK.B?"),
+            ("brk/b", ": BRK.B?"),
+            ("aapl", ": AAPL?"),
             ("AAPL MSFT", ""),
             ("", ""),
             ("X" * 17, ""),
@@ -64,7 +65,7 @@ class TestTickers:
     )
     def test_malformed_are_refused_with_a_hint(self, ticker: str, hint: str) -> None:
         """The reason quotes the ticker and, where a likely fix exists, says it."""
-        with pytest.raises(ValueError, match="is not a US stock ticker") as caught:
+        with pytest.raises(ValueError, match="is not a ticker as Polygon spells it") as caught:
             well_formed_ticker(ticker)
 
         assert hint in str(caught.value)
