@@ -14,6 +14,7 @@ from .v1 import (
     RunEvent,
     RunEventKind,
     RunRequest,
+    SourceStale,
 )
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "RunEventKind",
     "RunRequest",
     "RunStatus",
+    "SourceStale",
     "topics",
 ]

@@ -5,7 +5,7 @@ Breaking changes (rename, remove, retype) go into a `v2.py` and a `<topic>.v2`, 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -187,3 +187,25 @@ class DataTestFailed(Envelope):
     message: str | None = Field(
         None, description="dbt's message", examples=["Got 3 results, configured to fail if != 0"]
     )
+
+
+class SourceStale(Envelope):
+    """A dbt source was staler than its freshness threshold when a run's build ended (event, on
+    the alerts topic): one per stale source, published with the run's end. `message_id` is
+    `<run_id>/freshness/<source>`."""
+
+    source: str = Field(
+        description="The dbt source and table", examples=["polygon.stock_bars_daily"]
+    )
+    status: Literal["warn", "error", "runtime error"] = Field(
+        description="warn or error: older than warn_after or error_after; runtime error: the "
+        "check could not run",
+        examples=["error"],
+    )
+    max_loaded_at: datetime | None = Field(
+        None, description="The newest loaded_at in the source", examples=["2024-03-28T22:41:07Z"]
+    )
+    age_s: float | None = Field(
+        None, ge=0, description="Seconds from max_loaded_at to the check", examples=[691200.0]
+    )
+    message: str | None = Field(None, description="The criteria, or why the check failed")
