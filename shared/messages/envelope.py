@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +17,6 @@ class Envelope(BaseModel):
     """Common fields. Unknown fields are ignored, so adding an optional field breaks no one."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     run_id: Id = Field(description="The run this message belongs to", examples=["20261126-a1b2c3"])
     message_id: MessageId = Field(
