@@ -24,6 +24,14 @@ class ListerOptions(BaseSettings):
         description="Splits and dividends are re-read this many days before how far they were "
         "read, since vendors announce them late and correct them",
     )
+    corporate_actions_fresh_hours: float = Field(
+        12.0,
+        ge=0,
+        le=24 * 30,
+        description="A kind of corporate action read through a run's end less than this long ago "
+        "is not read again by the run (a run repeated the same day costs only its bars); 0 "
+        "re-reads the window every run",
+    )
     include_delisted: bool = Field(
         True, description="Also fetch tickers delisted inside the range (no survivorship bias)"
     )
