@@ -8,12 +8,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.launcher.process import pid_of, spawn, terminate
+from deploy.local.launcher import background
 from shared.observability import MetricsSettings, replica_port
 from shared.settings import PostgresAdminSettings, StackSettings
 
 SERVICES = ("lister", "fetcher", "loader", "transformer", "scheduler")
 SIMULATOR = "polygon_sim"
+TRANSFORM_ROLE = "elt_transform"
 
 
 def command(service: str) -> list[str]:
@@ -61,28 +62,21 @@ class Supervisor:
         env = {**os.environ, **extra}
         env["METRICS_PORT"] = str(self.metrics_port(Replica(service, index), extra))
         if service == "transformer":
-            # dbt and the transformer connect as the transform role.
-            admin = PostgresAdminSettings()
-            env.setdefault("TRANSFORMER_PG_USER", "elt_transform")
-            env["PG_USER"] = env["TRANSFORMER_PG_USER"]
-            env["PG_PASSWORD"] = env.get(
-                "TRANSFORMER_PG_PASSWORD", admin.transform_password.get_secret_value()
-            )
+            # dbt and the transformer connect as the transform role, with the password bootstrap
+            # gave it: what docker-compose.yml sets for the transformer container.
+            env["PG_USER"] = TRANSFORM_ROLE
+            env["PG_PASSWORD"] = PostgresAdminSettings().transform_password.get_secret_value()
         return env
 
     def start(self, replicas: list[Replica], extra_env: dict[str, str] | None = None) -> list[int]:
         (self._dir / "logs").mkdir(parents=True, exist_ok=True)
         pids = []
         for r in replicas:
-            pid = pid_of(self.pidfile(r))
+            process = background(self.pidfile(r))
+            pid = process.pid()
             if pid is None:
-                pid = spawn(
-                    command(r.service),
-                    self.log(r),
-                    self.pidfile(r),
-                    self.env(r.service, extra_env or {}, r.index),
-                    self._cwd,
-                )
+                env = self.env(r.service, extra_env or {}, r.index)
+                pid = process.start(command(r.service), self.log(r), env, self._cwd)
             pids.append(pid)
         return pids
 
@@ -91,7 +85,7 @@ class Supervisor:
             return {}
         found = {}
         for pidfile in sorted(self._dir.glob("*.pid")):
-            pid = pid_of(pidfile)
+            pid = background(pidfile).pid()
             if pid is not None:
                 found[pidfile.stem] = pid
         return found
@@ -99,7 +93,8 @@ class Supervisor:
     def stop(self, names: list[str] | None = None) -> list[str]:
         stopped = []
         for pidfile in sorted(self._dir.glob("*.pid")) if self._dir.exists() else []:
-            if (names is None or pidfile.stem in names) and terminate(pidfile, grace_s=15):
+            chosen = names is None or pidfile.stem in names
+            if chosen and background(pidfile).stop(grace_s=15):
                 stopped.append(pidfile.stem)
         return stopped
 

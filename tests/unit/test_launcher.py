@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.launcher import process
+from deploy.local.launcher import background, process
 from deploy.local.launcher.__main__ import _check_ports
 from deploy.local.launcher.layout import Layout
 from deploy.local.launcher.steps import StepFailed, run_logged
@@ -70,3 +70,13 @@ class TestProcesses:
 
         assert not process.is_alive(pid)
         assert not pidfile.exists()
+
+    def test_a_background_process_starts_once_and_stops(self, tmp_path: Path) -> None:
+        """The public entry: a second start finds the running process instead of a new one."""
+        sleeper = background(tmp_path / "sleep.pid")
+        first = sleeper.start(["sleep", "60"], tmp_path / "sleep.log", {}, tmp_path)
+
+        again = sleeper.start(["sleep", "60"], tmp_path / "sleep.log", {}, tmp_path)
+        stopped = sleeper.stop(grace_s=5)
+
+        assert (first, True, None) == (again, stopped, sleeper.pid())

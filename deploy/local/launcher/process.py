@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -92,3 +93,23 @@ def port_is_free(host: str, port: int) -> bool:
 def split_host_port(address: str) -> tuple[str, int]:
     host, _, port = address.split(",")[0].rpartition(":")
     return host, int(port)
+
+
+@dataclass(frozen=True)
+class Background:
+    """A detached process known by its pid file: started once, found again by any later
+    command, stopped with its whole process group."""
+
+    pidfile: Path
+
+    def pid(self) -> int | None:
+        """Its pid while it runs."""
+        return pid_of(self.pidfile)
+
+    def start(self, cmd: Sequence[str], log: Path, env: Mapping[str, str], cwd: Path) -> int:
+        """Start it unless it already runs; its pid either way."""
+        return self.pid() or spawn(cmd, log, self.pidfile, env, cwd)
+
+    def stop(self, grace_s: float = 30.0) -> bool:
+        """SIGTERM, then SIGKILL after `grace_s`; true if it was running."""
+        return terminate(self.pidfile, grace_s)
