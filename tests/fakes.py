@@ -32,6 +32,7 @@ from shared.clients.broker import RetryPolicy
 from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
 from shared.clients.storage import ObjectNotFound
 from shared.db.control import WHOLE_MARKET
+from shared.db.outbox import OutboxMessage as ListerOutboxMessage
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, RunStatus
 from shared.messages.raw_objects import ObjectHeader, TickerError
@@ -114,10 +115,12 @@ class FakePolygonClient:
         active: bool | None = True,
         ticker_type: str | None = None,
         as_of: date | None = None,
+        ticker: str | None = None,
         limit: int = 1000,
     ) -> AsyncIterator[TickerRef]:
         # Polygon's `active=false` lists only the delisted names; None lists both.
         chosen = [r for r in self.tickers if active is None or (r.active is not False) == active]
+        chosen = [r for r in chosen if ticker is None or r.ticker == ticker]
         pages = [chosen[i : i + limit] for i in range(0, len(chosen), limit)] or [[]]
         for page in pages:
             self._requests += 1
@@ -247,6 +250,7 @@ class FakeRunRepository:
         self.action_marks: Watermarks = {k: dict(v) for k, v in (action_marks or {}).items()}
         # raw.stock_bars_daily's first as-traded bar per ticker
         self.first_dates: dict[str, date] = dict(first_dates or {})
+        self.outbox: list[ListerOutboxMessage] = []  # control.outbox, in publish order
 
     async def ensure_run(self, spec: RunSpec) -> RunStatus:
         run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
@@ -281,10 +285,11 @@ class FakeRunRepository:
             run.tickers_total, run.api_requests = tickers_total, api_requests
             run.plan, run.plan_reason = plan.kind, plan.reason
 
-    async def fail(self, run_id: str, reason: str) -> None:
+    async def fail(self, run_id: str, reason: str, events: list[ListerOutboxMessage]) -> None:
         run = self.runs[run_id]
         if run.status == RunStatus.LISTING:
             run.status, run.reason = RunStatus.FAILED, reason
+            self.outbox.extend(e for e in events if e not in self.outbox)
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         return [

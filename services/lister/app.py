@@ -6,34 +6,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.broker import make_broker
-from shared.clients.db import create_pool
 from shared.clients.polygon import deployment_client
 from shared.clients.storage import MinioObjectStore
-from shared.logging import configure_logging
+from shared.service_app import postgres_pool, service_app
 
-from .handlers import ListerDeps, build_router
+from .handlers import build_router
 from .repository import RunRepository
 from .service import Lister
 from .settings import ListerSettings
 
 settings = ListerSettings()
-logger = configure_logging("lister")
-broker = make_broker(settings.kafka, logger)
 
 
 @asynccontextmanager
-async def lifespan() -> AsyncIterator[None]:
-    pool = await create_pool(settings.postgres)
-    async with deployment_client(settings.polygon, pool) as api:
-        repo = RunRepository(pool)
-        opts = settings.options
+async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
+    opts = settings.options
+    async with (
+        postgres_pool(settings.postgres) as pool,
+        deployment_client(settings.polygon, pool) as api,
+    ):
         lister = Lister(
             api,
             MinioObjectStore(settings.minio.for_service("lister")),
-            repo,
+            RunRepository(pool),
             broker,
             settings.minio.raw_prefix,
             opts.include_delisted,
@@ -41,9 +38,7 @@ async def lifespan() -> AsyncIterator[None]:
             opts.days_per_batch,
             timedelta(days=opts.corporate_actions_lookback_days),
         )
-        broker.include_router(build_router(ListerDeps(broker, repo, lister)))
-        yield
-    await pool.close()
+        yield build_router(broker, lister)
 
 
-app = FastStream(broker, logger=logger, lifespan=lifespan)
+app = service_app("lister", settings.kafka, wiring)

@@ -8,6 +8,7 @@ from datetime import date
 import asyncpg
 
 from shared.db.control import RunStatus, batch_count
+from shared.db.outbox import OutboxMessage, write_outbox
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch
 
@@ -108,14 +109,19 @@ class RunRepository:
                 plan.reason,
             )
 
-    async def fail(self, run_id: str, reason: str) -> None:
-        await self._pool.execute(
-            f"update control.runs set status = '{RunStatus.FAILED}', reason = $2,"
-            " finished_at = now(), updated_at = now()"
-            f" where run_id = $1 and status = '{RunStatus.LISTING}'",
-            run_id,
-            reason,
-        )
+    async def fail(self, run_id: str, reason: str, events: list[OutboxMessage]) -> None:
+        """Fail a run still listing, and put the events that announce it in the outbox, in one
+        transaction; a run no longer listing is left alone."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            failed = await conn.fetchval(
+                f"update control.runs set status = '{RunStatus.FAILED}', reason = $2,"
+                " finished_at = now(), updated_at = now()"
+                f" where run_id = $1 and status = '{RunStatus.LISTING}' returning true",
+                run_id,
+                reason,
+            )
+            if failed:
+                await write_outbox(conn, events)
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         rows = await self._pool.fetch(

@@ -1,5 +1,7 @@
-"""What the lister does for one run, over its ports: the Polygon API, the object store, the
-control tables and the broker."""
+"""What the lister does for one run request, over its ports (ports.py): register the run, list
+the tickers, store the listing, plan and register the batches, publish them; or, for a request
+seen before, publish again what is not loaded yet. A run whose listing fails is failed, with
+its event in the outbox."""
 
 from __future__ import annotations
 
@@ -8,14 +10,14 @@ import time
 from datetime import date, timedelta
 
 import structlog
-from faststream.kafka import KafkaBroker
 
-from shared.clients.polygon import PolygonClient, PolygonError, TickerRef
-from shared.clients.storage import ObjectStore
+from shared.clients.polygon import PolygonError, TickerRef
+from shared.db.control import TICKERS_BATCH_ID, RunStatus, batch_count
+from shared.db.outbox import OutboxMessage
 from shared.fetch_plan import FetchPlan, plan_fetch
 from shared.market_calendar import nyse_sessions
-from shared.messages import FetchBatch, RunEvent, RunEventKind, RunStatus, topics
-from shared.messages.raw_objects import TICKERS_BATCH_ID, ObjectHeader, encode_object, object_key
+from shared.messages import FetchBatch, RunEvent, RunEventKind, topics
+from shared.messages.raw_objects import ObjectHeader, encode_object, object_key
 
 from .core import (
     RunSpec,
@@ -25,7 +27,7 @@ from .core import (
     ticker_starts,
 )
 from .corporate_actions import KINDS, action_commands, bars_from
-from .repository import RunRepository
+from .ports import ListerRepository, ObjectStore, PolygonApi, Publisher
 
 log = structlog.get_logger()
 
@@ -33,22 +35,30 @@ log = structlog.get_logger()
 class Lister:
     def __init__(
         self,
-        api: PolygonClient,
+        api: PolygonApi,
         store: ObjectStore,
-        repo: RunRepository,
-        broker: KafkaBroker,
+        repo: ListerRepository,
+        publisher: Publisher,
         raw_prefix: str,
         include_delisted: bool,
         history_start: date,
         days_per_batch: int,
         actions_lookback: timedelta,
     ) -> None:
-        self._api, self._store, self._repo, self._broker = api, store, repo, broker
+        self._api, self._store, self._repo, self._publisher = api, store, repo, publisher
         self._prefix = raw_prefix
         self._include_delisted = include_delisted
         self._history_start = history_start
         self._days_per_batch = days_per_batch
         self._actions_lookback = actions_lookback
+
+    async def start(self, spec: RunSpec) -> None:
+        """A run request: a new run is listed; one seen before (a redelivery, or the same
+        request sent again) gets whatever is not loaded yet published again."""
+        if await self._repo.ensure_run(spec) == RunStatus.LISTING:
+            await self.list_and_publish(spec)
+        else:
+            await self.republish(spec)
 
     async def _listing(self) -> list[TickerRef]:
         listed = [r async for r in self._api.list_tickers(active=True)]
@@ -61,13 +71,11 @@ class Lister:
         try:
             listed = await self._listing()
         except PolygonError as exc:
-            await self._repo.fail(spec.run_id, f"listing tickers failed: {exc}")
-            await self._event(
-                spec.run_id,
-                RunEventKind.FINISHED,
-                RunStatus.FAILED,
-                detail=f"listing tickers failed: {exc}",
-            )
+            reason = f"listing tickers failed: {exc}"
+            failed = _run_event(spec.run_id, RunEventKind.FINISHED, RunStatus.FAILED, detail=reason)
+            # Through the outbox: a crash after the commit cannot lose the event.
+            events = [OutboxMessage.of(failed, topics.RUN_EVENTS)]
+            await self._repo.fail(spec.run_id, reason, events)
             log.error("run_listing_failed", error=str(exc))
             return
         tickers = select_tickers(listed, spec, spec.start or self._history_start)
@@ -86,19 +94,20 @@ class Lister:
             spec.run_id, commands, len(tickers), requests, (TICKERS_BATCH_ID, key), plan
         )
         await self._publish(commands)
-        await self._event(
+        event = _run_event(
             spec.run_id,
             RunEventKind.LISTED,
             RunStatus.RUNNING,
-            total_batches=len(commands) + 1,
+            total_batches=batch_count(len(commands)),
             tickers=len(tickers),
             plan=plan.kind,
             detail=plan.reason,
         )
+        await self._publisher.publish(event, topic=topics.RUN_EVENTS, key=spec.run_id.encode())
         log.info(
             "run_listed",
             tickers=len(tickers),
-            batches=len(commands) + 1,
+            batches=batch_count(len(commands)),
             plan=plan.kind,
             plan_reason=plan.reason,
             api_requests=requests,
@@ -144,16 +153,14 @@ class Lister:
 
     async def _publish(self, commands: list[FetchBatch]) -> None:
         for command in commands:
-            await self._broker.publish(
+            await self._publisher.publish(
                 command,
                 topic=topics.TICKER_BATCHES,
                 key=f"{command.run_id}/{command.batch_id}".encode(),
             )
 
-    async def _event(
-        self, run_id: str, kind: RunEventKind, status: RunStatus, **fields: object
-    ) -> None:
-        event = RunEvent(
-            run_id=run_id, message_id=f"{run_id}/{kind.value}", kind=kind, status=status, **fields
-        )
-        await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())
+
+def _run_event(run_id: str, kind: RunEventKind, status: RunStatus, **fields: object) -> RunEvent:
+    return RunEvent(
+        run_id=run_id, message_id=f"{run_id}/{kind.value}", kind=kind, status=status, **fields
+    )

@@ -37,6 +37,9 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "control.schedule_slots": (R, W, U),
         # CLI: status shows a run's dbt tests
         "control.run_test_results": (R,),
+        # lister: a failed listing's event, in the transaction that fails the run (the
+        # transformer relays it)
+        "control.outbox": (W,),
         # loader: upserts (COPY into a temporary table LIKE it, then insert ... on conflict);
         # lister: first bars; CLI: refetch-as-traded
         "raw.stock_bars_daily": (R, W, U),

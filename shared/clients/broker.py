@@ -1,18 +1,21 @@
-"""The Kafka broker every service builds, the dead-letter path for input it cannot use, and the
-one way a handler consumes: parse, work with bounded retries, dead-letter what cannot succeed."""
+"""The Kafka broker every service builds, the publisher port its services publish through, the
+dead-letter path for input it cannot use, and the one way a handler consumes: one subscriber
+per router that parses, works with bounded retries and dead-letters what cannot succeed."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import asyncpg
 import structlog
 from aiokafka import ConsumerRecord
-from faststream import BaseMiddleware
-from faststream.kafka import KafkaBroker
+from faststream import AckPolicy, BaseMiddleware
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage as InjectedMessage
 from faststream.kafka.message import KafkaMessage
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +28,19 @@ M = TypeVar("M", bound=BaseModel)
 
 REASON_HEADER = "x-dead-letter-reason"
 ORIGIN_HEADER = "x-original-topic"
+
+
+class Publisher(Protocol):
+    """What a service publishes through: the broker, or a fake that records."""
+
+    async def publish(
+        self,
+        message: Any,
+        topic: str = "",
+        *,
+        key: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any: ...
 
 
 class FreshLogContext(BaseMiddleware):
@@ -159,15 +175,79 @@ async def consume(
             await sleep(wait)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Where a message sat on its topic (the lister names a run after it), and its Kafka id."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    message_id: str
+
+    @classmethod
+    def of(cls, message: KafkaMessage) -> Delivery:
+        raw = cast(ConsumerRecord[bytes, bytes], message.raw_message)
+        return cls(raw.partition, raw.offset, raw.timestamp, message.message_id)
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[M]):
+    """One consumer group's subscription: what it reads, as which model, and how it reads in
+    the AsyncAPI document. Acked after the work (at least once), from the earliest offset."""
+
+    topic: str
+    group_id: str
+    model: type[M]
+    title: str
+    description: str
+    # Kafka's own default; a handler that may work longer than this says so.
+    max_poll_interval_ms: int = 5 * 60 * 1000
+
+
+def consumer_router(
+    broker: KafkaBroker,
+    subscription: Subscription[M],
+    work: Callable[[M, Delivery], Awaitable[None]],
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> KafkaRouter:
+    """A router of one subscriber that `consume`s each message with `work(parsed, delivery)`."""
+    router = KafkaRouter()
+
+    @router.subscriber(
+        subscription.topic,
+        group_id=subscription.group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=subscription.max_poll_interval_ms,
+        title=subscription.title,
+        description=subscription.description,
+    )
+    async def on_message(message: InjectedMessage) -> None:  # FastStream injects it by this type
+        bound = partial(_with_delivery, work, Delivery.of(message))
+        await consume(broker, message, subscription.model, bound, retry)
+
+    return router
+
+
+async def _with_delivery(
+    work: Callable[[M, Delivery], Awaitable[None]], delivery: Delivery, parsed: M
+) -> None:
+    await work(parsed, delivery)
+
+
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, Permanent) else f"{type(exc).__name__}: {exc}"
 
 
 __all__ = [
     "DEFAULT_RETRY",
+    "Delivery",
     "Permanent",
+    "Publisher",
     "RetryPolicy",
+    "Subscription",
     "consume",
+    "consumer_router",
     "dead_letter",
     "make_broker",
     "parse_or_dead_letter",

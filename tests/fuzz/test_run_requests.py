@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.lister.handlers import ListerDeps, build_router
+from services.lister.handlers import build_router
 from services.lister.repository import RunRepository
 from services.lister.service import Lister
 from shared.clients.polygon import PolygonClient, TickerRef
@@ -76,7 +76,7 @@ async def lister(db: Db) -> AsyncIterator[Rig]:
         days_per_batch=60,
         actions_lookback=timedelta(days=30),
     )
-    broker.include_router(build_router(ListerDeps(broker, repo, service), INSTANT_RETRIES))
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     rig = Rig(
         broker,
         topics.RUN_REQUESTS,

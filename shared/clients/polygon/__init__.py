@@ -16,6 +16,7 @@ from ._errors import (
 )
 from ._models import DailyBar, TickerRef, trading_date_of
 from ._pg_rate_limit import PostgresRateLimiter
+from ._port import PolygonApi
 from ._rate_limit import InProcessRateLimiter, RateLimiter
 from ._retry import RETRY_MALFORMED_RESPONSES
 
@@ -24,6 +25,7 @@ __all__ = [
     "CorporateActionKind",
     "DailyBar",
     "InProcessRateLimiter",
+    "PolygonApi",
     "PolygonAuthError",
     "PolygonBadRequest",
     "PolygonClient",

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.lister.handlers import ListerDeps, build_router
+from services.lister.handlers import build_router
 from services.lister.repository import RunRepository
 from services.lister.service import Lister
 from shared.clients.polygon import PolygonClient, PolygonGaveUp, TickerRef
@@ -93,9 +93,7 @@ def lister_on(
         days_per_batch=5,
         actions_lookback=actions_lookback,
     )
-    broker.include_router(
-        build_router(ListerDeps(broker, cast(RunRepository, repo), service), INSTANT_RETRIES)
-    )
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     recorders = [
         TopicRecorder(broker, t)
         for t in (topics.TICKER_BATCHES, topics.RUN_EVENTS, topics.dlq(topics.RUN_REQUESTS))
@@ -420,7 +418,9 @@ class TestUnusableRequests:
 
 class TestListingFails:
     async def test_a_failed_listing_ends_the_run_failed_and_says_so(self) -> None:
-        """When Polygon cannot list tickers the run fails with the reason; nothing is fetched."""
+        """When Polygon cannot list tickers the run fails with the reason; nothing is fetched,
+        and the failure's run event waits in the outbox (written with the failure) for the
+        relay, rather than being published after the commit."""
         broker = KafkaBroker()
         api = FakePolygonClient(LISTING, listing_error=PolygonGaveUp("HTTP 503", attempts=6))
         under_test = lister_on(broker, api, FakeRunRepository())
@@ -429,13 +429,38 @@ class TestListingFails:
         async with TestKafkaBroker(broker) as br:
             await br.publish(REQUEST, topic=topics.RUN_REQUESTS)
 
-        [event] = events.bodies()
-        assert (RunStatus.FAILED, [], "failed") == (
+        [sent] = repo.outbox
+        event = orjson.loads(sent.payload)
+        assert (RunStatus.FAILED, [], []) == (
             repo.runs["r1"].status,
             batches.messages,
+            events.messages,
+        )
+        assert ("r1/finished", topics.RUN_EVENTS, "r1", "finished", "failed") == (
+            sent.message_id,
+            sent.topic,
+            sent.key,
+            event["kind"],
             event["status"],
         )
         assert "listing tickers failed" in (repo.runs["r1"].reason or "")
+        assert repo.runs["r1"].reason == event["detail"]
+
+    async def test_a_redelivered_failed_request_adds_no_second_event(self) -> None:
+        """The request delivered again after its listing failed: the run stays failed and the
+        outbox holds its one event."""
+        broker = KafkaBroker()
+        api = FakePolygonClient(LISTING, listing_error=PolygonGaveUp("HTTP 503", attempts=6))
+        under_test = lister_on(broker, api, FakeRunRepository())
+
+        async with TestKafkaBroker(broker) as br:
+            for _ in range(2):
+                await br.publish(REQUEST, topic=topics.RUN_REQUESTS, timestamp_ms=SENT_MS)
+
+        assert (RunStatus.FAILED, 1) == (
+            under_test.repo.runs["r1"].status,
+            len(under_test.repo.outbox),
+        )
 
 
 class TestFakesMatchTheAdapters:

@@ -15,7 +15,7 @@ class TestPublicSurface:
         """Renaming or dropping a public name must be deliberate."""
         expected = {
             "RETRY_MALFORMED_RESPONSES", "CorporateActionKind", "DailyBar", "InProcessRateLimiter",
-            "PolygonAuthError",
+            "PolygonApi", "PolygonAuthError",
             "PolygonBadRequest", "PolygonClient", "PolygonError", "PolygonGaveUp",
             "PolygonIncompleteResponse",
             "PolygonMalformedResponse", "PolygonNotEntitled", "PolygonNotFound",
