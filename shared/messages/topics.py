@@ -11,7 +11,7 @@ ALERTS = "stocks.alerts"
 
 # Topics a service consumes; each has a dead-letter twin and at least 12 partitions.
 CONSUMED = (RUN_REQUESTS, TICKER_BATCHES, RAW_OBJECT_EVENTS, BATCH_LOADED)
-# Topics only people and the CLI read.
+# Topics no service consumes: they are for people (the CLI reads Postgres).
 PUBLISHED_ONLY = (RUN_EVENTS, ALERTS)
 
 

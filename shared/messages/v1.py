@@ -149,7 +149,8 @@ class RunEventKind(StrEnum):
 
 
 class RunEvent(Envelope):
-    """Something happened to a run (event, on the run-events topic, for people and the CLI)."""
+    """Something happened to a run (event, on the run-events topic, for people; no service or
+    the CLI consumes it: they read the control schema)."""
 
     kind: RunEventKind = Field(description="What happened", examples=["progress"])
     status: RunStatus = Field(description="The run's status after it", examples=["running"])
