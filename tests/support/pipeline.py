@@ -27,6 +27,8 @@ from shared.bootstrap import bootstrap_database, bootstrap_storage, bootstrap_to
 from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.storage import minio_client
 from shared.messages import FINAL_STATUSES, RunStatus, topics
+from shared.observability import replica_port
+from shared.observability._settings import PORT_OFFSETS
 from shared.settings import (
     KafkaSettings,
     MinioSettings,
@@ -47,6 +49,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def metrics_base(replicas_per_service: int = 3) -> int:
+    """A METRICS_PORT base whose replica ports are all free here, so the pipeline's /metrics
+    never collide with services a user runs on this machine (their base is 9400)."""
+    for base in range(20_000, 30_000, 100):
+        ports = [base + o + i for o in PORT_OFFSETS.values() for i in range(replicas_per_service)]
+        if all(_port_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free block of metrics ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class Pipeline:
     """Handles on a running pipeline; `pg` connects as the admin to the test database."""
@@ -59,6 +80,11 @@ class Pipeline:
     env: dict[str, str]
     sim: subprocess.Popen[bytes] | None = None
     started: list[Replica] = field(default_factory=list)
+
+    def metrics_url(self, service: str, index: int = 1) -> str:
+        """Where a replica of this pipeline (the simulator too) serves /metrics."""
+        port = replica_port(int(self.env["METRICS_PORT"]), service, index)
+        return f"http://127.0.0.1:{port}/metrics"
 
     async def connect(self) -> asyncpg.Connection:
         return await asyncpg.connect(
@@ -220,7 +246,9 @@ def running_pipeline(
     asyncio.run(prepare())
     sim_port = free_port()
     sim_url = f"http://127.0.0.1:{sim_port}"
+    metrics = metrics_base()
     env = {
+        "METRICS_PORT": str(metrics),
         "PG_DATABASE": pg.database,
         "MINIO_BUCKET": bucket.bucket,
         "POLYGON_BASE_URL": sim_url,
@@ -236,7 +264,8 @@ def running_pipeline(
         env,
     )
     try:
-        p.start_simulator({"SIM_PORT": str(sim_port), **sim_env})
+        sim_metrics = replica_port(metrics, "polygon_sim", 1)
+        p.start_simulator({"SIM_PORT": str(sim_port), "METRICS_PORT": str(sim_metrics), **sim_env})
         p.start(counts)
         yield p
     finally:
