@@ -120,7 +120,7 @@ class Lister:
         """The bar batches of the plan, then one batch per kind of corporate action."""
         kinds = len(KINDS) if starts else 0
         bars = fetch_commands(spec, plan, starts, self._days_per_batch, kinds)
-        total = len(bars) + kinds + 1
+        total = batch_count(len(bars) + kinds)
         marks = await self._repo.action_watermarks()
         need = bars_from(starts, await self._repo.first_bars(sorted(starts)))
         actions = action_commands(

@@ -16,8 +16,6 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.db.control import TICKERS_BATCH_ID  # re-exported until the lister imports it there
-
 from .ids import Id
 
 FORMAT_VERSION = 1
@@ -110,7 +108,6 @@ def encode_object(header: ObjectHeader, items: Iterable[BaseModel | dict[str, An
 __all__ = [
     "FORMAT_VERSION",
     "GROUPED_DAY_PREFIX",
-    "TICKERS_BATCH_ID",
     "ObjectHeader",
     "TickerBars",
     "TickerError",
