@@ -1,6 +1,6 @@
 """Message contracts: topic names and the versioned payloads that travel on them."""
 
-from shared.db.control import FINAL_STATUSES, RunStatus
+from shared.db.control import RunStatus
 
 from . import topics
 from .envelope import Envelope
@@ -18,7 +18,6 @@ from .v1 import (
 )
 
 __all__ = [
-    "FINAL_STATUSES",
     "BatchLoaded",
     "CorporateActions",
     "DataTestFailed",

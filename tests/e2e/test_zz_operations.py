@@ -20,7 +20,8 @@ import pytest
 
 from services.cli.processes import Replica
 from services.scheduler.core import parse_schedule
-from shared.messages import FINAL_STATUSES, RunStatus, topics
+from shared.db.control import FINAL_STATUSES, RunStatus
+from shared.messages import topics
 from tests.support.kafka_tail import end_offsets, tail
 from tests.support.pipeline import Pipeline
 

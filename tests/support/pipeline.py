@@ -26,7 +26,8 @@ from services.cli.processes import Replica, Supervisor, replicas
 from shared.bootstrap import bootstrap_database, bootstrap_storage, bootstrap_topics
 from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.storage import minio_client
-from shared.messages import FINAL_STATUSES, RunStatus, topics
+from shared.db.control import FINAL_STATUSES, RunStatus
+from shared.messages import topics
 from shared.observability import replica_port
 from shared.observability._settings import PORT_OFFSETS
 from shared.settings import (
