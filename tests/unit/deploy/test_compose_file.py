@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from services.cli.processes import SERVICES, SIMULATOR, command
+from shared.clients.broker import make_broker
 from shared.messages.topics import RAW_OBJECT_EVENTS
+from shared.settings import KafkaSettings
 
 from .compose_file import APP_SERVICES, COMPOSE, REPO, SCALABLE, load_compose, service
 
@@ -178,3 +181,16 @@ class TestMinioNotifications:
             env[f"MINIO_NOTIFY_KAFKA_TOPIC_{target}"],
             queue in mounts,
         )
+
+
+class TestGracefulShutdown:
+    @pytest.mark.parametrize("name", [*SCALABLE, "scheduler", "polygon-sim"])
+    def test_docker_waits_longer_than_the_services_graceful_timeout(self, name: str) -> None:
+        """On SIGTERM FastStream waits up to its graceful timeout for the message in hand (then
+        leaves it uncommitted, so it comes again): Docker must not SIGKILL before that."""
+        broker = make_broker(KafkaSettings(), structlog.get_logger())
+        grace = service(name)["stop_grace_period"]
+        seconds = int(re.fullmatch(r"(\d+)s", grace).group(1))  # type: ignore[union-attr]
+
+        assert broker.config.graceful_timeout is not None
+        assert seconds > broker.config.graceful_timeout
