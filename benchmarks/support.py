@@ -17,6 +17,8 @@ from typing import Any, Self
 import asyncpg
 import httpx
 
+from shared.db.control import TICKERS_BATCH_ID, RunStatus
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -138,9 +140,10 @@ class Environment:
         conn = await self.connect()
         try:
             await conn.execute(
-                "insert into control.runs (run_id, request, status) values ($1, '{}', 'running')"
+                "insert into control.runs (run_id, request, status) values ($1, '{}', $2)"
                 " on conflict do nothing",
                 run_id,
+                RunStatus.RUNNING,
             )
         finally:
             await conn.close()
@@ -158,13 +161,13 @@ class Environment:
 
 # --- whole-pipeline runs ------------------------------------------------------------------------
 
-STAGES = """
+STAGES = f"""
 select extract(epoch from r.listed_at - r.requested_at) as listing,
        extract(epoch from max(b.fetched_at) - r.listed_at) as fetching,
        extract(epoch from max(b.loaded_at) - r.listed_at) as fetch_and_load,
        extract(epoch from r.finished_at - r.transform_started_at) as dbt,
        extract(epoch from r.finished_at - r.requested_at) as end_to_end,
-       coalesce(sum(b.bars_loaded) filter (where b.batch_id <> 'tickers'), 0) as bars,
+       coalesce(sum(b.bars_loaded) filter (where b.batch_id <> '{TICKERS_BATCH_ID}'), 0) as bars,
        r.api_requests + coalesce(sum(b.api_requests), 0) as api_requests
 from control.runs r join control.batches b using (run_id)
 where r.run_id = $1 group by r.run_id
