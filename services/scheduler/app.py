@@ -38,7 +38,7 @@ except ScheduleError as exc:
 broker = make_broker(settings.kafka, logger)
 app = FastStream(broker, logger=logger)
 instrument(app, broker, "scheduler", settings.metrics)
-_running: dict[str, object] = {}
+_running: dict[str, asyncio.Task[None]] = {}
 
 
 async def _publish(payload: bytes, key: bytes) -> None:
@@ -47,31 +47,39 @@ async def _publish(payload: bytes, key: bytes) -> None:
     )
 
 
+async def _run() -> None:
+    """Connect to Postgres (retried: the scheduler may start before it), then keep the
+    schedule until cancelled."""
+    replica = f"{socket.gethostname()}:{os.getpid()}"
+    while True:
+        try:
+            pool = await create_pool(settings.postgres)
+            break
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("postgres_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+            await asyncio.sleep(opts.poll_s)
+    try:
+        scheduler = Scheduler(
+            schedule, SlotRepository(pool), _publish, opts.catchup, opts.request, replica
+        )
+        upcoming = [s.run_id for s in schedule.next_slots(utc_now(), 3)]
+        log.info("schedule_loaded", cron=opts.cron, tz=opts.tz, catchup=opts.catchup, next=upcoming)
+        await scheduler.run_forever(opts.poll_s)
+    finally:
+        await pool.close()
+
+
 @app.after_startup
 async def _start() -> None:
-    pool = await create_pool(settings.postgres)
-    replica = f"{socket.gethostname()}:{os.getpid()}"
-    scheduler = Scheduler(
-        schedule, SlotRepository(pool), _publish, opts.catchup, opts.request, replica
-    )
-    log.info(
-        "schedule_loaded",
-        cron=opts.cron,
-        tz=opts.tz,
-        catchup=opts.catchup,
-        next=[s.run_id for s in schedule.next_slots(utc_now(), 3)],
-    )
-    _running["pool"] = pool
-    _running["task"] = asyncio.create_task(scheduler.run_forever(opts.poll_s))
+    _running["task"] = asyncio.create_task(_run())
 
 
 @app.on_shutdown
 async def _stop() -> None:
+    """Before the broker disconnects: a claim in progress rolls back, a publish in progress
+    leaves its slot unpublished for the next check."""
     task = _running.pop("task", None)
-    if isinstance(task, asyncio.Task):
+    if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    pool = _running.pop("pool", None)
-    if isinstance(pool, asyncpg.Pool):
-        await pool.close()
