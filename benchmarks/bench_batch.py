@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from benchmarks.support import child_json, peak_rss_mb, plain_copy_rows_per_s
+from shared.messages import FetchBatch
 from tests.support.names import unique, unique_db
 
 END = date(2024, 12, 31)
@@ -54,19 +55,25 @@ def parse() -> argparse.Namespace:
 
 
 class _Marks:
-    """Stands in for the fetcher's BatchRepository: the benchmark has no control.batches row."""
+    """Stands in for the fetcher's BatchRepository: the benchmark has no control.batches row,
+    so every batch is wanted, carries its tickers, and only its request count is kept."""
+
+    requests = 0
+
+    async def wants(self, run_id: str, batch_id: str) -> bool:
+        return True
+
+    async def with_tickers(self, batch: FetchBatch) -> FetchBatch:
+        return batch
 
     async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
         self.requests = api_requests
 
 
 async def _fetch(cfg: dict[str, Any]) -> dict[str, Any]:
-    from faststream.kafka import KafkaBroker
-
-    from services.fetcher.service import FetcherDeps, fetch_batch
+    from services.fetcher.service import Fetcher
     from shared.clients.polygon import PolygonClient
     from shared.clients.storage import MinioObjectStore
-    from shared.messages import FetchBatch
     from shared.settings import MinioSettings, PolygonSettings
 
     polygon = PolygonSettings(  # type: ignore[call-arg]
@@ -77,10 +84,8 @@ async def _fetch(cfg: dict[str, Any]) -> dict[str, Any]:
     marks = _Marks()
     started = time.monotonic()
     async with PolygonClient(polygon) as api:
-        deps = FetcherDeps(
-            KafkaBroker(), api, MinioObjectStore(minio), marks, "raw/", cfg["concurrency"]
-        )  # type: ignore[arg-type]
-        await fetch_batch(deps, batch)
+        fetcher = Fetcher(api, MinioObjectStore(minio), marks, "raw/", cfg["concurrency"])
+        await fetcher.fetch(batch)
     return {"seconds": time.monotonic() - started, "api_requests": marks.requests}
 
 

@@ -192,23 +192,36 @@ def _within(value: Any, start: date, end: date) -> bool:
     return start <= day <= end
 
 
-# --- Postgres: the fetcher's one update ---------------------------------------------------------
+# --- fetcher: control.batches -----------------------------------------------------------------
 
 
-class FakePool:
-    """The asyncpg pool methods the fetcher's repository calls: records each statement."""
+class FakeBatchRepository:
+    """`FetcherRepository` over dicts keyed like control.batches (run_id, batch_id): a batch is
+    wanted while `wanted` (the lister registered it, its run is running) and it is not fetched;
+    `mark_fetched` sets its key and request count, as the UPDATE does."""
 
-    def __init__(self, wanted: bool = True) -> None:
-        self.executed: list[tuple[str, tuple[Any, ...]]] = []
-        self.wanted = wanted  # whether control says the batch is listed and its run running
+    def __init__(
+        self, wanted: bool = True, registered: Iterable[FetchBatch] = (), refetch: bool = False
+    ) -> None:
+        self.wanted = wanted
+        self.refetch = refetch  # True: a fetched batch stays wanted (its object was lost)
+        self.registered = {(c.run_id, c.batch_id): c for c in registered}
+        self.fetched: dict[tuple[str, str], tuple[str, int]] = {}
+        self.marks = 0  # mark_fetched calls
 
-    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+    async def wants(self, run_id: str, batch_id: str) -> bool:
         await _yield_to_others()
-        self.executed.append((query, args))
-        return "UPDATE 1"
+        return self.wanted and (self.refetch or (run_id, batch_id) not in self.fetched)
 
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:
-        return 1 if self.wanted else None
+    async def with_tickers(self, batch: FetchBatch) -> FetchBatch:
+        if not batch.tickers_held:
+            return batch
+        return self.registered[(batch.run_id, batch.batch_id)]
+
+    async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
+        await _yield_to_others()
+        self.fetched[(run_id, batch_id)] = (key, api_requests)
+        self.marks += 1
 
 
 # --- lister: control.runs and control.batches ---------------------------------------------------

@@ -1,34 +1,36 @@
-"""The fetcher's subscriber: parse the ticker batch (or dead-letter it) and hand it over."""
+"""The fetcher's subscriber: a ticker batch in, parsed (or dead-lettered), handed to the
+Fetcher."""
 
 from __future__ import annotations
 
-from functools import partial
+from faststream.kafka import KafkaBroker, KafkaRouter
 
-from faststream import AckPolicy
-from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
-
-from shared.clients.broker import DEFAULT_RETRY, RetryPolicy, consume
+from shared.clients.broker import (
+    DEFAULT_RETRY,
+    Delivery,
+    RetryPolicy,
+    Subscription,
+    consumer_router,
+)
 from shared.messages import FetchBatch, topics
 
-from .service import FetcherDeps, fetch_batch
+from .service import Fetcher
 
-__all__ = ["FetcherDeps", "build_router"]
+TICKER_BATCHES = Subscription(
+    topics.TICKER_BATCHES,
+    group_id="fetcher",
+    model=FetchBatch,
+    title="ticker batches",
+    description="Fetch a batch's daily bars into one raw object",
+    # A whole-market batch of many days can take minutes against a rate-limited API.
+    max_poll_interval_ms=30 * 60 * 1000,
+)
 
 
-def build_router(deps: FetcherDeps, retry: RetryPolicy = DEFAULT_RETRY) -> KafkaRouter:
-    router = KafkaRouter()
+def build_router(
+    broker: KafkaBroker, fetcher: Fetcher, retry: RetryPolicy = DEFAULT_RETRY
+) -> KafkaRouter:
+    async def on_batch(batch: FetchBatch, _: Delivery) -> None:
+        await fetcher.fetch(batch)
 
-    @router.subscriber(
-        topics.TICKER_BATCHES,
-        group_id="fetcher",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=30 * 60 * 1000,
-        title="ticker batches",
-        description="Fetch a batch's daily bars into one raw object",
-    )
-    async def on_fetch_batch(message: KafkaMessage) -> None:
-        await consume(deps.broker, message, FetchBatch, partial(fetch_batch, deps), retry)
-
-    return router
+    return consumer_router(broker, TICKER_BATCHES, on_batch, retry)

@@ -1,19 +1,19 @@
-"""What the fetcher does for one batch: ask the API, write one raw object, record it."""
+"""What the fetcher does for one batch, over its ports (ports.py): check the batch is still
+wanted, ask the API, write one raw object (streamed), record it as fetched. It publishes nothing:
+MinIO announces the object to the loader."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import structlog
-from faststream.kafka import KafkaBroker
 
-from shared.clients.polygon import DailyBar, PolygonClient, PolygonError
-from shared.clients.storage import ObjectStore, put_stream
+from shared.clients.polygon import DailyBar, PolygonError
+from shared.clients.storage import put_stream
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import TickerError, encode_header, encode_object, object_key
 
@@ -26,44 +26,52 @@ from .core import (
     ticker_line,
 )
 from .lines import Tally, drained
-from .repository import BatchRepository
+from .ports import FetcherRepository, ObjectStore, PolygonApi
 
 log = structlog.get_logger()
 
 
-@dataclass(frozen=True)
-class FetcherDeps:
-    broker: KafkaBroker
-    api: PolygonClient
-    store: ObjectStore
-    batches: BatchRepository
-    raw_prefix: str
-    concurrency: int
+class Fetcher:
+    def __init__(
+        self,
+        api: PolygonApi,
+        store: ObjectStore,
+        batches: FetcherRepository,
+        raw_prefix: str,
+        concurrency: int,
+    ) -> None:
+        self.api, self.store, self.batches = api, store, batches
+        self.raw_prefix, self.concurrency = raw_prefix, concurrency
+
+    async def fetch(self, batch: FetchBatch) -> None:
+        """A batch the lister listed, of a running run, not fetched yet: its object stored and
+        recorded; anything else is skipped without an API request."""
+        if not await self.batches.wants(batch.run_id, batch.batch_id):
+            log.warning("batch_skipped", reason="not a listed, unfetched batch of a running run")
+            return
+        batch = await self.batches.with_tickers(batch)
+        if batch.actions is not None:
+            await _fetch_actions(self, batch)
+        else:
+            await _fetch_bars(self, batch)
 
 
-async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
-    if not await deps.batches.wants(batch.run_id, batch.batch_id):
-        log.warning("batch_skipped", reason="not a listed, unfetched batch of a running run")
-        return
-    batch = await deps.batches.with_tickers(batch)
-    if batch.actions is not None:
-        await fetch_actions(deps, batch)
-        return
+async def _fetch_bars(fetcher: Fetcher, batch: FetchBatch) -> None:
     started = time.monotonic()
     # One batch at a time per client (the subscriber's default), so the difference is exact.
-    requests_before = deps.api.requests_made
+    requests_before = fetcher.api.requests_made
     tally = Tally()
     source = _grouped_lines if batch.days is not None else _range_lines
-    lines = tally.counted(source(deps, batch, tally))
+    lines = tally.counted(source(fetcher, batch, tally))
 
     def head() -> bytes:  # asked for once every line is written: the counts are final
-        requests = deps.api.requests_made - requests_before
+        requests = fetcher.api.requests_made - requests_before
         return encode_header(header(batch, tally.items, requests))
 
-    key = object_key(deps.raw_prefix, batch.run_id, batch.batch_id)
-    await put_stream(deps.store, key, lines, head, "application/x-ndjson")
-    requests = deps.api.requests_made - requests_before
-    await deps.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
+    await put_stream(fetcher.store, key, lines, head, "application/x-ndjson")
+    requests = fetcher.api.requests_made - requests_before
+    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
     log.info(
         "batch_fetched",
         tickers=tally.items,
@@ -75,37 +83,35 @@ async def fetch_batch(deps: FetcherDeps, batch: FetchBatch) -> None:
     )
 
 
-async def _range_lines(deps: FetcherDeps, batch: FetchBatch, tally: Tally) -> AsyncIterator[bytes]:
+async def _range_lines(fetcher: Fetcher, batch: FetchBatch, tally: Tally) -> AsyncIterator[bytes]:
     """Each ticker's line as soon as its bars are in, in the order they complete. Workers fetch
     `concurrency` tickers at once and wait while the writer is behind, so memory holds a few
     tickers, never the batch."""
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=deps.concurrency)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=fetcher.concurrency)
     todo = iter(batch.tickers)
     starts = batch.starts or {}
 
     async def worker() -> None:
         for ticker in todo:  # shared: each ticker is taken by one worker
-            result = await _bars(deps, ticker, starts.get(ticker, batch.from_), batch.to)
+            result = await _bars(fetcher, ticker, starts.get(ticker, batch.from_), batch.to)
             tally.add(result)
             await queue.put(ticker_line(ticker, result))
 
-    async for line in drained(queue, [worker() for _ in range(deps.concurrency)]):
+    async for line in drained(queue, [worker() for _ in range(fetcher.concurrency)]):
         yield line
 
 
 async def _bars(
-    deps: FetcherDeps, ticker: str, start: date, end: date
+    fetcher: Fetcher, ticker: str, start: date, end: date
 ) -> list[DailyBar] | PolygonError:
     try:
-        return await deps.api.daily_bars(ticker, start, end, adjusted=False)
+        return await fetcher.api.daily_bars(ticker, start, end, adjusted=False)
     except PolygonError as exc:  # permanent, or gave up after retries: recorded
         log.warning("ticker_failed", ticker=ticker, kind=exc.kind)
         return exc
 
 
-async def _grouped_lines(
-    deps: FetcherDeps, batch: FetchBatch, tally: Tally
-) -> AsyncIterator[bytes]:
+async def _grouped_lines(fetcher: Fetcher, batch: FetchBatch, tally: Tally) -> AsyncIterator[bytes]:
     """Whole-market days, `concurrency` at once, regrouped per ticker as each arrives (kept
     encoded: a grouped batch holds about its object's size, bounded by its day count)."""
     grouped = GroupedLines(batch)
@@ -114,34 +120,34 @@ async def _grouped_lines(
     async def worker() -> None:
         for day in todo:
             try:
-                grouped.add(day, await deps.api.grouped_daily(day, adjusted=False))
+                grouped.add(day, await fetcher.api.grouped_daily(day, adjusted=False))
             except PolygonError as exc:
                 log.warning("grouped_day_failed", day=day.isoformat(), kind=exc.kind)
                 grouped.add(day, exc)
 
     async with asyncio.TaskGroup() as workers:
-        for _ in range(deps.concurrency):
+        for _ in range(fetcher.concurrency):
             workers.create_task(worker())
     tally.items, tally.bars, tally.failed = grouped.items, grouped.bars, grouped.failed_days
     for line in grouped.lines():
         yield line
 
 
-async def fetch_actions(deps: FetcherDeps, batch: FetchBatch) -> None:
+async def _fetch_actions(fetcher: Fetcher, batch: FetchBatch) -> None:
     """A corporate-action batch: the events as sent, or why they could not be read."""
-    started, requests_before = time.monotonic(), deps.api.requests_made
+    started, requests_before = time.monotonic(), fetcher.api.requests_made
     events: list[dict[str, Any]] = []
     error = None
     try:
-        events = await _events(deps, batch)
+        events = await _events(fetcher, batch)
     except PolygonError as exc:  # gave up after retries, or permanent: the run names it
         log.warning("corporate_actions_failed", kind=exc.kind)
         error = TickerError(kind=exc.kind, reason=str(exc))
-    requests = deps.api.requests_made - requests_before
-    key = object_key(deps.raw_prefix, batch.run_id, batch.batch_id)
+    requests = fetcher.api.requests_made - requests_before
+    key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
     body = encode_object(action_header(batch, len(events), requests, error), events)
-    await deps.store.put(key, body, "application/x-ndjson")
-    await deps.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    await fetcher.store.put(key, body, "application/x-ndjson")
+    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
     log.info(
         "corporate_actions_fetched",
         actions=batch.actions,
@@ -152,7 +158,7 @@ async def fetch_actions(deps: FetcherDeps, batch: FetchBatch) -> None:
     )
 
 
-async def _events(deps: FetcherDeps, batch: FetchBatch) -> list[dict[str, Any]]:
+async def _events(fetcher: Fetcher, batch: FetchBatch) -> list[dict[str, Any]]:
     """One filtered query per ticker for a few tickers, else the market's events of the range,
     keeping the batch's tickers (all of them for a whole-market batch)."""
     assert batch.actions is not None
@@ -161,10 +167,10 @@ async def _events(deps: FetcherDeps, batch: FetchBatch) -> list[dict[str, Any]]:
         return [
             event
             for ticker in batch.tickers
-            async for page in deps.api.corporate_actions(kind, start, end, ticker=ticker)
+            async for page in fetcher.api.corporate_actions(kind, start, end, ticker=ticker)
             for event in page
         ]
     events = []
-    async for page in deps.api.corporate_actions(kind, start, end):
+    async for page in fetcher.api.corporate_actions(kind, start, end):
         events.extend(kept_events(page, batch.tickers))
     return events

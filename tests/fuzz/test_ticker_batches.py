@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import cast
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -14,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.fetcher.handlers import FetcherDeps, build_router
+from services.fetcher.handlers import build_router
 from services.fetcher.repository import BatchRepository
+from services.fetcher.service import Fetcher
 from services.loader.core import parse_header
-from shared.clients.polygon import DailyBar, PolygonClient, PolygonNotEntitled
+from shared.clients.polygon import DailyBar, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from shared.messages.ids import ID_PATTERN
 from shared.messages.raw_objects import object_key
@@ -123,10 +123,8 @@ async def fetcher(db: Db) -> AsyncIterator[tuple[Rig, FakeObjectStore]]:
         events=EVENTS,
     )
     store = FakeObjectStore()
-    deps = FetcherDeps(
-        broker, cast(PolygonClient, api), store, BatchRepository(db.ingest), "raw/", 4
-    )
-    broker.include_router(build_router(deps, INSTANT_RETRIES))
+    service = Fetcher(api, store, BatchRepository(db.ingest), "raw/", 4)
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     rig = Rig(
         broker,
         topics.TICKER_BATCHES,

@@ -20,7 +20,7 @@ from services.fetcher.core import (
 from shared.clients.polygon import PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from shared.messages.raw_objects import TickerError
-from tests.fakes import FakeObjectStore
+from tests.fakes import FakeBatchRepository, FakeObjectStore
 
 from .test_handlers import Fetcher, fetcher_on
 
@@ -154,9 +154,8 @@ class TestRequestsAndErrors:
         async with TestKafkaBroker(broker):
             lines = await deliver(fetcher, action_batch())
 
-        [(_, args)] = fetcher.pool.executed
-        assert (("r1", "splits", "raw/polygon/r1/splits.jsonl", 2), 2) == (
-            args,
+        assert ({("r1", "splits"): ("raw/polygon/r1/splits.jsonl", 2)}, 2) == (
+            fetcher.batches.fetched,
             orjson.loads(lines[0])["api_requests"],
         )
 
@@ -175,16 +174,20 @@ class TestRequestsAndErrors:
             len(lines),
             head["items"],
             head["error"]["kind"],
-            len(fetcher.pool.executed),
+            fetcher.batches.marks,
             fetcher.dlq.messages,
         )
 
-    async def test_a_redelivered_batch_overwrites_the_same_object(self, fetcher: Fetcher) -> None:
-        """A replay writes the same key with the same bytes."""
-        await deliver(fetcher, action_batch())
-        objects = dict(fetcher.store.objects)
+    async def test_a_batch_fetched_again_overwrites_the_same_object(self) -> None:
+        """Fetched again while control still wants it: the same key with the same bytes."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore(), batches=FakeBatchRepository(refetch=True))
+        fetcher.api.events = {"splits": SPLITS, "dividends": [DIVIDEND]}
 
-        await deliver(fetcher, action_batch())
+        async with TestKafkaBroker(broker):
+            await deliver(fetcher, action_batch())
+            objects = dict(fetcher.store.objects)
+            await deliver(fetcher, action_batch())
 
         key = "raw/polygon/r1/splits.jsonl"
         assert (objects, [key, key]) == (fetcher.store.objects, fetcher.store.puts)

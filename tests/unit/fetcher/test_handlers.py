@@ -3,22 +3,26 @@ grouped days) in, one raw object in the store and the batch marked fetched."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.fetcher.handlers import FetcherDeps, build_router
-from services.fetcher.repository import BatchRepository
-from shared.clients.polygon import DailyBar, PolygonClient, PolygonGaveUp, PolygonNotEntitled
+from services.fetcher.handlers import build_router
+from services.fetcher.service import Fetcher as FetcherService
+from shared.clients.polygon import DailyBar, PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakePolygonClient, FakePool, TopicRecorder
+from tests.fakes import (
+    INSTANT_RETRIES,
+    FakeBatchRepository,
+    FakeObjectStore,
+    FakePolygonClient,
+    TopicRecorder,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -65,34 +69,28 @@ class Fetcher:
     broker: KafkaBroker
     api: FakePolygonClient
     store: FakeObjectStore
-    pool: FakePool
+    batches: FakeBatchRepository
     dlq: TopicRecorder
 
     def lines(self) -> list[dict[str, Any]]:
         return [orjson.loads(x) for x in self.store.objects[KEY].splitlines()]
 
 
-def fetcher_on(broker: KafkaBroker, store: FakeObjectStore, concurrency: int = 8) -> Fetcher:
+def fetcher_on(
+    broker: KafkaBroker,
+    store: FakeObjectStore,
+    concurrency: int = 8,
+    batches: FakeBatchRepository | None = None,
+) -> Fetcher:
     api = FakePolygonClient(
         bars={"AAPL": bars("AAPL", 4), "BRK.A": bars("BRK.A", 2)},
         errors={"KIMpL": PolygonNotEntitled("plan does not cover it", status=403)},
     )
-    pool = FakePool()
-    broker.include_router(
-        build_router(
-            FetcherDeps(
-                broker,
-                cast(PolygonClient, api),
-                store,
-                BatchRepository(cast(asyncpg.Pool, pool)),
-                "raw/",
-                concurrency,
-            ),
-            INSTANT_RETRIES,
-        )
-    )
+    batches = batches or FakeBatchRepository()
+    service = FetcherService(api, store, batches, "raw/", concurrency)
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     return Fetcher(
-        broker, api, store, pool, TopicRecorder(broker, topics.dlq(topics.TICKER_BATCHES))
+        broker, api, store, batches, TopicRecorder(broker, topics.dlq(topics.TICKER_BATCHES))
     )
 
 
@@ -153,11 +151,10 @@ class TestFetchBatch:
         ) == sorted(fetcher.api.bar_calls)
 
     async def test_the_batch_is_marked_fetched_with_its_object_key(self, fetcher: Fetcher) -> None:
-        """One update of control.batches: run, batch, key (and the requests made)."""
+        """control.batches holds the batch's object key (and the requests made), once."""
         await deliver(fetcher)
 
-        [(query, args)] = fetcher.pool.executed
-        assert ("update control.batches", ("r1", "b00003", KEY)) == (query[:22], args[:3])
+        assert ({("r1", "b00003"): (KEY, 3)}, 1) == (fetcher.batches.fetched, fetcher.batches.marks)
 
     async def test_the_api_key_is_nowhere_in_the_object(self, fetcher: Fetcher) -> None:
         """No header or line carries a secret: only ids, dates and bars."""
@@ -180,17 +177,50 @@ class TestFetchBatch:
 
 
 class TestRedelivery:
-    async def test_the_same_batch_twice_writes_the_same_object(self, fetcher: Fetcher) -> None:
-        """A replay overwrites the same key with the same bytes and the same update."""
+    async def test_a_batch_already_fetched_is_not_fetched_again(self, fetcher: Fetcher) -> None:
+        """A replay of a stored batch costs no API request and writes nothing."""
         await deliver(fetcher)
-        objects, executed = dict(fetcher.store.objects), list(fetcher.pool.executed)
+        requests, objects = fetcher.api.requests_made, dict(fetcher.store.objects)
 
         await deliver(fetcher)
 
-        assert (objects, executed * 2, [KEY, KEY]) == (
+        assert (requests, objects, [KEY], 1) == (
+            fetcher.api.requests_made,
             fetcher.store.objects,
-            fetcher.pool.executed,
             fetcher.store.puts,
+            fetcher.batches.marks,
+        )
+
+    async def test_a_batch_fetched_again_writes_the_same_object(self) -> None:
+        """A batch control still wants (its object was never recorded) is fetched again: the
+        same key, the same bytes, the same record."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore(), batches=FakeBatchRepository(refetch=True))
+
+        async with TestKafkaBroker(broker):
+            await deliver(fetcher)
+            objects, fetched = dict(fetcher.store.objects), dict(fetcher.batches.fetched)
+            await deliver(fetcher)
+
+        assert (objects, fetched, [KEY, KEY]) == (
+            fetcher.store.objects,
+            fetcher.batches.fetched,
+            fetcher.store.puts,
+        )
+
+    async def test_a_batch_control_does_not_want_costs_nothing(self) -> None:
+        """Not listed, or of a run that ended: skipped without a request or an object."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore(), batches=FakeBatchRepository(wanted=False))
+
+        async with TestKafkaBroker(broker):
+            await deliver(fetcher)
+
+        assert (0, {}, {}, []) == (
+            fetcher.api.requests_made,
+            fetcher.store.objects,
+            fetcher.batches.fetched,
+            fetcher.dlq.messages,
         )
 
     async def test_a_store_that_stays_down_ends_in_the_dlq_never_marked(self) -> None:
@@ -203,8 +233,8 @@ class TestRedelivery:
             await deliver(fetcher)
 
         [reason] = [m.headers["x-dead-letter-reason"] for m in fetcher.dlq.messages]
-        assert ([], "gave up after 3 attempts: ConnectionError: minio") == (
-            fetcher.pool.executed,
+        assert ({}, "gave up after 3 attempts: ConnectionError: minio") == (
+            fetcher.batches.fetched,
             reason,
         )
 
@@ -218,7 +248,7 @@ class TestRequestCount:
         assert (3, 3, 3) == (
             fetcher.api.requests_made,
             fetcher.lines()[0]["api_requests"],
-            fetcher.pool.executed[0][1][3],
+            fetcher.batches.fetched[("r1", "b00003")][1],
         )
 
     async def test_one_at_a_time_the_count_is_right(self) -> None:
@@ -324,8 +354,7 @@ class TestGroupedBatch:
         """control.batches gets the object key and three requests, one per day."""
         await deliver_grouped(grouped, grouped_batch([]))
 
-        [(_, args)] = grouped.pool.executed
-        assert (("r1", "g00000", GROUPED_KEY), 3) == (args[:3], args[3])
+        assert {("r1", "g00000"): (GROUPED_KEY, 3)} == grouped.batches.fetched
 
     async def test_named_tickers_and_own_starts_filter_the_days(self, grouped: Fetcher) -> None:
         """Only the batch's tickers are written, and MSFT only from its own start."""
@@ -352,15 +381,17 @@ class TestGroupedBatch:
             (i["ticker"], len(i["bars"]), (i.get("error") or {}).get("kind")) for i in items
         ]
 
-    async def test_the_same_grouped_batch_twice_writes_the_same_object(
-        self, grouped: Fetcher
-    ) -> None:
-        """A replay overwrites the same key with the same bytes."""
+    async def test_the_same_grouped_batch_fetched_twice_writes_the_same_object(self) -> None:
+        """Fetched again while control still wants it: the same key, the same bytes."""
+        broker = KafkaBroker()
+        grouped = fetcher_on(broker, FakeObjectStore(), batches=FakeBatchRepository(refetch=True))
+        grouped.api.bars = {t: day_bars(t, JUL) for t in ("AAPL", "BRK.A", "MSFT")}
         batch = grouped_batch([])
-        await deliver_grouped(grouped, batch)
-        objects = dict(grouped.store.objects)
 
-        await deliver_grouped(grouped, batch)
+        async with TestKafkaBroker(broker):
+            await deliver_grouped(grouped, batch)
+            objects = dict(grouped.store.objects)
+            await deliver_grouped(grouped, batch)
 
         assert (objects, [GROUPED_KEY, GROUPED_KEY]) == (grouped.store.objects, grouped.store.puts)
 
@@ -391,13 +422,3 @@ class TestUnusableBatches:
             fetcher.store.objects,
         )
         assert dead.headers["x-dead-letter-reason"].startswith("invalid FetchBatch")
-
-
-class TestFakesMatchTheAdapters:
-    def test_the_fake_pool_execute_takes_asyncpgs_parameters(self) -> None:
-        """The fake pool's execute has asyncpg's own signature."""
-
-        def params(fn: Any) -> list[tuple[str, Any]]:
-            return [(p.name, p.kind) for p in inspect.signature(fn).parameters.values()]
-
-        assert params(asyncpg.Pool.execute) == params(FakePool.execute)

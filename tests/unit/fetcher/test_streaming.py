@@ -6,21 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Callable
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
 import orjson
 import pytest
-from faststream.kafka import KafkaBroker
 
 from services.fetcher.core import GroupedLines, bar_as_sent
-from services.fetcher.repository import BatchRepository
-from services.fetcher.service import FetcherDeps, fetch_batch
-from shared.clients.polygon import DailyBar, PolygonClient
+from services.fetcher.service import Fetcher
+from shared.clients.polygon import DailyBar
 from shared.clients.storage import StreamingObjectStore
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import TickerBars, encode_bars_line, encode_line
-from tests.fakes import FakeObjectStore, FakePolygonClient, FakePool
+from tests.fakes import FakeBatchRepository, FakeObjectStore, FakePolygonClient
 
 pytestmark = pytest.mark.unit
 
@@ -79,15 +76,8 @@ class StreamingStore(FakeObjectStore):
         await self.put(key, head() + b"".join(self.chunks), content_type)
 
 
-def deps(api: FakePolygonClient, store: FakeObjectStore, concurrency: int) -> FetcherDeps:
-    return FetcherDeps(
-        KafkaBroker(),
-        cast(PolygonClient, api),
-        store,
-        BatchRepository(cast(asyncpg.Pool, FakePool())),
-        "raw/",
-        concurrency,
-    )
+def fetcher_of(api: FakePolygonClient, store: FakeObjectStore, concurrency: int) -> Fetcher:
+    return Fetcher(api, store, FakeBatchRepository(), "raw/", concurrency)
 
 
 def object_lines(store: FakeObjectStore) -> list[dict[str, Any]]:
@@ -122,7 +112,7 @@ class TestLinesAsTheyComplete:
                 api.release.set()
 
         store = StreamingStore(release)
-        await asyncio.wait_for(fetch_batch(deps(api, store, 2), batch(["SLOW", "FAST"])), 5)
+        await asyncio.wait_for(fetcher_of(api, store, 2).fetch(batch(["SLOW", "FAST"])), 5)
 
         [head, *items] = object_lines(store)
         assert (2, 2, [("FAST", 3), ("SLOW", 2)]) == (
@@ -144,7 +134,7 @@ class TestLinesAsTheyComplete:
                 seen.append(api.requests_made)
 
         store = StreamingStore(stall)
-        await fetch_batch(deps(api, store, 2), batch([f"T{i:02d}" for i in range(50)]))
+        await fetcher_of(api, store, 2).fetch(batch([f"T{i:02d}" for i in range(50)]))
 
         assert ([5], 51) == (seen, len(object_lines(store)))
 
@@ -153,9 +143,9 @@ class TestLinesAsTheyComplete:
         the requests made, and the batch is marked fetched."""
         api = FakePolygonClient(bars={t: bars(t, 2) for t in ("A", "B", "C")})
         store = StreamingStore()
-        fetcher = deps(api, store, 8)
+        fetcher = fetcher_of(api, store, 8)
 
-        await fetch_batch(fetcher, batch(["A", "B", "C"]))
+        await fetcher.fetch(batch(["A", "B", "C"]))
 
         [head, *items] = object_lines(store)
         assert ("daily_bars", 3, 3, ["A", "B", "C"]) == (
@@ -175,7 +165,7 @@ class TestLinesAsTheyComplete:
         store = StreamingStore()
 
         with pytest.raises(RuntimeError, match="bug"):
-            await fetch_batch(deps(api, store, 1), batch(["A", "B", "C"]))
+            await fetcher_of(api, store, 1).fetch(batch(["A", "B", "C"]))
 
         assert {} == store.objects
 
