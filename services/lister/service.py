@@ -1,13 +1,15 @@
 """What the lister does for one run request, over its ports (ports.py): register the run, list
-the tickers, store the listing, plan and register the batches, publish them; or, for a request
-seen before, publish again what is not loaded yet. A run whose listing fails is failed, with
-its event in the outbox."""
+the tickers (or, for named tickers, look up only those), store the listing, plan and register
+the batches, publish them; or, for a request seen before, publish again what is not loaded yet.
+A run whose listing fails is failed, and a request no run can come of is rejected, each with its
+event in the outbox."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -21,12 +23,14 @@ from shared.messages.raw_objects import ObjectHeader, encode_object, object_key
 
 from .core import (
     RunSpec,
+    as_published,
     drop_delisted_before_start,
     fetch_commands,
     select_tickers,
     ticker_starts,
 )
-from .corporate_actions import KINDS, action_commands, bars_from
+from .corporate_actions import action_commands, bars_from, kinds_to_read
+from .named_tickers import NOT_FOUND, named_refs, not_found_reason
 from .ports import ListerRepository, ObjectStore, PolygonApi, Publisher
 
 log = structlog.get_logger()
@@ -44,8 +48,10 @@ class Lister:
         history_start: date,
         days_per_batch: int,
         actions_lookback: timedelta,
+        actions_fresh_for: timedelta = timedelta(0),
     ) -> None:
         self._api, self._store, self._repo, self._publisher = api, store, repo, publisher
+        self._actions_fresh_for = actions_fresh_for
         self._prefix = raw_prefix
         self._include_delisted = include_delisted
         self._history_start = history_start
@@ -60,16 +66,37 @@ class Lister:
         else:
             await self.republish(spec)
 
+    async def reject(self, run_id: str, request: dict[str, Any], reason: str) -> None:
+        """A request no run can come of: a finished run `rejected`, with why and its event."""
+        event = _run_event(run_id, RunEventKind.FINISHED, RunStatus.REJECTED, detail=reason)
+        events = [OutboxMessage.of(event, topics.RUN_EVENTS)]
+        await self._repo.reject(run_id, request, reason, events)
+        log.warning("run_rejected", run_id=run_id, reason=reason[:300])
+
     async def _listing(self) -> list[TickerRef]:
         listed = [r async for r in self._api.list_tickers(active=True)]
         if self._include_delisted:
             listed += [r async for r in self._api.list_tickers(active=False)]
         return listed
 
+    async def _references(
+        self, spec: RunSpec
+    ) -> tuple[list[TickerRef], list[TickerRef], list[str]]:
+        """(rows the run chooses from, rows its listing object stores, names not found). Named
+        tickers are looked up alone, and only when no earlier listing stored them: never the
+        whole universe's pages."""
+        if spec.tickers is None:
+            listed = await self._listing()
+            return listed, listed, []
+        found = await named_refs(
+            self._api, spec.tickers, await self._repo.stored_refs(list(spec.tickers))
+        )
+        return found.refs, found.fetched, found.not_found
+
     async def list_and_publish(self, spec: RunSpec) -> None:
         started, requests_before = time.monotonic(), self._api.requests_made
         try:
-            listed = await self._listing()
+            listed, fetched, missing = await self._references(spec)
         except PolygonError as exc:
             reason = f"listing tickers failed: {exc}"
             failed = _run_event(spec.run_id, RunEventKind.FINISHED, RunStatus.FAILED, detail=reason)
@@ -78,7 +105,11 @@ class Lister:
             await self._repo.fail(spec.run_id, reason, events)
             log.error("run_listing_failed", error=str(exc))
             return
-        tickers = select_tickers(listed, spec, spec.start or self._history_start)
+        named = select_tickers(listed, spec, spec.start or self._history_start)
+        tickers = [t for t in named if t not in missing]
+        await self._repo.record_ticker_errors(
+            spec.run_id, [(t, NOT_FOUND, not_found_reason(t)) for t in named if t in missing]
+        )
         watermarks = await self._repo.watermarks() if spec.incremental else {}
         starts = drop_delisted_before_start(
             ticker_starts(tickers, spec, watermarks, self._history_start), listed
@@ -89,9 +120,9 @@ class Lister:
         plan = plan_fetch(starts, spec.end, sessions, spec.plan, whole_market)
         commands = await self._commands(spec, plan, starts, whole_market)
         requests = self._api.requests_made - requests_before
-        key = await self._store_listing(spec, listed, set(tickers), requests)
+        key = await self._store_listing(spec, fetched, set(tickers), requests)
         await self._repo.register_batches(
-            spec.run_id, commands, len(tickers), requests, (TICKERS_BATCH_ID, key), plan
+            spec.run_id, commands, len(named), requests, (TICKERS_BATCH_ID, key), plan
         )
         await self._publish(commands)
         event = _run_event(
@@ -99,14 +130,15 @@ class Lister:
             RunEventKind.LISTED,
             RunStatus.RUNNING,
             total_batches=batch_count(len(commands)),
-            tickers=len(tickers),
+            tickers=len(named),
             plan=plan.kind,
             detail=plan.reason,
         )
         await self._publisher.publish(event, topic=topics.RUN_EVENTS, key=spec.run_id.encode())
         log.info(
             "run_listed",
-            tickers=len(tickers),
+            tickers=len(named),
+            not_found=len(missing),
             batches=batch_count(len(commands)),
             plan=plan.kind,
             plan_reason=plan.reason,
@@ -117,21 +149,24 @@ class Lister:
     async def _commands(
         self, spec: RunSpec, plan: FetchPlan, starts: dict[str, date], whole_market: bool
     ) -> list[FetchBatch]:
-        """The bar batches of the plan, then one batch per kind of corporate action."""
-        kinds = len(KINDS) if starts else 0
-        bars = fetch_commands(spec, plan, starts, self._days_per_batch, kinds)
-        total = batch_count(len(bars) + kinds)
+        """The bar batches of the plan, then one batch per kind of corporate action still to
+        read (none when every ticker's events through the end are settled or fresh)."""
         marks = await self._repo.action_watermarks()
         need = bars_from(starts, await self._repo.first_bars(sorted(starts)))
+        lookback, fresh_for = self._actions_lookback, self._actions_fresh_for
+        kinds = kinds_to_read(need, marks, spec.end, lookback, datetime.now(UTC), fresh_for)
+        bars = fetch_commands(spec, plan, starts, self._days_per_batch, len(kinds))
+        total = batch_count(len(bars) + len(kinds))
         actions = action_commands(
-            spec, need, marks, self._actions_lookback, whole_market, len(bars), total
+            spec, need, marks, lookback, whole_market, len(bars), total, kinds
         )
         return bars + actions
 
     async def _store_listing(
         self, spec: RunSpec, listed: list[TickerRef], chosen: set[str], requests: int
     ) -> str:
-        """The listing as the API sent it: the loader, not the lister, writes raw tables."""
+        """The rows the API sent (all of them, or those of named tickers looked up now): the
+        loader, not the lister, writes raw tables."""
         key = object_key(self._prefix, spec.run_id, TICKERS_BATCH_ID)
         rows = [r.raw for r in listed if r.ticker in chosen]
         header = ObjectHeader(
@@ -154,7 +189,7 @@ class Lister:
     async def _publish(self, commands: list[FetchBatch]) -> None:
         for command in commands:
             await self._publisher.publish(
-                command,
+                as_published(command),
                 topic=topics.TICKER_BATCHES,
                 key=f"{command.run_id}/{command.batch_id}".encode(),
             )
