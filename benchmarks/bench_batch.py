@@ -93,7 +93,7 @@ async def _load(cfg: dict[str, Any]) -> dict[str, Any]:
     from faststream.kafka import KafkaBroker
 
     from services.loader.repository import RawRepository
-    from services.loader.service import LoaderDeps, load_object
+    from services.loader.service import Loader
     from shared.clients.db import create_pool
     from shared.clients.storage import MinioObjectStore
     from shared.settings import MinioSettings, PostgresSettings
@@ -102,11 +102,11 @@ async def _load(cfg: dict[str, Any]) -> dict[str, Any]:
     pg = PostgresSettings().model_copy(update={"database": cfg["database"]})  # type: ignore[call-arg]
     pool = await create_pool(pg)
     try:
-        deps = LoaderDeps(
-            KafkaBroker(), MinioObjectStore(minio), RawRepository(pool), cfg["bucket"], "raw/"
+        loader = Loader(
+            MinioObjectStore(minio), RawRepository(pool), KafkaBroker(), cfg["bucket"], "raw/"
         )
         started = time.monotonic()
-        loaded = await load_object(deps, cfg["key"])
+        loaded = await loader.load(cfg["key"])
         return {"seconds": time.monotonic() - started, "rows": loaded.bars_loaded}
     finally:
         await pool.close()

@@ -5,38 +5,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.broker import make_broker
-from shared.clients.db import create_pool
 from shared.clients.storage import MinioObjectStore
-from shared.logging import configure_logging
+from shared.service_app import postgres_pool, service_app
 
-from .handlers import LoaderDeps, build_router
+from .handlers import build_router
 from .repository import RawRepository
+from .service import Loader
 from .settings import LoaderSettings
 
 settings = LoaderSettings()
-logger = configure_logging("loader")
-broker = make_broker(settings.kafka, logger)
 
 
 @asynccontextmanager
-async def lifespan() -> AsyncIterator[None]:
-    pool = await create_pool(settings.postgres)
-    broker.include_router(
-        build_router(
-            LoaderDeps(
-                broker,
-                MinioObjectStore(settings.minio.for_service("loader")),
-                RawRepository(pool),
-                settings.minio.bucket,
-                settings.minio.raw_prefix,
-            )
+async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
+    async with postgres_pool(settings.postgres) as pool:
+        loader = Loader(
+            MinioObjectStore(settings.minio.for_service("loader")),
+            RawRepository(pool),
+            broker,
+            settings.minio.bucket,
+            settings.minio.raw_prefix,
         )
-    )
-    yield
-    await pool.close()
+        yield build_router(broker, loader)
 
 
-app = FastStream(broker, logger=logger, lifespan=lifespan)
+app = service_app("loader", settings.kafka, wiring)

@@ -1,5 +1,6 @@
-"""What the loader does for one object: read it line by line, load it in one transaction, and
-say which batch it completes."""
+"""What the loader does for one object-created event, over its ports (ports.py): ignore what is
+not a raw object of its bucket, read the object line by line, load it in one transaction, and
+publish which batch it completes."""
 
 from __future__ import annotations
 
@@ -7,51 +8,72 @@ import gc
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from faststream.kafka import KafkaBroker
 
-from shared.clients.storage import ObjectStore
 from shared.logging import bind_message_context
-from shared.messages import BatchLoaded
+from shared.messages import BatchLoaded, ObjectCreated, topics
 from shared.messages.raw_objects import ObjectHeader, TickerError, object_key
 
 from .core import MalformedObject, parse_header, ticker_line, ticker_row
 from .corporate_actions import event_rows
-from .repository import RawRepository
+from .ports import LoaderRepository, ObjectStore, Publisher
 
 log = structlog.get_logger()
 CHUNK_ROWS = 20_000
 
 
-@dataclass(frozen=True)
-class LoaderDeps:
-    broker: KafkaBroker
-    store: ObjectStore
-    repo: RawRepository
-    bucket: str
-    raw_prefix: str
+class Loader:
+    def __init__(
+        self,
+        store: ObjectStore,
+        repo: LoaderRepository,
+        publisher: Publisher,
+        bucket: str,
+        raw_prefix: str,
+    ) -> None:
+        self.store, self.repo, self.publisher = store, repo, publisher
+        self.bucket, self.raw_prefix = bucket, raw_prefix
+
+    async def object_created(self, event: ObjectCreated) -> None:
+        """A new raw object of the bucket: loaded, and its batch announced as loaded. Other
+        events (a deletion, another bucket or prefix) are ignored. MalformedObject or
+        ObjectNotFound when the object cannot be loaded, whatever the retries."""
+        if (
+            not event.is_created
+            or event.bucket != self.bucket
+            or not event.key.startswith(self.raw_prefix)
+        ):
+            log.info("object_event_ignored", bucket=event.bucket, key=event.key)
+            return
+        loaded = await self.load(event.key)
+        await self.publisher.publish(
+            loaded, topic=topics.BATCH_LOADED, key=f"{loaded.run_id}/{loaded.batch_id}".encode()
+        )
+
+    async def load(self, key: str) -> BatchLoaded:
+        """Load the object under `key` in one transaction; the event that says so."""
+        return await _load_object(self, key)
 
 
-async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded:
+async def _load_object(loader: Loader, key: str) -> BatchLoaded:
     started = time.monotonic()
-    lines = deps.store.lines(key)
+    lines = loader.store.lines(key)
     head = parse_header(await anext(lines, None))
     bind_message_context(run_id=head.run_id, batch_id=head.batch_id)
     # The header names the run and batch it completes; only the key the fetcher would have
     # written for them may say so, or a stray object could complete another run's batch.
-    if key != object_key(deps.raw_prefix, head.run_id, head.batch_id):
+    if key != object_key(loader.raw_prefix, head.run_id, head.batch_id):
         raise MalformedObject(f"the header's run and batch do not match the key {key!r}")
-    if not await deps.repo.run_exists(head.run_id):
+    if not await loader.repo.run_exists(head.run_id):
         raise MalformedObject(f"unknown run {head.run_id!r}")
     if head.kind in ("splits", "dividends"):
-        return await _load_actions(deps, head, key, lines, started)
+        return await _load_actions(loader, head, key, lines, started)
     errors: list[tuple[str, TickerError]] = []
     records = _records(lines, head, key, errors)
     with _rare_collections():
-        rows = await deps.repo.load(head.kind, head.run_id, head.batch_id, key, records, errors)
+        rows = await loader.repo.load(head.kind, head.run_id, head.batch_id, key, records, errors)
     log.info(
         "object_loaded",
         kind=head.kind,
@@ -70,12 +92,12 @@ async def load_object(deps: LoaderDeps, key: str) -> BatchLoaded:
 
 
 async def _load_actions(
-    deps: LoaderDeps, head: ObjectHeader, key: str, lines: AsyncIterator[bytes], started: float
+    loader: Loader, head: ObjectHeader, key: str, lines: AsyncIterator[bytes], started: float
 ) -> BatchLoaded:
     """Splits or dividends: valid events upserted, the others in the ledger with their reason,
     and the kind's watermark moved to the object's end unless the fetch failed."""
     rows, rejected = event_rows(head.kind, [line async for line in lines])
-    await deps.repo.load_actions(head, key, rows, rejected)
+    await loader.repo.load_actions(head, key, rows, rejected)
     log.info(
         "corporate_actions_loaded",
         kind=head.kind,

@@ -13,8 +13,9 @@ from urllib.parse import quote_plus
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from hypothesis import strategies as st
 
-from services.loader.handlers import LoaderDeps, build_router
+from services.loader.handlers import build_router
 from services.loader.repository import RawRepository
+from services.loader.service import Loader
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, encode_object
 from tests.fakes import INSTANT_RETRIES, FakeObjectStore
@@ -73,8 +74,8 @@ async def loader_rig(db: Db) -> AsyncIterator[tuple[Rig, FakeObjectStore]]:
     broker = KafkaBroker()
     store = FakeObjectStore()
     store.objects[GOOD_KEY] = GOOD
-    deps = LoaderDeps(broker, store, RawRepository(db.ingest), BUCKET, "raw/")
-    broker.include_router(build_router(deps, INSTANT_RETRIES))
+    loader = Loader(store, RawRepository(db.ingest), broker, BUCKET, "raw/")
+    broker.include_router(build_router(broker, loader, INSTANT_RETRIES))
     rig = Rig(broker, topics.RAW_OBJECT_EVENTS, db, (topics.BATCH_LOADED,))
     async with TestKafkaBroker(broker):
         yield rig, store

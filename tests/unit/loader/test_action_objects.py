@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.lister.corporate_actions import Coverage
-from services.loader.handlers import LoaderDeps, build_router
-from services.loader.repository import RawRepository
+from services.loader.handlers import build_router
+from services.loader.service import Loader as LoaderService
 from shared.db.control import WHOLE_MARKET
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerError, encode_object
@@ -63,9 +63,7 @@ async def loader() -> AsyncIterator[Loader]:
     broker = KafkaBroker()
     store, repo = FakeObjectStore(), FakeRawRepository(runs={"r1"})
     broker.include_router(
-        build_router(
-            LoaderDeps(broker, store, cast(RawRepository, repo), BUCKET, "raw/"), INSTANT_RETRIES
-        )
+        build_router(broker, LoaderService(store, repo, broker, BUCKET, "raw/"), INSTANT_RETRIES)
     )
     loaded = TopicRecorder(broker, topics.BATCH_LOADED)
     dlq = TopicRecorder(broker, topics.dlq(topics.RAW_OBJECT_EVENTS))

@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.loader.handlers import LoaderDeps, build_router
+from services.loader.handlers import build_router
 from services.loader.repository import RawRepository
+from services.loader.service import Loader as LoaderService
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError, encode_object
 from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakeRawRepository, TopicRecorder
@@ -73,9 +74,7 @@ async def loader() -> AsyncIterator[Loader]:
     broker = KafkaBroker()
     store, repo = FakeObjectStore(), FakeRawRepository(runs={"r1"})
     broker.include_router(
-        build_router(
-            LoaderDeps(broker, store, cast(RawRepository, repo), BUCKET, "raw/"), INSTANT_RETRIES
-        )
+        build_router(broker, LoaderService(store, repo, broker, BUCKET, "raw/"), INSTANT_RETRIES)
     )
     loaded = TopicRecorder(broker, topics.BATCH_LOADED)
     dlq = TopicRecorder(broker, topics.dlq(topics.RAW_OBJECT_EVENTS))
