@@ -264,6 +264,8 @@ class FakeRunRepository:
         # raw.stock_bars_daily's first as-traded bar per ticker
         self.first_dates: dict[str, date] = dict(first_dates or {})
         self.outbox: list[ListerOutboxMessage] = []  # control.outbox, in publish order
+        self.refs: dict[str, TickerRef] = {}  # raw.tickers, as an earlier listing stored it
+        self.ticker_errors: dict[tuple[str, str], tuple[str, str]] = {}  # (run, ticker)
 
     async def ensure_run(self, spec: RunSpec) -> RunStatus:
         run = self.runs.setdefault(spec.run_id, FakeRun(request=spec.as_json()))
@@ -303,6 +305,20 @@ class FakeRunRepository:
         if run.status == RunStatus.LISTING:
             run.status, run.reason = RunStatus.FAILED, reason
             self.outbox.extend(e for e in events if e not in self.outbox)
+
+    async def stored_refs(self, tickers: list[str]) -> dict[str, TickerRef]:
+        return {t: self.refs[t] for t in tickers if t in self.refs}
+
+    async def record_ticker_errors(self, run_id: str, errors: list[tuple[str, str, str]]) -> None:
+        for ticker, kind, reason in errors:
+            self.ticker_errors.setdefault((run_id, ticker), (kind, reason))
+
+    async def reject(
+        self, run_id: str, request: dict[str, Any], reason: str, events: list[ListerOutboxMessage]
+    ) -> None:
+        if run_id not in self.runs:
+            self.runs[run_id] = FakeRun(request=request, status=RunStatus.REJECTED, reason=reason)
+            self.outbox.extend(events)
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:
         return [

@@ -37,6 +37,7 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
             opts.history_start,
             opts.days_per_batch,
             timedelta(days=opts.corporate_actions_lookback_days),
+            timedelta(hours=opts.corporate_actions_fresh_hours),
         )
         yield build_router(broker, lister)
 

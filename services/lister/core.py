@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.clients.polygon import TickerRef
 from shared.db.control import batch_count
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
+from shared.messages.ids import ID_PATTERN
 
 NEW_YORK = ZoneInfo("America/New_York")
 # A published batch stays under this: a quarter of Kafka's 1 MiB default message limit.
@@ -51,22 +55,37 @@ class RunSpec:
         }
 
 
-class InvalidRequest(ValueError):
-    """A request that parsed but cannot be run (e.g. from after to)."""
+def run_id_for(run_id: str | None, at: KafkaCoordinates) -> str:
+    """The request's own run id, or one named after where it sat on Kafka: a redelivery of the
+    same message resolves to the same run."""
+    sent = datetime.fromtimestamp(at.timestamp_ms / 1000, UTC)
+    return run_id or f"{sent:%Y%m%d-%H%M%S}-p{at.partition}o{at.offset}"
+
+
+def rejected_request(body: bytes, at: KafkaCoordinates) -> tuple[str, dict[str, Any]]:
+    """(run id, request as JSON) of a request that did not parse: its own run id when it has
+    a well-formed one, and its body as an object (or, when it is not one, as text)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return run_id_for(None, at), {"body": body[:2000].decode(errors="replace")}
+    own = parsed.get("run_id")
+    well_formed = isinstance(own, str) and re.fullmatch(ID_PATTERN, own) is not None
+    return run_id_for(own if well_formed else None, at), parsed
 
 
 def resolve_run(request: RunRequest, at: KafkaCoordinates) -> RunSpec:
     """Fill in the defaults. `today` is the request's own Kafka timestamp, so a redelivery
-    tomorrow resolves to the same run."""
+    tomorrow resolves to the same run. InvalidRunRequest when it cannot be run, by the rules
+    the CLI checks too."""
     sent = datetime.fromtimestamp(at.timestamp_ms / 1000, UTC)
-    run_id = request.run_id or f"{sent:%Y%m%d-%H%M%S}-p{at.partition}o{at.offset}"
-    end = request.to or (sent.astimezone(NEW_YORK).date() - timedelta(days=1))
-    if request.from_ is not None and request.from_ > end:
-        raise InvalidRequest(f"from {request.from_} is after to {end}")
+    start, end = request.span(sent.astimezone(NEW_YORK).date())
     tickers = tuple(dict.fromkeys(request.tickers)) if request.tickers is not None else None
     return RunSpec(
-        run_id,
-        request.from_,
+        run_id_for(request.run_id, at),
+        start,
         end,
         request.batch_size,
         tickers,

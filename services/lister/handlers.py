@@ -1,5 +1,6 @@
 """The lister's subscriber: a run request in, parsed (or dead-lettered) and named after where it
-sat on Kafka, then handed to the Lister; a request no run can come of is dead-lettered."""
+sat on Kafka, then handed to the Lister; a request no run can come of is dead-lettered, and
+recorded as a rejected run with its reason, so `stocks-elt status` shows it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from shared.clients.broker import (
 )
 from shared.logging import bind_message_context
 from shared.messages import RunRequest, topics
+from shared.messages.run_rules import InvalidRunRequest
 
-from .core import InvalidRequest, KafkaCoordinates, resolve_run
+from .core import KafkaCoordinates, rejected_request, resolve_run, run_id_for
 from .service import Lister
 
 RUN_REQUESTS = Subscription(
@@ -33,13 +35,25 @@ RUN_REQUESTS = Subscription(
 def build_router(
     broker: KafkaBroker, lister: Lister, retry: RetryPolicy = DEFAULT_RETRY
 ) -> KafkaRouter:
-    return consumer_router(broker, RUN_REQUESTS, partial(_run_request, lister), retry)
+    work, invalid = partial(_run_request, lister), partial(_invalid, lister)
+    return consumer_router(broker, RUN_REQUESTS, work, retry, on_invalid=invalid)
 
 
 async def _run_request(lister: Lister, request: RunRequest, at: Delivery) -> None:
+    coordinates = KafkaCoordinates(at.partition, at.offset, at.timestamp_ms)
     try:
-        spec = resolve_run(request, KafkaCoordinates(at.partition, at.offset, at.timestamp_ms))
-    except InvalidRequest as exc:
+        spec = resolve_run(request, coordinates)
+    except InvalidRunRequest as exc:
+        run_id = run_id_for(request.run_id, coordinates)
+        await lister.reject(run_id, request.model_dump(mode="json", by_alias=True), str(exc))
         raise Permanent(f"invalid RunRequest: {exc}") from exc
     bind_message_context(run_id=spec.run_id, message_id=at.message_id)
     await lister.start(spec)
+
+
+async def _invalid(lister: Lister, body: bytes, at: Delivery, reason: str) -> None:
+    """A request that did not parse: a rejected run, named by its own id when it has one."""
+    run_id, request = rejected_request(
+        body, KafkaCoordinates(at.partition, at.offset, at.timestamp_ms)
+    )
+    await lister.reject(run_id, request, reason)

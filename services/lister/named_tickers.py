@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.clients.polygon import PolygonClient, TickerRef
+from shared.clients.polygon import PolygonApi, TickerRef
 
 NOT_FOUND = "not_found"
 
@@ -31,7 +31,7 @@ def not_found_reason(ticker: str) -> str:
 
 
 async def named_refs(
-    api: PolygonClient, names: Iterable[str], stored: dict[str, TickerRef]
+    api: PolygonApi, names: Iterable[str], stored: dict[str, TickerRef]
 ) -> NamedRefs:
     """The rows of `names` (in order), from `stored` or one exact request each."""
     have, fetched, missing = [], [], []
@@ -47,7 +47,7 @@ async def named_refs(
     return NamedRefs(have, fetched, missing)
 
 
-async def _one(api: PolygonClient, name: str) -> TickerRef | None:
+async def _one(api: PolygonApi, name: str) -> TickerRef | None:
     for active in (True, False):
         async for ref in api.list_tickers(active=active, ticker=name):
             if ref.ticker == name:

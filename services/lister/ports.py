@@ -5,10 +5,10 @@ adapters; the unit tests pass the fakes in tests/fakes/lister.py."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.clients.broker import Publisher
-from shared.clients.polygon import PolygonApi
+from shared.clients.polygon import PolygonApi, TickerRef
 from shared.clients.storage import ObjectStore
 from shared.db.control import RunStatus
 from shared.db.outbox import OutboxMessage
@@ -54,6 +54,21 @@ class ListerRepository(Protocol):
     async def fail(self, run_id: str, reason: str, events: list[OutboxMessage]) -> None:
         """Fail a run still listing, with the events that announce it in the outbox (one
         transaction); a run no longer listing is left alone, and so are its events."""
+        ...
+
+    async def stored_refs(self, tickers: list[str]) -> dict[str, TickerRef]:
+        """The reference rows an earlier listing stored (raw.tickers), of these tickers."""
+        ...
+
+    async def record_ticker_errors(self, run_id: str, errors: list[tuple[str, str, str]]) -> None:
+        """(ticker, kind, reason) of tickers the run will not fetch; the first error stays."""
+        ...
+
+    async def reject(
+        self, run_id: str, request: dict[str, Any], reason: str, events: list[OutboxMessage]
+    ) -> None:
+        """Record a request no run can come of as a rejected run, with its events in the outbox
+        (one transaction); a run of that id already there is left alone."""
         ...
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:

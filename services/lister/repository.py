@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import asyncpg
 
-from shared.db.control import RunStatus, batch_count
+from shared.clients.polygon import TickerRef
+from shared.db.control import TICKERS_BATCH_ID, RunStatus, batch_count
 from shared.db.outbox import OutboxMessage, write_outbox
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch
 
 from .core import RunSpec
 from .corporate_actions import Coverage, Watermarks
+
+_STORED_REFS = """
+select ticker, coalesce(name, '') as name, coalesce(market, 'stocks') as market,
+       coalesce(locale, 'us') as locale, primary_exchange, type, active, currency_name, cik,
+       composite_figi, share_class_figi, last_updated_utc, delisted_utc
+from raw.tickers where ticker = any($1::text[])
+"""
 
 
 class RunRepository:
@@ -43,13 +52,13 @@ class RunRepository:
     async def action_watermarks(self) -> Watermarks:
         """What each kind of corporate action was read over, per ticker and for the market."""
         rows = await self._pool.fetch(
-            "select kind, ticker, fetched_from, fetched_through"
+            "select kind, ticker, fetched_from, fetched_through, updated_at"
             " from control.corporate_action_watermarks"
         )
         out: Watermarks = {}
         for r in rows:
             out.setdefault(r["kind"], {})[r["ticker"]] = Coverage(
-                r["fetched_from"], r["fetched_through"]
+                r["fetched_from"], r["fetched_through"], r["updated_at"]
             )
         return out
 
@@ -121,6 +130,46 @@ class RunRepository:
                 reason,
             )
             if failed:
+                await write_outbox(conn, events)
+
+    async def stored_refs(self, tickers: list[str]) -> dict[str, TickerRef]:
+        """The reference rows an earlier listing stored (raw.tickers), of these tickers."""
+        rows = await self._pool.fetch(_STORED_REFS, tickers)
+        return {r["ticker"]: TickerRef.model_validate(dict(r)) for r in rows}
+
+    async def record_ticker_errors(self, run_id: str, errors: list[tuple[str, str, str]]) -> None:
+        """(ticker, kind, reason) of tickers the run will not fetch, e.g. not_found; a ticker
+        already recorded for the run keeps its first error."""
+        if not errors:
+            return
+        await self._pool.execute(
+            "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
+            " select $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[])"
+            " on conflict (run_id, ticker) do nothing",
+            run_id,
+            TICKERS_BATCH_ID,
+            *(list(column) for column in zip(*errors, strict=True)),
+        )
+
+    async def reject(
+        self, run_id: str, request: dict[str, Any], reason: str, events: list[OutboxMessage]
+    ) -> None:
+        """A request no run can come of, as a finished run `rejected` with why, and the events
+        that announce it in the outbox (one transaction). A run of that id already there is
+        left alone."""
+        # Postgres' jsonb refuses \u0000, which a hand-made request may hold.
+        body = json.dumps(request).replace("\\u0000", "")
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "insert into control.runs (run_id, request, status, reason, finished_at)"
+                " values ($1, $2::jsonb, $3, $4, now()) on conflict (run_id) do nothing"
+                " returning true",
+                run_id,
+                body,
+                RunStatus.REJECTED,
+                reason,
+            )
+            if inserted:
                 await write_outbox(conn, events)
 
     async def unloaded_commands(self, run_id: str) -> list[FetchBatch]:

@@ -82,9 +82,13 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
 
 
 async def parse_or_dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, model: type[M]
+    broker: KafkaBroker,
+    message: KafkaMessage,
+    model: type[M],
+    on_invalid: Callable[[str], Awaitable[None]] | None = None,
 ) -> M | None:
-    """The message as `model`, or None after dead-lettering it with the validation error.
+    """The message as `model`, or None after dead-lettering it with the validation error (and
+    telling `on_invalid` the reason).
 
     Binds the log context: the Kafka message id first, then the payload's run, batch and
     message ids once it parsed."""
@@ -95,7 +99,13 @@ async def parse_or_dead_letter(
         errors = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
         )
-        await dead_letter(broker, message, f"invalid {model.__name__}: {errors}")
+        reason = f"invalid {model.__name__}: {errors}"
+        await dead_letter(broker, message, reason)
+        if on_invalid is not None:
+            try:
+                await on_invalid(reason)
+            except Exception as failed:  # the message is dead-lettered whatever happens here
+                log.warning("invalid_message_not_recorded", error=_reason(failed)[:300])
         return None
     bind_message_context(
         run_id=getattr(parsed, "run_id", None),
@@ -150,11 +160,12 @@ async def consume(
     work: Callable[[M], Awaitable[None]],
     policy: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    on_invalid: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
-    """Parse the message (or dead-letter it), then `work` on it: a permanent failure is
-    dead-lettered at once with its reason, a transient one retried by `policy`, then
-    dead-lettered. `work` must be idempotent, as every handler is."""
-    parsed = await parse_or_dead_letter(broker, message, model)
+    """Parse the message (or dead-letter it, telling `on_invalid` why), then `work` on it: a
+    permanent failure is dead-lettered at once with its reason, a transient one retried by
+    `policy`, then dead-lettered. `work` must be idempotent, as every handler is."""
+    parsed = await parse_or_dead_letter(broker, message, model, on_invalid)
     if parsed is None:
         return
     for attempt in range(1, policy.attempts + 1):
@@ -209,8 +220,11 @@ def consumer_router(
     subscription: Subscription[M],
     work: Callable[[M, Delivery], Awaitable[None]],
     retry: RetryPolicy = DEFAULT_RETRY,
+    on_invalid: Callable[[bytes, Delivery, str], Awaitable[None]] | None = None,
 ) -> KafkaRouter:
-    """A router of one subscriber that `consume`s each message with `work(parsed, delivery)`."""
+    """A router of one subscriber that `consume`s each message with `work(parsed, delivery)`;
+    a message that does not parse is dead-lettered, then told to `on_invalid(body, delivery,
+    reason)` (the lister records it as a rejected run)."""
     router = KafkaRouter()
 
     @router.subscriber(
@@ -223,8 +237,10 @@ def consumer_router(
         description=subscription.description,
     )
     async def on_message(message: InjectedMessage) -> None:  # FastStream injects it by this type
-        bound = partial(_with_delivery, work, Delivery.of(message))
-        await consume(broker, message, subscription.model, bound, retry)
+        delivery = Delivery.of(message)
+        bound = partial(_with_delivery, work, delivery)
+        invalid = partial(on_invalid, message.body, delivery) if on_invalid else None
+        await consume(broker, message, subscription.model, bound, retry, on_invalid=invalid)
 
     return router
 

@@ -10,7 +10,6 @@ import pytest
 
 from services.fetcher.core import grouped_outcomes
 from services.lister.core import (
-    InvalidRequest,
     KafkaCoordinates,
     RunSpec,
     day_batches,
@@ -23,6 +22,7 @@ from services.lister.core import (
 from shared.clients.polygon import DailyBar, TickerRef
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
+from shared.messages.run_rules import InvalidRunRequest
 
 pytestmark = pytest.mark.unit
 
@@ -70,13 +70,13 @@ class TestResolveRunDefaults:
 
     def test_a_request_without_from_is_incremental(self) -> None:
         """No `from`: no run-wide start, each ticker starts after its own last loaded bar."""
-        resolved = resolve_run(request(to="2024-03-28"), AT)
+        resolved = resolve_run(request(to="2024-03-08"), AT)
 
         assert (None, True) == (resolved.start, resolved.incremental)
 
     def test_a_request_with_from_is_not_incremental(self) -> None:
         """An explicit `from` is the run's start for every ticker."""
-        resolved = resolve_run(request(**{"from": "2024-01-02"}, to="2024-03-28"), AT)
+        resolved = resolve_run(request(**{"from": "2024-01-02"}, to="2024-03-08"), AT)
 
         assert (date(2024, 1, 2), False) == (resolved.start, resolved.incremental)
 
@@ -86,9 +86,9 @@ class TestResolveRunDefaults:
 
     def test_the_spec_records_from_as_null_when_incremental(self) -> None:
         """The stored request says `from: null` for an incremental run, and its plan."""
-        as_json = resolve_run(request(run_id="inc", to="2024-03-28"), AT).as_json()
+        as_json = resolve_run(request(run_id="inc", to="2024-03-08"), AT).as_json()
 
-        assert (None, "2024-03-28", "auto") == (as_json["from"], as_json["to"], as_json["plan"])
+        assert (None, "2024-03-08", "auto") == (as_json["from"], as_json["to"], as_json["plan"])
 
     def test_the_same_coordinates_resolve_to_the_same_run_whenever_redelivered(self) -> None:
         """Resolving twice (a redelivery, a day later by the clock) gives the same spec."""
@@ -146,7 +146,7 @@ class TestRunId:
 class TestInvalidRange:
     def test_from_after_to_is_rejected(self) -> None:
         """A request whose from is after its to cannot be run."""
-        with pytest.raises(InvalidRequest, match="after"):
+        with pytest.raises(InvalidRunRequest, match="after"):
             resolve_run(request(**{"from": "2024-02-01"}, to="2024-01-31"), AT)
 
     def test_a_one_day_range_is_fine(self) -> None:

@@ -29,7 +29,7 @@ from tests.fakes import (
 
 pytestmark = pytest.mark.unit
 
-SENT_MS = int(datetime(2024, 4, 2, 14, 30, tzinfo=UTC).timestamp() * 1000)
+SENT_MS = int(datetime(2024, 7, 8, 14, 30, tzinfo=UTC).timestamp() * 1000)
 HISTORY_START = date(2015, 1, 2)
 REQUEST = b'{"run_id": "r1", "from": "2024-01-02", "to": "2024-03-28", "batch_size": 2}'
 
@@ -205,7 +205,7 @@ class TestRunRequest:
         """`{}` (as from Kafka UI) starts a run named by its timestamp, partition, offset."""
         await deliver(lister, b"{}")
 
-        assert ["20240402-143000-p0o0"] == list(lister.repo.runs)
+        assert ["20240708-143000-p0o0"] == list(lister.repo.runs)
 
 
 class TestRedelivery:
@@ -392,16 +392,16 @@ class TestUnusableRequests:
     async def test_a_malformed_request_is_dead_lettered_with_its_bytes(
         self, lister: ListerUnderTest, body: bytes
     ) -> None:
-        """The original bytes go to the .dlq twin with the reason; no run is registered."""
+        """The original bytes go to the .dlq twin with the reason; the run (named by its Kafka
+        coordinates) is recorded rejected with the same reason, so `status` shows it."""
         await deliver(lister, body)
 
         [dead] = lister.dlq.messages
-        assert (body, topics.RUN_REQUESTS, {}) == (
-            dead.body,
-            dead.headers["x-original-topic"],
-            lister.repo.runs,
-        )
-        assert dead.headers["x-dead-letter-reason"].startswith("invalid RunRequest")
+        reason = dead.headers["x-dead-letter-reason"]
+        run = lister.repo.runs["20240708-143000-p0o0"]
+        assert (body, topics.RUN_REQUESTS) == (dead.body, dead.headers["x-original-topic"])
+        assert reason.startswith("invalid RunRequest")
+        assert (RunStatus.REJECTED, reason) == (run.status, run.reason)
 
     async def test_from_after_to_is_dead_lettered(self, lister: ListerUnderTest) -> None:
         """A valid but unrunnable range is dead-lettered, saying why."""
@@ -413,6 +413,11 @@ class TestUnusableRequests:
         assert (body, "invalid RunRequest: from 2024-02-01 is after to 2024-01-01") == (
             dead.body,
             dead.headers["x-dead-letter-reason"],
+        )
+        run = lister.repo.runs["20240708-143000-p0o0"]
+        assert (RunStatus.REJECTED, "from 2024-02-01 is after to 2024-01-01") == (
+            run.status,
+            run.reason,
         )
 
 
