@@ -27,6 +27,7 @@ from services.lister.corporate_actions import Coverage, Watermarks
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.corporate_actions import DIVIDEND_COLUMNS, SPLIT_COLUMNS, Rejected
 from services.transformer.core import DataTestResult, DbtOutcome
+from services.transformer.dbt_runner import OnProgress
 from services.transformer.repository import OutboxMessage, PendingMessage
 from shared.clients.broker import RetryPolicy
 from shared.clients.polygon import CorporateActionKind, DailyBar, PolygonError, TickerRef
@@ -678,7 +679,7 @@ class FakeDbtRunner:
         self.builds: list[str] = []
         self.closed = 0
 
-    async def build(self, run_id: str) -> DbtOutcome:
+    async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
         self.builds.append(run_id)
         await _yield_to_others()  # a real build takes a while: let another replica interleave
         return self.outcome
