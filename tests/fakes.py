@@ -367,8 +367,12 @@ class FakeRawRepository:
     """`RawRepository` over dicts keyed like the tables: bars by (ticker, trading_date, adjusted),
     tickers by ticker, errors by (run_id, ticker), batches by (run_id, batch_id)."""
 
-    def __init__(self, runs: Iterable[str] = ()) -> None:
+    def __init__(
+        self, runs: Iterable[str] = (), named: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         self.runs = set(runs)
+        # control.runs' request tickers, by run
+        self.named = {run: frozenset(t) for run, t in (named or {}).items()}
         self.bars: dict[tuple[str, date, bool], dict[str, Any]] = {}
         self.tickers: dict[str, dict[str, Any]] = {}
         self.ticker_errors: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -384,6 +388,9 @@ class FakeRawRepository:
 
     async def run_exists(self, run_id: str) -> bool:
         return run_id in self.runs
+
+    async def named_tickers(self, run_id: str) -> frozenset[str]:
+        return self.named.get(run_id, frozenset())
 
     async def load_actions(
         self,

@@ -59,6 +59,12 @@ BAR_COLUMNS = (
 )
 
 
+def no_data(head: ObjectHeader) -> TickerError:
+    """A ticker the run named whose range answer held no bar (POLYGON_API.md §5: an unknown or
+    not-yet-listed symbol answers the same, empty)."""
+    return TickerError(kind="no_data", reason=f"no bars from {head.from_} to {head.to}")
+
+
 class MalformedObject(ValueError):
     """The object cannot be read at all (no valid header): dead-lettered."""
 

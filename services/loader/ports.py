@@ -21,6 +21,10 @@ class LoaderRepository(Protocol):
         """control.runs holds the run."""
         ...
 
+    async def named_tickers(self, run_id: str) -> frozenset[str]:
+        """The tickers the run's request named (none for a run of the listing)."""
+        ...
+
     async def load(
         self,
         kind: str,

@@ -3,6 +3,7 @@ upsert on the natural key, ticker errors, and the batch marked loaded, all in on
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterable, Sequence
 from typing import Any
 
@@ -87,6 +88,14 @@ class RawRepository:
         return bool(
             await self._pool.fetchval("select 1 from control.runs where run_id = $1", run_id)
         )
+
+    async def named_tickers(self, run_id: str) -> frozenset[str]:
+        """The tickers the run's request named (none for a run of the listing)."""
+        named = await self._pool.fetchval(
+            "select request->'tickers' from control.runs where run_id = $1", run_id
+        )
+        tickers = json.loads(named) if isinstance(named, str) else named
+        return frozenset(tickers) if isinstance(tickers, list) else frozenset()
 
     async def load_actions(
         self,

@@ -16,7 +16,7 @@ from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, ObjectCreated, topics
 from shared.messages.raw_objects import ObjectHeader, TickerError, object_key
 
-from .core import MalformedObject, parse_header, ticker_line, ticker_row
+from .core import MalformedObject, no_data, parse_header, ticker_line, ticker_row
 from .corporate_actions import event_rows
 from .ports import LoaderRepository, ObjectStore, Publisher
 
@@ -71,7 +71,10 @@ async def _load_object(loader: Loader, key: str) -> BatchLoaded:
     if head.kind in ("splits", "dividends"):
         return await _load_actions(loader, head, key, lines, started)
     errors: list[tuple[str, TickerError]] = []
-    records = _records(lines, head, key, errors)
+    # A ticker the user named that answered no bar is said so (no_data); in a run of the
+    # listing an empty range is only a ticker listed after the range or a quiet one.
+    named = await loader.repo.named_tickers(head.run_id) if head.source == "aggs_range" else None
+    records = _records(lines, head, key, errors, named or frozenset())
     with _rare_collections():
         rows = await loader.repo.load(head.kind, head.run_id, head.batch_id, key, records, errors)
     log.info(
@@ -121,9 +124,11 @@ async def _records(
     head: ObjectHeader,
     key: str,
     errors: list[tuple[str, TickerError]],
+    named: frozenset[str] = frozenset(),
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Rows in chunks of about CHUNK_ROWS, read line by line: memory stays bounded by a chunk,
-    and COPY runs once a chunk rather than one await a row. Failures go into `errors`."""
+    and COPY runs once a chunk rather than one await a row. Failures go into `errors`, and so
+    does a `named` ticker without a bar (no_data)."""
     chunk: list[tuple[Any, ...]] = []
     async for n, line in _numbered(lines):
         if head.kind == "tickers":
@@ -135,6 +140,8 @@ async def _records(
             ticker, rows, error = ticker_line(line, head, key)
             if error is not None:
                 errors.append((ticker or f"<line {n}>", error))
+            elif not rows and ticker in named:
+                errors.append((ticker, no_data(head)))
             chunk.extend(rows)
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
