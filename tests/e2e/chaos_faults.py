@@ -113,7 +113,7 @@ async def run_records(kafka: str, topic: str, run_id: str) -> list[bytes]:
     async with tail(kafka, topic, start={}) as t:
         with contextlib.suppress(TimeoutError):
             while True:
-                rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=5)
+                rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=2)
                 out.append(rec.value)
     return out
 
@@ -155,10 +155,10 @@ async def lag(kafka: str, group: str, topic: str) -> int:
 
 
 async def all_records(kafka: str, topic: str) -> list[bytes]:
-    """Every record of `topic` from the start, until none comes for a few seconds."""
+    """Every record of `topic` from the start, until none comes for 2 s."""
     out: list[bytes] = []
     async with tail(kafka, topic, start={}) as t:
         with contextlib.suppress(TimeoutError):
             while True:
-                out.append((await t.wait_for(lambda r: True, timeout_s=5)).value)
+                out.append((await t.wait_for(lambda r: True, timeout_s=2)).value)
     return out

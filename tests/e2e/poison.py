@@ -48,9 +48,10 @@ def poison(bucket: str, partition: int) -> list[Poison]:
     return [
         # The run id `..` once passed, then broke the object key on every retry.
         Poison(topics.RUN_REQUESTS, b'{"run_id": ".."}', True),
+        # Parses, but cannot be run: refused (dead-lettered, or recorded as refused).
         Poison(
             topics.RUN_REQUESTS,
-            f'{{"run_id": "{RUN}-p{partition}", "to": "1999-01-01"}}'.encode(),
+            _json({"run_id": f"{RUN}-p{partition}", "from": "2024-03-10", "to": "2024-03-01"}),
             False,
         ),
         # A NUL byte in a ticker once reached asyncpg after every API call was paid for.

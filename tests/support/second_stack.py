@@ -3,6 +3,8 @@ own, for tests that stop and restart its parts: the shared stack is never touche
 
 It is started the way a user would start a second stack: `deploy/local/stack up` and
 `stocks-elt bootstrap` with other KAFKA_, MINIO_, PG_ and STACK_ values in the environment.
+Its state (data, logs, the services' logs) is deleted afterwards unless
+STOCKS_ELT_KEEP_SECOND_STACK=1.
 """
 
 from __future__ import annotations
