@@ -78,35 +78,43 @@ MINIO_USERS: dict[MinioService, type[MinioUserSettings]] = {
 }
 
 
-class MinioSettings(BaseSettings):
-    """The object store holding raw API answers, and its notification target. The access and
-    secret keys are the root user's, for bootstrap; a service connects as its own user
-    (`for_service`)."""
+class MinioBucketSettings(BaseSettings):
+    """Where the object store and its bucket of raw API answers are, without credentials: what
+    a service reads, since it connects as its own user (`for_service`), never as root."""
 
     model_config = _config("MINIO_")
 
     endpoint: str = Field("127.0.0.1:9000", description="host:port of the S3 API")
-    access_key: str = "minioadmin"
-    secret_key: SecretStr
     secure: bool = False
     bucket: str = "stocks-raw"
     raw_prefix: str = Field("raw/", description="Objects under it trigger the loader")
+    region: str = ""
+
+    def for_service(self, service: MinioService) -> MinioSettings:
+        """These settings with the service's own user (MINIO_<SERVICE>_ACCESS_KEY/_SECRET_KEY)
+        as the credentials."""
+        user = MINIO_USERS[service]()
+        where = MinioBucketSettings.model_fields
+        return MinioSettings(
+            **{name: getattr(self, name) for name in where},
+            access_key=user.access_key,
+            secret_key=user.secret_key,
+        )
+
+
+class MinioSettings(MinioBucketSettings):
+    """The object store with credentials, and its notification target. Read from MINIO_ the
+    keys are the root user's, for bootstrap; `for_service` gives a service's own user."""
+
+    access_key: str = "minioadmin"
+    secret_key: SecretStr
     # The ID of the Kafka notification target configured on the server
     # (MINIO_NOTIFY_KAFKA_*_<ID>); the bucket rule refers to it by ARN.
     notify_target_id: str = "PRIMARY"
-    region: str = ""
 
     @property
     def notify_arn(self) -> str:
         return f"arn:minio:sqs:{self.region}:{self.notify_target_id}:kafka"
-
-    def for_service(self, service: MinioService) -> MinioSettings:
-        """These settings with the service's own user (MINIO_<SERVICE>_ACCESS_KEY/_SECRET_KEY)
-        in place of the root user."""
-        user = MINIO_USERS[service]()
-        return self.model_copy(
-            update={"access_key": user.access_key, "secret_key": user.secret_key}
-        )
 
 
 class PostgresSettings(BaseSettings):
@@ -184,6 +192,7 @@ class StackSettings(BaseSettings):
 __all__ = [
     "MINIO_USERS",
     "KafkaSettings",
+    "MinioBucketSettings",
     "MinioFetcherUser",
     "MinioListerUser",
     "MinioLoaderUser",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import KafkaSettings, MinioSettings, PolygonSettings, PostgresSettings
+from shared.settings import KafkaSettings, MinioBucketSettings, PolygonSettings, PostgresSettings
 
 
 class FetcherOptions(BaseSettings):
@@ -17,7 +17,7 @@ class FetcherOptions(BaseSettings):
 class FetcherSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()
+        self.minio = MinioBucketSettings()
         self.postgres = PostgresSettings()
         self.polygon = PolygonSettings()
         self.options = FetcherOptions()

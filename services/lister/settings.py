@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import KafkaSettings, MinioSettings, PolygonSettings, PostgresSettings
+from shared.settings import KafkaSettings, MinioBucketSettings, PolygonSettings, PostgresSettings
 
 
 class ListerOptions(BaseSettings):
@@ -40,7 +40,7 @@ class ListerOptions(BaseSettings):
 class ListerSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()
+        self.minio = MinioBucketSettings()
         self.postgres = PostgresSettings()
         self.polygon = PolygonSettings()
         self.options = ListerOptions()

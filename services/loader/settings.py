@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared.settings import KafkaSettings, MinioSettings, PostgresSettings
+from shared.settings import KafkaSettings, MinioBucketSettings, PostgresSettings
 
 
 class LoaderSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()
+        self.minio = MinioBucketSettings()
         self.postgres = PostgresSettings()

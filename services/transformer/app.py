@@ -8,23 +8,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.broker import make_broker
-from shared.clients.db import create_pool
 from shared.clients.storage import MinioObjectStore
-from shared.logging import configure_logging
+from shared.service_app import postgres_pool, service_app
 
 from .dbt_runner import DbtRunner
-from .handlers import TransformerDeps, build_router
+from .handlers import build_router
 from .reconciler import Bucket, Reconciler
 from .repository import ControlRepository
 from .service import Transformer
 from .settings import TransformerSettings
 
 settings = TransformerSettings()
-logger = configure_logging("transformer")
-broker = make_broker(settings.kafka, logger)
 log = structlog.get_logger()
 
 
@@ -42,27 +38,24 @@ async def _sweep_forever(transformer: Transformer) -> None:
 
 
 @asynccontextmanager
-async def lifespan() -> AsyncIterator[None]:
-    pool = await create_pool(settings.postgres)
+async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
     opts = settings.options
     dbt = DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s)
-    repo = ControlRepository(pool)
-    bucket = Bucket(
-        MinioObjectStore(settings.minio.for_service("transformer")),
-        settings.minio.bucket,
-        settings.minio.raw_prefix,
-    )
-    reconciler = Reconciler(repo, broker, bucket)
-    transformer = Transformer(repo, dbt, broker, opts.heartbeat_s, reconciler)
-    broker.include_router(build_router(TransformerDeps(broker, transformer)))
-    sweeper = asyncio.create_task(_sweep_forever(transformer))
-    async with transformer.running():
-        yield
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
-    await dbt.close()
-    await pool.close()
+    async with postgres_pool(settings.postgres) as pool:
+        repo = ControlRepository(pool)
+        bucket = Bucket(
+            MinioObjectStore(settings.minio.for_service("transformer")),
+            settings.minio.bucket,
+            settings.minio.raw_prefix,
+        )
+        transformer = Transformer(repo, dbt, broker, opts.heartbeat_s, Reconciler(repo, bucket))
+        sweeper = asyncio.create_task(_sweep_forever(transformer))
+        async with transformer.running():
+            yield build_router(broker, transformer)
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await dbt.close()
 
 
-app = FastStream(broker, logger=logger, lifespan=lifespan)
+app = service_app("transformer", settings.kafka, wiring)

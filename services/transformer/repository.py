@@ -7,34 +7,15 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import structlog
 
 from shared.db.control import TICKERS_BATCH_ID, UNFINISHED_STATUSES, RunStatus
+from shared.db.outbox import OutboxMessage, PendingMessage, write_outbox
 
 from .core import DbtOutcome
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """An event to publish once the change that caused it is committed."""
-
-    message_id: str
-    topic: str
-    key: str
-    payload: str  # JSON
-
-
-@dataclass(frozen=True)
-class PendingMessage:
-    id: int
-    topic: str
-    key: str
-    payload: str
-
 
 # The listed batches of a run in its completion set.
 _DONE = (
@@ -60,10 +41,6 @@ update control.runs r set status = '{RunStatus.FAILED}', finished_at = now(), up
         where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
 from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
 """
-_OUTBOX_INSERT = (
-    "insert into control.outbox (message_id, topic, key, payload) values ($1, $2, $3, $4::jsonb)"
-    " on conflict (message_id) do nothing"
-)
 
 log = structlog.get_logger()
 # Serialises dbt builds across runs and replicas: two builds must not write the marts at once.
@@ -151,7 +128,7 @@ class ControlRepository:
         `events(run_id, reason)` go into the outbox in the same transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_FAIL_STALLED, stall_after_s, list(UNFINISHED_STATUSES))
-            await _outbox(conn, [m for r in rows for m in events(r["run_id"], r["reason"])])
+            await write_outbox(conn, [m for r in rows for m in events(r["run_id"], r["reason"])])
         return [(r["run_id"], r["reason"]) for r in rows]
 
     async def unloaded(self, quiet_for_s: float) -> dict[str, set[str]]:
@@ -188,7 +165,7 @@ class ControlRepository:
         """End the run, store every dbt test's result and put the events that announce it in
         the outbox, in one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await _outbox(conn, events)
+            await write_outbox(conn, events)
             await conn.execute(
                 "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
                 " finished_at = now(), updated_at = now() where run_id = $1",
@@ -232,9 +209,3 @@ class ControlRepository:
                     await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
                 except Exception as exc:
                     log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-
-
-async def _outbox(conn: asyncpg.pool.PoolConnectionProxy, events: list[OutboxMessage]) -> None:
-    await conn.executemany(
-        _OUTBOX_INSERT, [(m.message_id, m.topic, m.key, m.payload) for m in events]
-    )

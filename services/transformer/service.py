@@ -1,6 +1,7 @@
-"""What the transformer does over its ports: count a loaded batch, claim a complete run, and
-build it with dbt off the consumer's poll loop, under a heartbeat; record how it ended with the
-events that announce it (outbox, same transaction), relay them; sweep for runs that hang."""
+"""What the transformer does over its ports (ports.py): count a loaded batch, claim a complete
+run, and build it with dbt off the consumer's poll loop, under a heartbeat; record how it ended
+with the events that announce it (outbox, same transaction), relay the outbox (its own events
+and the lister's); sweep for runs that hang and objects whose notification was lost."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import structlog
-from faststream.kafka import KafkaBroker
 
+from shared.clients.broker import Permanent
+from shared.db.control import RunStatus
+from shared.db.outbox import OutboxMessage
 from shared.logging import bind_message_context
-from shared.messages import BatchLoaded, Envelope, RunEvent, RunEventKind, RunStatus, topics
+from shared.messages import BatchLoaded, RunEvent, RunEventKind, topics
+from shared.messages.raw_objects import batch_of
 
 from .core import DbtOutcome, alerts, final_status
-from .dbt_runner import DbtRunner
+from .ports import DbtBuilder, Publisher, TransformerRepository
 from .reconciler import Reconciler
-from .repository import ControlRepository, OutboxMessage
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -29,22 +32,24 @@ _PERSIST_FOR_S = 600.0
 class Transformer:
     def __init__(
         self,
-        repo: ControlRepository,
-        dbt: DbtRunner,
-        broker: KafkaBroker,
+        repo: TransformerRepository,
+        dbt: DbtBuilder,
+        publisher: Publisher,
         heartbeat_s: float,
         reconciler: Reconciler | None = None,
     ) -> None:
-        self._repo, self._dbt, self._broker = repo, dbt, broker
+        self._repo, self._dbt, self._publisher = repo, dbt, publisher
         self._heartbeat_s = heartbeat_s
         self._reconciler = reconciler
         self._builds: asyncio.Queue[str] = asyncio.Queue()
         self._held: set[str] = set()  # runs this process claimed: building or waiting to
 
-    async def knows(self, run_id: str) -> bool:
-        return await self._repo.run_exists(run_id)
-
     async def batch_loaded(self, event: BatchLoaded) -> None:
+        """Count the batch in its run's set; the one replica whose count completes the run
+        claims it and queues its build. An event of a run control never heard of is
+        Permanent: dead-lettered."""
+        if not await self._repo.run_exists(event.run_id):
+            raise Permanent(f"unknown run {event.run_id!r}")
         counted = await self._repo.complete_batch(event.run_id, event.batch_id)
         if counted is None:
             log.warning("batch_not_registered", reason="the lister never listed this batch")
@@ -127,7 +132,8 @@ class Transformer:
             bars_loaded=summary.get("bars"),
         )
         sent = alerts(run_id, outcome)
-        events = [_outbox(a, topics.ALERTS) for a in sent] + [_outbox(finished, topics.RUN_EVENTS)]
+        events = [OutboxMessage.of(a, topics.ALERTS) for a in sent]
+        events.append(OutboxMessage.of(finished, topics.RUN_EVENTS))
         await _persist(lambda: self._repo.finish(run_id, status, reason, outcome, events))
         if sent:
             log.warning(
@@ -146,7 +152,7 @@ class Transformer:
         """Publish the outbox's pending events in order, then mark them: at least once."""
         while pending := await self._repo.outbox_pending():
             for m in pending:
-                await self._broker.publish(
+                await self._publisher.publish(
                     m.payload.encode(),
                     topic=m.topic,
                     key=m.key.encode(),
@@ -158,7 +164,7 @@ class Transformer:
         self, stale_after_s: float, stall_after_s: float, quiet_for_s: float = 60.0
     ) -> None:
         if self._reconciler is not None:
-            await self._reconciler.reconcile(quiet_for_s)
+            await self._reannounce(self._reconciler, quiet_for_s)
         for run_id in await self._repo.claim_complete():
             bind_message_context(run_id=run_id)
             log.info("run_complete_on_sweep")
@@ -174,6 +180,17 @@ class Transformer:
             log.error("run_stalled", reason=reason)
         await self.relay()
 
+    async def _reannounce(self, reconciler: Reconciler, quiet_for_s: float) -> None:
+        """Announce again, as MinIO would, the objects whose notification was lost."""
+        for run_id, event in await reconciler.lost(quiet_for_s):
+            await self._publisher.publish(
+                event.model_dump_json(by_alias=True).encode(),
+                topic=topics.RAW_OBJECT_EVENTS,
+                key=f"{event.bucket}/{event.key}".encode(),
+            )
+            reconciler.announced(event)
+            log.warning("object_reannounced", run_id=run_id, batch_id=batch_of(event.key))
+
     async def _event(
         self, run_id: str, kind: RunEventKind, status: RunStatus, suffix: str = "", **fields: object
     ) -> None:
@@ -184,11 +201,7 @@ class Transformer:
             status=status,
             **fields,
         )
-        await self._broker.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())
-
-
-def _outbox(event: Envelope, topic: str) -> OutboxMessage:
-    return OutboxMessage(event.message_id, topic, event.run_id, event.model_dump_json())
+        await self._publisher.publish(event, topic=topics.RUN_EVENTS, key=run_id.encode())
 
 
 def _stalled_events(run_id: str, reason: str) -> list[OutboxMessage]:
@@ -199,7 +212,7 @@ def _stalled_events(run_id: str, reason: str) -> list[OutboxMessage]:
         status=RunStatus.FAILED,
         detail=reason,
     )
-    return [_outbox(event, topics.RUN_EVENTS)]
+    return [OutboxMessage.of(event, topics.RUN_EVENTS)]
 
 
 async def _persist(write: Callable[[], Awaitable[T]]) -> T:

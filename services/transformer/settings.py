@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import KafkaSettings, MinioSettings, PostgresSettings
+from shared.settings import KafkaSettings, MinioBucketSettings, PostgresSettings
 
 
 class TransformerOptions(BaseSettings):
@@ -32,6 +32,6 @@ class TransformerOptions(BaseSettings):
 class TransformerSettings:
     def __init__(self) -> None:
         self.kafka = KafkaSettings()
-        self.minio = MinioSettings()
+        self.minio = MinioBucketSettings()
         self.postgres = PostgresSettings()
         self.options = TransformerOptions()

@@ -5,7 +5,6 @@ progress event out, or dead-lettered (unknown run, invalid) with nothing written
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import cast
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -13,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.transformer.dbt_runner import DbtRunner
-from services.transformer.handlers import TransformerDeps, build_router
+from services.transformer.handlers import build_router
 from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunEvent, topics
@@ -59,10 +57,8 @@ FIELDS = {
 @pytest.fixture(scope="module")
 async def transformer(db: Db) -> AsyncIterator[Rig]:
     broker = KafkaBroker()
-    service = Transformer(
-        ControlRepository(db.transform), cast(DbtRunner, FakeDbtRunner()), broker, 60.0
-    )
-    broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
+    service = Transformer(ControlRepository(db.transform), FakeDbtRunner(), broker, 60.0)
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     rig = Rig(broker, topics.BATCH_LOADED, db, (topics.RUN_EVENTS, topics.ALERTS))
     async with TestKafkaBroker(broker):
         yield rig

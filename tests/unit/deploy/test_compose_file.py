@@ -166,7 +166,7 @@ class TestMinioNotifications:
         """MinIO's PRIMARY target sends to the services' Kafka, on the raw-object-events topic,
         through a queue dir on a volume; bootstrap's rule points at the same target id."""
         env = service("minio")["environment"]
-        target = service("loader")["environment"]["MINIO_NOTIFY_TARGET_ID"]
+        target = service("init")["environment"]["MINIO_NOTIFY_TARGET_ID"]  # bootstrap sets the rule
         queue = env[f"MINIO_NOTIFY_KAFKA_QUEUE_DIR_{target}"]
         mounts = [v.split(":")[1] for v in service("minio")["volumes"]]
 

@@ -22,6 +22,7 @@ from services.transformer.settings import TransformerOptions, TransformerSetting
 from shared.observability import MetricsSettings
 from shared.settings import (
     KafkaSettings,
+    MinioBucketSettings,
     MinioFetcherUser,
     MinioListerUser,
     MinioLoaderUser,
@@ -38,12 +39,13 @@ from .compose_file import raw_environment as raw
 pytestmark = pytest.mark.unit
 
 Classes = list[type[BaseSettings]]
-SHARED: Classes = [KafkaSettings, MinioSettings, PostgresSettings]
+SHARED: Classes = [KafkaSettings, MinioBucketSettings, PostgresSettings]
 # Each service's own MinIO user (MinioSettings.for_service); bootstrap creates them all.
 USERS: Classes = [MinioListerUser, MinioFetcherUser, MinioLoaderUser, MinioTransformerUser]
 # What each container reads. `init` runs `stocks-elt bootstrap` (and `status`/`run` on demand).
 READS: dict[str, Classes] = {
-    "init": [*SHARED, PostgresAdminSettings, *USERS],
+    # Only bootstrap reads MinIO's root user: every service connects as its own.
+    "init": [KafkaSettings, MinioSettings, PostgresSettings, PostgresAdminSettings, *USERS],
     "polygon-sim": [SimulatorSettings, MetricsSettings],
     "lister": [*SHARED, PolygonSettings, ListerOptions, MinioListerUser, MetricsSettings],
     "fetcher": [*SHARED, PolygonSettings, FetcherOptions, MinioFetcherUser, MetricsSettings],

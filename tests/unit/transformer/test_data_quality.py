@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -18,9 +18,7 @@ from services.transformer.core import (
     final_status,
     outcome_from_run_results,
 )
-from services.transformer.dbt_runner import DbtRunner
-from services.transformer.handlers import TransformerDeps, build_router
-from services.transformer.repository import ControlRepository
+from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, DataTestFailed, RunStatus, topics
 from tests.fakes import INSTANT_RETRIES, FakeControlRepository, FakeDbtRunner, TopicRecorder
@@ -212,8 +210,8 @@ async def rig() -> AsyncIterator[Rig]:
     broker, repo = KafkaBroker(), FakeControlRepository()
     repo.add_run("r1", BATCHES, total_batches=len(BATCHES))
     dbt = FakeDbtRunner(outcome_from_run_results(RUN_RESULTS, exit_code=1))
-    service = Transformer(cast(ControlRepository, repo), cast(DbtRunner, dbt), broker, 3600)
-    broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
+    service = Transformer(repo, dbt, broker, 3600)
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     alerts, events = TopicRecorder(broker, topics.ALERTS), TopicRecorder(broker, topics.RUN_EVENTS)
     rig = Rig(broker, repo, alerts, events, service)
     async with TestKafkaBroker(broker), service.running():

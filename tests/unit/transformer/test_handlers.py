@@ -7,14 +7,14 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.transformer.core import DbtOutcome
 from services.transformer.dbt_runner import DbtRunner
-from services.transformer.handlers import TransformerDeps, build_router
+from services.transformer.handlers import build_router
 from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunStatus, topics
@@ -44,10 +44,8 @@ def loaded(batch_id: str, run_id: str = "r1") -> BatchLoaded:
 def transformer_on(
     broker: KafkaBroker, repo: FakeControlRepository, dbt: FakeDbtRunner
 ) -> Transformer:
-    service = Transformer(
-        cast(ControlRepository, repo), cast(DbtRunner, dbt), broker, heartbeat_s=3600
-    )
-    broker.include_router(build_router(TransformerDeps(broker, service), INSTANT_RETRIES))
+    service = Transformer(repo, dbt, broker, heartbeat_s=3600)
+    broker.include_router(build_router(broker, service, INSTANT_RETRIES))
     return service
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.transformer import service as service_module
-from services.transformer.dbt_runner import DbtRunner
-from services.transformer.handlers import TransformerDeps, build_router
-from services.transformer.repository import ControlRepository
+from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import RunStatus, topics
 from tests.fakes import INSTANT_RETRIES, FakeControlRepository, FakeDbtRunner, TopicRecorder
@@ -41,12 +39,8 @@ class Rig:
     def __init__(self, dbt: FakeDbtRunner, heartbeat_s: float = 3600) -> None:
         self.broker, self.repo, self.dbt = KafkaBroker(), FakeControlRepository(), dbt
         self.repo.add_run("r1", BATCHES, total_batches=len(BATCHES))
-        self.service = Transformer(
-            cast(ControlRepository, self.repo), cast(DbtRunner, dbt), self.broker, heartbeat_s
-        )
-        self.broker.include_router(
-            build_router(TransformerDeps(self.broker, self.service), INSTANT_RETRIES)
-        )
+        self.service = Transformer(self.repo, dbt, self.broker, heartbeat_s)
+        self.broker.include_router(build_router(self.broker, self.service, INSTANT_RETRIES))
         self.events = TopicRecorder(self.broker, topics.RUN_EVENTS)
 
     async def deliver_all(self, batches: list[str] = BATCHES) -> None:
