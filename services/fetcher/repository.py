@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.clients.db import through_restart
 from shared.db.control import RunStatus
 from shared.messages import FetchBatch
 
@@ -43,12 +44,16 @@ class BatchRepository:
         return FetchBatch.model_validate_json(command)
 
     async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
-        """Set, not add: a re-fetched batch records its own request count, not a sum."""
-        await self._pool.execute(
-            "update control.batches set fetched_at = now(), object_key = $3, api_requests = $4"
-            " where run_id = $1 and batch_id = $2",
-            run_id,
-            batch_id,
-            key,
-            api_requests,
+        """Set, not add: a re-fetched batch records its own request count, not a sum. Waits
+        out a database restart: the object is stored, and a failure here would have the batch
+        fetched again, every request paid twice."""
+        await through_restart(
+            lambda: self._pool.execute(
+                "update control.batches set fetched_at = now(), object_key = $3,"
+                " api_requests = $4 where run_id = $1 and batch_id = $2",
+                run_id,
+                batch_id,
+                key,
+                api_requests,
+            )
         )

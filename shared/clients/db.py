@@ -1,10 +1,23 @@
-"""The one asyncpg pool a service keeps."""
+"""The one asyncpg pool a service keeps, and waiting out a database restart."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
 from shared.settings import PostgresSettings
+
+T = TypeVar("T")
+# What a Postgres restart looks like from asyncpg.
+DB_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # cannot connect now, admin shutdown
+    asyncpg.InternalClientError,  # a pooled connection the restart broke mid-operation
+)
 
 
 async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
@@ -21,4 +34,23 @@ async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
     return pool
 
 
-__all__ = ["create_pool"]
+async def through_restart(
+    call: Callable[[], Awaitable[T]],
+    for_s: float = 30.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """`call`, tried again with doubling pauses while the database is restarting, `for_s` at
+    most: for a write whose failure would cost more than the wait (API requests paid again)."""
+    pause, waited = 0.25, 0.0
+    while True:
+        try:
+            return await call()
+        except DB_DOWN:
+            if waited >= for_s:
+                raise
+            await sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 4.0)
+
+
+__all__ = ["DB_DOWN", "create_pool", "through_restart"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
-import asyncpg
+from shared.clients.db import through_restart
 
 from ._rate_limit import Sleep
 
@@ -13,12 +13,6 @@ from ._rate_limit import Sleep
 # paying again for the requests it already made (the chaos e2e saw ~40 range requests twice).
 # So losing the database while reserving a slot is waited out, for this long at most.
 DB_DOWN_WAIT_S = 30.0
-_DB_DOWN = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,  # cannot connect now, admin shutdown
-    asyncpg.InternalClientError,  # a pooled connection the restart broke mid-operation
-)
 
 # One atomic statement per request. The row lock taken by ON CONFLICT DO UPDATE serialises the
 # replicas; the slot is computed from the database clock, so replicas' clocks never matter.
@@ -75,18 +69,11 @@ class PostgresRateLimiter:
 
     async def _reserve(self) -> Any:
         """The reservation's wait; through a database restart, up to DB_DOWN_WAIT_S."""
-        pause, waited = 0.25, 0.0
-        while True:
-            try:
-                return await self._pool.fetchval(
-                    _ACQUIRE_SQL, self._name, self._interval, self._tolerance
-                )
-            except _DB_DOWN:
-                if waited >= DB_DOWN_WAIT_S:
-                    raise
-                await self._sleep(pause)
-                waited += pause
-                pause = min(pause * 2, 4.0)
+        return await through_restart(
+            lambda: self._pool.fetchval(_ACQUIRE_SQL, self._name, self._interval, self._tolerance),
+            DB_DOWN_WAIT_S,
+            self._sleep,
+        )
 
     def __repr__(self) -> str:
         return f"PostgresRateLimiter(name={self._name!r}, rate_per_s={1 / self._interval:g})"
