@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from shared.clients.broker import make_broker
 from shared.clients.db import create_pool
 from shared.logging import configure_logging
+from shared.observability import MetricsSettings, observability_hook
 from shared.settings import KafkaSettings, PostgresSettings
 
 # Opens the service's resources over the broker and yields its router; closes them on exit.
@@ -28,9 +29,14 @@ AppHook = Callable[[FastStream, KafkaBroker, str], object]
 
 
 def service_app(
-    service: str, kafka: KafkaSettings, wiring: Wiring, hooks: Sequence[AppHook] = ()
+    service: str,
+    kafka: KafkaSettings,
+    wiring: Wiring,
+    hooks: Sequence[AppHook] = (),
+    metrics: MetricsSettings | None = None,
 ) -> FastStream:
-    """The app `faststream run services.<service>.app:app` runs."""
+    """The app `faststream run services.<service>.app:app` runs, with /health, /ready and
+    /metrics on METRICS_PORT (`metrics`, read from the environment when not given)."""
     logger = configure_logging(service)
     broker = make_broker(kafka, logger)
 
@@ -42,7 +48,7 @@ def service_app(
             yield
 
     app = FastStream(broker, logger=logger, lifespan=lifespan)
-    for hook in hooks:
+    for hook in (observability_hook(metrics or MetricsSettings()), *hooks):
         hook(app, broker, service)
     return app
 
