@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.logging import bind_message_context
 from shared.messages.topics import dlq
+from shared.observability import metrics
 from shared.settings import KafkaSettings
 
 log = structlog.get_logger()
@@ -72,6 +73,7 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
         key=raw.key,
         headers={REASON_HEADER: reason[:2000], ORIGIN_HEADER: topic},
     )
+    metrics.DEAD_LETTERS.labels(topic, metrics.dead_letter_reason(reason)).inc()
     log.warning(
         "message_dead_lettered",
         topic=topic,

@@ -9,10 +9,11 @@ from collections.abc import Callable
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from shared.clients.broker import Permanent, RetryPolicy, consume
-from tests.fakes import TopicRecorder
+from tests.fakes.kafka import TopicRecorder
 
 pytestmark = pytest.mark.unit
 TOPIC = "t.in"
@@ -110,3 +111,20 @@ class TestPermanentFailures:
             await rig.broker.publish({"n": "one"}, TOPIC)
 
         assert ([], 1) == (rig.done, len(rig.reasons()))
+
+
+class TestDeadLetterMetric:
+    async def test_each_dead_letter_is_counted_by_topic_and_kind(self) -> None:
+        """/metrics counts dead letters by topic and the reason's kind, never its text."""
+
+        def count(kind: str) -> float:
+            labels = {"topic": TOPIC, "reason": kind}
+            return REGISTRY.get_sample_value("stocks_elt_dead_letters_total", labels) or 0.0
+
+        before = (count("invalid"), count("permanent"))
+        rig = Rig(failing(1, Permanent("no such run")))
+        async with TestKafkaBroker(rig.broker):
+            await rig.broker.publish({"n": "x"}, TOPIC)
+            await rig.broker.publish({"n": 1}, TOPIC)
+
+        assert (1.0, 1.0) == (count("invalid") - before[0], count("permanent") - before[1])
