@@ -16,6 +16,7 @@ from shared.clients.polygon import DailyBar, PolygonError
 from shared.clients.storage import put_stream
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import TickerError, encode_header, encode_object, object_key
+from shared.observability import metrics
 
 from .core import (
     GroupedLines,
@@ -72,6 +73,7 @@ async def _fetch_bars(fetcher: Fetcher, batch: FetchBatch) -> None:
     await put_stream(fetcher.store, key, lines, head, "application/x-ndjson")
     requests = fetcher.api.requests_made - requests_before
     await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    metrics.BATCHES_FETCHED.inc()
     log.info(
         "batch_fetched",
         tickers=tally.items,
@@ -148,6 +150,7 @@ async def _fetch_actions(fetcher: Fetcher, batch: FetchBatch) -> None:
     body = encode_object(action_header(batch, len(events), requests, error), events)
     await fetcher.store.put(key, body, "application/x-ndjson")
     await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    metrics.BATCHES_FETCHED.inc()
     log.info(
         "corporate_actions_fetched",
         actions=batch.actions,

@@ -20,6 +20,7 @@ from shared.fetch_plan import FetchPlan, plan_fetch
 from shared.market_calendar import nyse_sessions
 from shared.messages import FetchBatch, RunEvent, RunEventKind, topics
 from shared.messages.raw_objects import ObjectHeader, encode_object, object_key
+from shared.observability import metrics
 
 from .core import (
     RunSpec,
@@ -71,6 +72,7 @@ class Lister:
         event = _run_event(run_id, RunEventKind.FINISHED, RunStatus.REJECTED, detail=reason)
         events = [OutboxMessage.of(event, topics.RUN_EVENTS)]
         await self._repo.reject(run_id, request, reason, events)
+        metrics.RUNS.labels(RunStatus.REJECTED.value).inc()
         log.warning("run_rejected", run_id=run_id, reason=reason[:300])
 
     async def _listing(self) -> list[TickerRef]:
@@ -103,6 +105,7 @@ class Lister:
             # Through the outbox: a crash after the commit cannot lose the event.
             events = [OutboxMessage.of(failed, topics.RUN_EVENTS)]
             await self._repo.fail(spec.run_id, reason, events)
+            metrics.RUNS.labels(RunStatus.FAILED.value).inc()
             log.error("run_listing_failed", error=str(exc))
             return
         named = select_tickers(listed, spec, spec.start or self._history_start)
@@ -135,6 +138,7 @@ class Lister:
             detail=plan.reason,
         )
         await self._publisher.publish(event, topic=topics.RUN_EVENTS, key=spec.run_id.encode())
+        metrics.RUNS.labels(RunStatus.RUNNING.value).inc()
         log.info(
             "run_listed",
             tickers=len(named),

@@ -15,6 +15,7 @@ import structlog
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, ObjectCreated, topics
 from shared.messages.raw_objects import ObjectHeader, TickerError, object_key
+from shared.observability import metrics
 
 from .core import MalformedObject, no_data, parse_header, ticker_line, ticker_row
 from .corporate_actions import event_rows
@@ -51,6 +52,8 @@ class Loader:
         await self.publisher.publish(
             loaded, topic=topics.BATCH_LOADED, key=f"{loaded.run_id}/{loaded.batch_id}".encode()
         )
+        metrics.BATCHES_LOADED.inc()
+        metrics.BARS_LOADED.inc(loaded.bars_loaded)
 
     async def load(self, key: str) -> BatchLoaded:
         """Load the object under `key` in one transaction; the event that says so."""
