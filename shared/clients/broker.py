@@ -99,7 +99,9 @@ async def parse_or_dead_letter(
         parsed = model.model_validate_json(message.body)
     except ValidationError as exc:
         errors = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+            # A validator's own message, without pydantic's "Value error, " before it.
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()[:5]
         )
         reason = f"invalid {model.__name__}: {errors}"
         await dead_letter(broker, message, reason)
