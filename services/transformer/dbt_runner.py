@@ -9,17 +9,21 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from shared.observability import metrics
 from shared.settings import PostgresSettings
 
 from .core import DbtOutcome, outcome_from_run_results
 from .dbt_worker import MARKER
+from .freshness import SourceFreshness, failed_check, results_from_sources_json
 
 log = structlog.get_logger()
 # Told (nodes done, nodes in the build) as dbt finishes each node.
@@ -52,6 +56,38 @@ class DbtRunner:
         }
 
     async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
+        """`dbt build`, then `dbt source freshness`: the outcome carries both."""
+        started = time.monotonic()
+        outcome = await self._build_once(run_id, on_progress)
+        metrics.DBT_BUILD_SECONDS.observe(time.monotonic() - started)
+        for test in outcome.tests:
+            if test.alerting:
+                metrics.DBT_TEST_FAILURES.labels(test.status).inc()
+        return replace(outcome, freshness=tuple(await self.freshness(run_id)))
+
+    async def freshness(self, run_id: str) -> list[SourceFreshness]:
+        """`dbt source freshness` of the sources that declare it; a check that could not run
+        is a result too (runtime error)."""
+        async with self._lock:
+            with tempfile.TemporaryDirectory(prefix=f"dbt-freshness-{run_id}-") as tmp:
+                try:
+                    asked = self._build(tmp, None, command="freshness")
+                    answer = await asyncio.wait_for(asked, self._timeout_s)
+                except (TimeoutError, WorkerFailed) as exc:
+                    await self.close()
+                    answer = {"error": f"{type(exc).__name__}: {exc}"}
+                sources = Path(tmp) / "target" / "sources.json"
+                if sources.exists():
+                    results = results_from_sources_json(json.loads(sources.read_text()))
+                else:
+                    why = answer.get("error") or " | ".join(self._output)
+                    results = failed_check(f"dbt source freshness did not run: {why}")
+        for r in results:
+            metrics.SOURCE_FRESHNESS.labels(r.status).inc()
+        log.info("sources_checked", stale=[r.source for r in results if r.stale])
+        return results
+
+    async def _build_once(self, run_id: str, on_progress: OnProgress | None) -> DbtOutcome:
         async with self._lock:
             with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
                 try:
@@ -73,10 +109,12 @@ class DbtRunner:
         log.info("dbt_built", success=answer.get("success"), **outcome.counts())
         return outcome
 
-    async def _build(self, tmp: str, on_progress: OnProgress | None) -> dict[str, Any]:
+    async def _build(
+        self, tmp: str, on_progress: OnProgress | None, command: str = "build"
+    ) -> dict[str, Any]:
         proc = await self._worker()
         assert proc.stdin is not None
-        request = {"target_path": f"{tmp}/target", "log_path": f"{tmp}/logs"}
+        request = {"command": command, "target_path": f"{tmp}/target", "log_path": f"{tmp}/logs"}
         proc.stdin.write((json.dumps(request) + "\n").encode())
         await proc.stdin.drain()
         return await self._answer(proc, on_progress)
@@ -116,7 +154,10 @@ class DbtRunner:
             if "progress" not in answer:
                 return answer
             if on_progress is not None:
-                await on_progress(int(answer["progress"]), answer.get("total"))
+                try:
+                    await on_progress(int(answer["progress"]), answer.get("total"))
+                except Exception as exc:  # progress is for people; the build goes on
+                    log.warning("dbt_progress_not_recorded", error=f"{type(exc).__name__}: {exc}")
         raise WorkerFailed("dbt worker exited: " + " | ".join(self._output))
 
     async def close(self) -> None:
