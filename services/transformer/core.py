@@ -7,6 +7,8 @@ from typing import Any
 
 from shared.messages import DataTestFailed, RunStatus
 
+from .freshness import SourceFreshness
+
 # A test's status that is worth an alert; `pass` and `skipped` are not.
 ALERTING = ("fail", "error", "warn")
 # dbt's message of a test that errored carries the SQL error; keep alerts and rows small.
@@ -45,6 +47,8 @@ class DbtOutcome:
     tests: tuple[DataTestResult, ...] = ()
     # Of models_failed, those dbt skipped (not errored): a failed test upstream held them back.
     models_skipped: int = 0
+    # `dbt source freshness` after the build: stored with the run, a stale source alerted.
+    freshness: tuple[SourceFreshness, ...] = ()
 
     def counts(self) -> dict[str, int]:
         return {

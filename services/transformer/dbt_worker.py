@@ -62,7 +62,11 @@ def main(project: str) -> int:
     for line in sys.stdin:
         request = json.loads(line)
         paths = ["--target-path", request["target_path"], "--log-path", request["log_path"]]
-        result = runner.invoke(["build", *base, *paths])
+        if request.get("command") == "freshness":
+            sources = f"{request['target_path']}/sources.json"
+            result = runner.invoke(["source", "freshness", *base, *paths, "--output", sources])
+        else:
+            result = runner.invoke(["build", *base, *paths])
         error = str(result.exception) if result.exception is not None else None
         answer(done=True, success=result.success, error=error)
     return 0
