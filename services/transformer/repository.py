@@ -16,6 +16,7 @@ from shared.db.control import TICKERS_BATCH_ID, UNFINISHED_STATUSES, RunStatus
 from shared.db.outbox import OutboxMessage, PendingMessage, write_outbox
 
 from .core import DbtOutcome
+from .freshness import as_json as freshness_json
 
 # The listed batches of a run in its completion set.
 _DONE = (
@@ -168,11 +169,13 @@ class ControlRepository:
             await write_outbox(conn, events)
             await conn.execute(
                 "update control.runs set status = $2, reason = $3, dbt_result = $4::jsonb,"
-                " finished_at = now(), updated_at = now() where run_id = $1",
+                " source_freshness = $5::jsonb, finished_at = now(), updated_at = now()"
+                " where run_id = $1",
                 run_id,
                 status.value,
                 reason,
                 json.dumps(dbt.as_json()),
+                json.dumps(freshness_json(list(dbt.freshness))) if dbt.freshness else None,
             )
             # A resumed run builds again: its second build's results replace the first's.
             await conn.executemany(

@@ -18,8 +18,10 @@ from shared.db.outbox import OutboxMessage
 from shared.logging import bind_message_context
 from shared.messages import BatchLoaded, RunEvent, RunEventKind, topics
 from shared.messages.raw_objects import batch_of
+from shared.observability import metrics
 
 from .core import DbtOutcome, alerts, final_status
+from .freshness import stale_alerts
 from .ports import DbtBuilder, Publisher, TransformerRepository
 from .reconciler import Reconciler
 
@@ -116,6 +118,7 @@ class Transformer:
     async def transform(self, run_id: str) -> None:
         """Run dbt for a run this process claimed, and end the run."""
         await self._event(run_id, RunEventKind.TRANSFORMING, RunStatus.TRANSFORMING)
+        metrics.RUNS.labels(RunStatus.TRANSFORMING.value).inc()
         outcome = await self._locked_build(run_id)
         summary = await _persist(lambda: self._repo.summary(run_id))
         status, reason = final_status(outcome, int(summary.get("failed") or 0))
@@ -132,9 +135,13 @@ class Transformer:
             bars_loaded=summary.get("bars"),
         )
         sent = alerts(run_id, outcome)
-        events = [OutboxMessage.of(a, topics.ALERTS) for a in sent]
+        stale = stale_alerts(run_id, list(outcome.freshness))
+        events = [OutboxMessage.of(a, topics.ALERTS) for a in [*sent, *stale]]
         events.append(OutboxMessage.of(finished, topics.RUN_EVENTS))
         await _persist(lambda: self._repo.finish(run_id, status, reason, outcome, events))
+        metrics.RUNS.labels(status.value).inc()
+        if stale:
+            log.warning("sources_stale", sources=[(a.source, a.status) for a in stale])
         if sent:
             log.warning(
                 "data_tests_alerted",
@@ -177,6 +184,7 @@ class Transformer:
             self._hold(run_id)
         for run_id, reason in await self._repo.fail_stalled(stall_after_s, _stalled_events):
             bind_message_context(run_id=run_id)
+            metrics.RUNS.labels(RunStatus.FAILED.value).inc()
             log.error("run_stalled", reason=reason)
         await self.relay()
 
