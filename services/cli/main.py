@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 
 from shared.bootstrap import bootstrap_all
-from shared.db.control import RunStatus
 from shared.logging import configure_logging
 from shared.messages import Plan, RunRequest
 from shared.messages.run_rules import InvalidRunRequest
@@ -105,7 +104,7 @@ async def _wait(run_id: str, timeout: float, started: float) -> bool:
         errors = await reader.ticker_errors(run_id)
         problems = await reader.test_problems([run_id])
         views.summary(done, errors, problems, time.monotonic() - started)
-        return done.status not in (RunStatus.FAILED, RunStatus.REJECTED)
+        return done.ended_well
     finally:
         await reader.close()
 

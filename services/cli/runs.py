@@ -38,6 +38,11 @@ class RunProgress:
     def finished(self) -> bool:
         return RunStatus(self.status) in FINAL_STATUSES
 
+    @property
+    def ended_well(self) -> bool:
+        """Finished with its bars, errors or not: `run --wait` exits 0; failed or rejected: 1."""
+        return self.finished and self.status not in (RunStatus.FAILED, RunStatus.REJECTED)
+
 
 @dataclass(frozen=True)
 class DataTestProblem:

@@ -28,8 +28,8 @@ async def watch(reader: RunReader, run_id: str, timeout_s: float) -> RunProgress
         listed = bars.add_task("listed", total=1)
         fetched = bars.add_task("fetched", total=None)
         loaded = bars.add_task("loaded", total=None)
-        dbt = bars.add_task("dbt", total=None)
-        status = bars.add_task("status: requested", total=None)
+        dbt = bars.add_task("dbt nodes", total=None)
+        said = None
         while True:
             run = await reader.run(run_id)
             if run is not None:
@@ -40,7 +40,10 @@ async def watch(reader: RunReader, run_id: str, timeout_s: float) -> RunProgress
                 if run.dbt_progress:
                     done, of = run.dbt_progress.get("done"), run.dbt_progress.get("total")
                     bars.update(dbt, total=of, completed=done)
-                bars.update(status, description=f"status: {run.status}")
+                if run.status != said:
+                    # A line per status, above the bars: no bar with an unknown count for it.
+                    said = run.status
+                    bars.console.print(f"status: {run.status}")
                 if run.finished:
                     return run
             if time.monotonic() - started > timeout_s:
