@@ -112,25 +112,20 @@ plan as (
 
 {% endmacro %}
 
-{#- The rows of `upstream` a build writes: rebuilt tickers whole, appended tickers' new rows. -#}
+{#- The rows of `upstream` a build writes, with their ticker's plan (is_rebuilt, last_bar_number):
+    a rebuilt ticker's whole series (by index), an appended ticker's new rows (already read as
+    candidates: no second probe a ticker). Two branches, not one `is_rebuilt or date > last`
+    filter, so the appended branch never reads a ticker's history. -#}
 {% macro series_rows_to_write(upstream) %}
-    select upstream_rows.*
+    select upstream_rows.*, plan.is_rebuilt, plan.last_bar_number
     from plan
     inner join {{ upstream }} as upstream_rows on upstream_rows.ticker = plan.ticker
-    where plan.is_rebuilt or upstream_rows.trading_date > plan.last_trading_date
-{% endmacro %}
+    where plan.is_rebuilt
 
-{#- For appended tickers, their last `n` built rows of `upstream`: the lookback of a window. -#}
-{% macro series_lookback_rows(upstream, n) %}
-    select lookback.*
+    union all
+
+    select new_rows.*, plan.is_rebuilt, plan.last_bar_number
     from plan
-    cross join lateral (
-        select *
-        from {{ upstream }} as upstream_rows
-        where upstream_rows.ticker = plan.ticker
-          and upstream_rows.trading_date <= plan.last_trading_date
-        order by upstream_rows.trading_date desc
-        limit {{ n }}
-    ) as lookback
-    where not plan.is_rebuilt
+    inner join new_rows on new_rows.ticker = plan.ticker
+    where not plan.is_rebuilt and new_rows.trading_date > plan.last_trading_date
 {% endmacro %}

@@ -1,18 +1,17 @@
-{{ config(materialized='table') }}
+{#- Incremental: a build re-validates only what may have changed since the last one (see
+    `to_check`), so a daily run costs its new events, not one previous-close lookup per dividend
+    ever paid. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['action_kind', 'event_id'],
+        on_schema_change='fail',
+        indexes=[{'columns': ['action_kind', 'event_id'], 'unique': True}],
+    )
+}}
 
 with
-
-splits as (
-
-    select * from {{ ref('stg_polygon__stock_splits') }}
-
-),
-
-dividends as (
-
-    select * from {{ ref('stg_polygon__stock_dividends') }}
-
-),
 
 -- not materialized: read twice, it must stay a view the lookups below reach by raw's index
 bars as not materialized (
@@ -26,6 +25,67 @@ tickers as (
     select * from {{ ref('stg_polygon__tickers') }}
 
 ),
+
+{% if is_incremental() %}
+
+-- what may have changed since the last build: events new or changed since (their loaded_at
+-- differs from the one validated; a hash anti-join, exact, no time window); dividends of a
+-- ticker with bars loaded since (the bars int_stock_bars_adjusted has not seen, by raw's
+-- loaded_at index) dated before their ex-date (their previous close may move); and every event
+-- rejected so far (its ticker may have arrived)
+new_bars as (
+
+    select ticker, min(trading_date) as first_new_date
+    from bars
+    where loaded_at > (
+        select {{ var('udf_schema') }}.high_watermark(
+            'intermediate.int_stock_bars_adjusted', 'loaded_at'
+        )
+    ) - interval '{{ var("incremental_lookback") }}'
+    group by ticker
+
+),
+
+-- left joins, not `not exists ... or ...` (a sublink under OR runs once per event)
+splits as (
+
+    select splits.*
+    from {{ ref('stg_polygon__stock_splits') }} as splits
+    left join {{ this }} as validated
+        on validated.action_kind = 'split' and validated.event_id = splits.split_id
+    where validated.loaded_at is distinct from splits.loaded_at
+       or not validated.is_valid
+
+),
+
+dividends as (
+
+    select dividends.*
+    from {{ ref('stg_polygon__stock_dividends') }} as dividends
+    left join {{ this }} as validated
+        on validated.action_kind = 'dividend' and validated.event_id = dividends.dividend_id
+    left join new_bars on new_bars.ticker = dividends.ticker
+    where validated.loaded_at is distinct from dividends.loaded_at
+       or not validated.is_valid
+       or new_bars.first_new_date < dividends.ex_dividend_date
+
+),
+
+{% else %}
+
+splits as (
+
+    select * from {{ ref('stg_polygon__stock_splits') }}
+
+),
+
+dividends as (
+
+    select * from {{ ref('stg_polygon__stock_dividends') }}
+
+),
+
+{% endif %}
 
 -- a cash amount is per share as paid then, so it is priced against the as-traded close of the
 -- ticker's last trading day before the ex-date (an index probe per dividend)
@@ -84,14 +144,16 @@ events as (
 ),
 
 -- the relational rules are dbt's (the loader checks each event alone); a factor that is not
--- positive and finite would poison every cumulative product, so it never passes either
-validated as (
+-- positive and finite would poison every cumulative product, so it never passes either.
+-- Materialized: the reason is read twice below, and each copy would run its lookups again
+validated as materialized (
 
     select
         events.*,
         case
-            when not exists (select from bars where bars.ticker = events.ticker)
-                 and not exists (select from tickers where tickers.ticker = events.ticker)
+            -- the small tickers table first: the bars probe runs only for an unlisted ticker
+            when not exists (select from tickers where tickers.ticker = events.ticker)
+                 and not exists (select from bars where bars.ticker = events.ticker)
                 then 'unknown ticker'
             when action_kind = 'dividend' and previous_close_price is null
                 then 'no previous close'

@@ -6,7 +6,9 @@
 {%- set sma_long = var('sma_long_window') | int -%}
 {%- set ema_fast = var('ema_fast_window') | int -%}
 {%- set ema_slow = var('ema_slow_window') | int -%}
-{%- set ema_longest = [ema_fast, ema_slow] | max %}
+{%- set ema_longest = [ema_fast, ema_slow] | max -%}
+{#- an appended ticker's EMAs continue from its last built row once both are past seeding -#}
+{%- set continues_ema = 'last_bar_number >= ' ~ ema_longest %}
 
 with
 
@@ -32,7 +34,8 @@ lookup_bars as (
     select
         plan.ticker,
         wanted.bar_number,
-        wanted.bar_number = plan.last_bar_number as is_last
+        wanted.bar_number = plan.last_bar_number as is_last,
+        plan.last_bar_number
     from plan
     inner join (
         select ticker, max(bar_number) as newest_bar_number from written group by ticker
@@ -56,6 +59,8 @@ lookup_bars as (
 
 ),
 
+-- the EMAs continue from the ticker's last built row when both are past seeding (ema_base: its
+-- bar number, whose stored EMAs restart the recursion); else they start again from bar 1
 bars as (
 
     select
@@ -64,6 +69,8 @@ bars as (
         null::double precision as stored_running_sum,
         null::double precision as stored_ema_12,
         null::double precision as stored_ema_26,
+        case when not is_rebuilt and {{ continues_ema }} then last_bar_number else 1 end
+            as ema_base,
         true as is_written
     from written
 
@@ -75,8 +82,9 @@ bars as (
         built.inputs_loaded_at,
         case when lookup_bars.is_last then built.adj_close_running_sum else 0 end,
         built.adj_close_running_sum,
-        case when lookup_bars.is_last then built.ema_12 end,
-        case when lookup_bars.is_last then built.ema_26 end,
+        case when lookup_bars.is_last and {{ continues_ema }} then built.ema_12 end,
+        case when lookup_bars.is_last and {{ continues_ema }} then built.ema_26 end,
+        case when {{ continues_ema }} then lookup_bars.last_bar_number else 1 end,
         false
     from lookup_bars
     -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
@@ -99,6 +107,7 @@ bars as (
         null::double precision as stored_running_sum,
         null::double precision as stored_ema_12,
         null::double precision as stored_ema_26,
+        1 as ema_base,
         true as is_written
     from {{ ref('int_stock_bars_adjusted') }}
 
@@ -106,8 +115,22 @@ bars as (
 
 {% endif %}
 
--- the EMA aggregate reads a ticker's rows from its stored EMA on (or all rows while none is
--- stored, e.g. still seeding: then the lookup holds the whole series)
+-- the EMAs' chunks (-1: a row before ema_base, which they do not read) and their terms
+chunked as (
+
+    select
+        *,
+        case
+            when bar_number >= ema_base then (bar_number - ema_base) / {{ ema_chunk_bars() }}
+            else -1
+        end as ema_chunk,
+        (bar_number - ema_base) % {{ ema_chunk_bars() }} as ema_offset
+    from bars
+
+),
+
+-- every window of this model orders a ticker's rows by (ema_chunk, bar_number), the order of
+-- bar_number: one sort serves them all
 summed as (
 
     select
@@ -116,26 +139,26 @@ summed as (
             when is_written
                 then sum(running_sum_term) over (
                     partition by ticker
-                    order by bar_number
+                    order by ema_chunk, bar_number
                     rows between unbounded preceding and current row
                 )
             else stored_running_sum
         end as adj_close_running_sum,
-        bar_number >= coalesce(
-            max(case when stored_ema_12 is not null then bar_number end)
-                over (partition by ticker),
-            0
-        ) as feeds_ema_12,
-        bar_number >= coalesce(
-            max(case when stored_ema_26 is not null then bar_number end)
-                over (partition by ticker),
-            0
-        ) as feeds_ema_26
-    from bars
+        sum({{ ema_term('adj_close', ema_fast, 'stored_ema_12') }}) over ema_chunk_so_far
+            as ema_12_sum,
+        sum({{ ema_term('adj_close', ema_slow, 'stored_ema_26') }}) over ema_chunk_so_far
+            as ema_26_sum
+    from chunked
+    window ema_chunk_so_far as (
+        partition by ticker, ema_chunk
+        order by bar_number
+        rows between unbounded preceding and current row
+    )
 
 ),
 
 -- windows count bars (rows), not calendar days; SMA n is null until it holds n bars
+{%- set order = 'ema_chunk, bar_number' %}
 moving_averages as (
 
     select
@@ -145,11 +168,11 @@ moving_averages as (
         bar_number,
         adj_close,
         adj_close_running_sum,
-        {{ trailing_average('adj_close_running_sum', sma_short) }} as sma_20,
-        {{ trailing_average('adj_close_running_sum', sma_medium) }} as sma_50,
-        {{ trailing_average('adj_close_running_sum', sma_long) }} as sma_200,
-        {{ exponential_average('adj_close', ema_fast, 'stored_ema_12', 'feeds_ema_12') }} as ema_12,
-        {{ exponential_average('adj_close', ema_slow, 'stored_ema_26', 'feeds_ema_26') }} as ema_26,
+        {{ trailing_average('adj_close_running_sum', sma_short, order) }} as sma_20,
+        {{ trailing_average('adj_close_running_sum', sma_medium, order) }} as sma_50,
+        {{ trailing_average('adj_close_running_sum', sma_long, order) }} as sma_200,
+        {{ exponential_average('ema_12_sum', ema_fast, order) }} as ema_12,
+        {{ exponential_average('ema_26_sum', ema_slow, order) }} as ema_26,
         inputs_loaded_at,
         is_written
 

@@ -1,0 +1,157 @@
+"""dbt alone: a full build over generated bars, then the daily incremental build of one new day.
+
+    .venv/bin/python benchmarks/bench_dbt.py [--tickers 10000] [--years 1] [--keep]
+
+No services, no Kafka: a scratch database (bootstrapped like the real one, dbt as elt_transform
+without CREATE on it) gets `years` x 252 weekdays of as-traded bars for `tickers` tickers,
+straight from generate_series, with splits (1 % of tickers, one a year; some reverse) and
+quarterly dividends (40 % of tickers). dbt builds it all, then one new day is loaded for every
+ticker and dbt builds again. Prints each build's slowest nodes (dbt's own execution times) and
+the load average, and ends with one JSON line. The database is dropped unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_dbt_data import generate_history, load_next_day
+from shared.bootstrap.database import bootstrap_database
+from shared.settings import PostgresAdminSettings, PostgresSettings
+
+REPO = Path(__file__).resolve().parents[1]
+DBT = REPO / ".venv" / "bin" / "dbt"
+
+
+def dbt_build(pg: PostgresSettings, work: Path, *args: str) -> dict[str, Any]:
+    """`dbt build` as the transform role; its run_results.json."""
+    env = {
+        **os.environ,
+        "PG_HOST": pg.host,
+        "PG_PORT": str(pg.port),
+        "PG_DATABASE": pg.database,
+        "PG_USER": pg.user,
+        "PG_PASSWORD": pg.password.get_secret_value(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    target = work / "target"
+    paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
+    done = subprocess.run(
+        [str(DBT), "build", "--project-dir", "dbt", "--profiles-dir", "dbt", *args, *paths],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"dbt build failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    results: dict[str, Any] = json.loads((target / "run_results.json").read_text())
+    return results
+
+
+def report(label: str, results: dict[str, Any], top: int) -> float:
+    """Print the build's elapsed time, the load average and its slowest nodes; the elapsed."""
+    elapsed = float(results["elapsed_time"])
+    nodes = sorted(results["results"], key=lambda r: -float(r["execution_time"]))
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{label}: dbt elapsed {elapsed:.1f} s, {len(nodes)} nodes, load average {load}")
+    for node in nodes[:top]:
+        name = node["unique_id"].split(".", 2)[2]
+        print(f"  {float(node['execution_time']):7.2f} s  {node['status']:5}  {name}")
+    return elapsed
+
+
+async def prepare(pg: PostgresSettings, admin: PostgresAdminSettings, a: argparse.Namespace) -> int:
+    await bootstrap_database(pg, admin)
+    conn = await admin_connection(pg, admin)
+    try:
+        return await generate_history(conn, a.tickers, a.years)
+    finally:
+        await conn.close()
+
+
+async def admin_connection(pg: PostgresSettings, admin: PostgresAdminSettings) -> Any:
+    return await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        database=pg.database,
+        user=admin.user,
+        password=admin.password.get_secret_value(),
+    )
+
+
+async def next_day(pg: PostgresSettings, admin: PostgresAdminSettings) -> int:
+    conn = await admin_connection(pg, admin)
+    try:
+        return await load_next_day(conn)
+    finally:
+        await conn.close()
+
+
+async def drop(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
+    conn = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        database="postgres",
+        user=admin.user,
+        password=admin.password.get_secret_value(),
+    )
+    try:
+        await conn.execute(f'drop database if exists "{pg.database}" with (force)')
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tickers", type=int, default=10_000)
+    ap.add_argument("--years", type=int, default=1)
+    ap.add_argument("--days", type=int, default=1, help="daily builds to run, one new day each")
+    ap.add_argument("--database", default=f"dbt_bench_{os.getpid()}")
+    ap.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN)")
+    ap.add_argument("--top", type=int, default=12, help="slowest nodes printed per build")
+    a = ap.parse_args()
+    admin = PostgresAdminSettings()  # type: ignore[call-arg]
+    pg = PostgresSettings(  # type: ignore[call-arg]
+        database=a.database, user="elt_transform", password=admin.transform_password
+    )
+    try:
+        t0 = time.monotonic()
+        bars = asyncio.run(prepare(pg, admin, a))
+        print(f"generated {bars} bars in {time.monotonic() - t0:.0f} s into {a.database}")
+        with tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp:
+            full = report("full build", dbt_build(pg, Path(tmp)), a.top)
+            daily: list[float] = []
+            for day in range(a.days):
+                added = asyncio.run(next_day(pg, admin))
+                label = f"daily build {day + 1} ({added} new bars)"
+                daily.append(report(label, dbt_build(pg, Path(tmp)), a.top))
+    finally:
+        if not a.keep:
+            asyncio.run(drop(pg, admin))
+    figures = {
+        "full_build_s": round(full, 2),
+        "daily_dbt_s": round(daily[0], 2),
+        "daily_dbt_runs_s": [round(d, 2) for d in daily],
+        "history_years": a.years,
+        "tickers": a.tickers,
+        "bars": bars,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
