@@ -63,9 +63,9 @@ class DbtRunner:
         for test in outcome.tests:
             if test.alerting:
                 metrics.DBT_TEST_FAILURES.labels(test.status).inc()
-        return replace(outcome, freshness=tuple(await self.freshness(run_id)))
+        return replace(outcome, freshness=tuple(await self._freshness(run_id)))
 
-    async def freshness(self, run_id: str) -> list[SourceFreshness]:
+    async def _freshness(self, run_id: str) -> list[SourceFreshness]:
         """`dbt source freshness` of the sources that declare it; a check that could not run
         is a result too (runtime error)."""
         async with self._lock:
