@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 from structlog.typing import Processor
@@ -30,15 +31,40 @@ def renderers(tty: bool) -> list[Processor]:
     ]
 
 
+_PRE_CHAIN: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+class _LibraryHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Libraries' own log records (aiokafka's heartbeats, asyncpg's pool), rendered as ours."""
+
+
+def route_library_logs(stream: TextIO, tty: bool) -> None:
+    """Send the standard library's records through the same renderers: without this, a Kafka
+    or Postgres restart filled the services' logs with plain-text lines and multi-line
+    tracebacks (seen in the chaos e2e) that no JSON log pipeline can parse."""
+    handler = _LibraryHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_PRE_CHAIN,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *renderers(tty),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _LibraryHandler)] + [handler]
+
+
 def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
     """Configure structlog once per process; returns the logger to hand to FastStream too."""
+    route_library_logs(sys.stdout, sys.stdout.isatty())
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            *renderers(sys.stdout.isatty()),
-        ],
+        processors=[*_PRE_CHAIN, *renderers(sys.stdout.isatty())],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
@@ -56,4 +82,4 @@ def bind_message_context(**ids: object) -> None:
     )
 
 
-__all__ = ["bind_message_context", "configure_logging", "renderers"]
+__all__ = ["bind_message_context", "configure_logging", "renderers", "route_library_logs"]

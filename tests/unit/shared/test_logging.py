@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import structlog
 
-from shared.logging import configure_logging
+from shared.logging import configure_logging, route_library_logs
 
 pytestmark = pytest.mark.unit
 
@@ -70,3 +71,28 @@ class TestExceptionsHideLocals:
         assert "FileNotFoundError" in text
         assert "_spawn" in text
         assert SECRET not in text
+
+
+class TestLibraryLogs:
+    def test_a_library_warning_with_a_traceback_is_one_json_line_without_locals(self) -> None:
+        """A standard-library record (asyncpg's pool, aiokafka) renders like ours: one JSON
+        object with its level, a dict traceback, and no frame's locals."""
+        out = io.StringIO()
+        route_library_logs(out, tty=False)
+        try:
+            try:
+                _spawn({"PG_PASSWORD": SECRET})
+            except FileNotFoundError:
+                logging.getLogger("asyncpg.pool").warning("floor not restored", exc_info=True)
+        finally:
+            logging.getLogger().handlers = [
+                h
+                for h in logging.getLogger().handlers
+                if h.stream is not out  # type: ignore[attr-defined]
+            ]
+
+        lines = out.getvalue().strip().splitlines()
+        entry = json.loads(lines[0])
+        assert (1, "floor not restored", "warning") == (len(lines), entry["event"], entry["level"])
+        assert "_spawn" in [f["name"] for f in entry["exception"][0]["frames"]]
+        assert SECRET not in out.getvalue()
