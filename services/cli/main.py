@@ -25,7 +25,7 @@ from shared.settings import (
     StackSettings,
 )
 
-from . import status_views, views
+from . import freshness, status_views, views
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
@@ -200,6 +200,10 @@ async def _show_runs(reader: RunReader, limit: int, wide: bool, as_json: bool) -
     if notes is not None:
         console.print("[bold]needs a look[/]")
         console.print(notes)
+    checked = await freshness.latest(PostgresSettings())
+    if checked is not None:
+        console.print(f"[bold]sources[/] as run {checked.run_id} found them")
+        console.print(freshness.table(checked))
     views.console.print("[dim]stocks-elt status RUN_ID shows one run whole[/]")
 
 

@@ -1,0 +1,65 @@
+"""What `stocks-elt status` says of the data's freshness: the sources as the latest run that
+checked them found them (control.runs.source_freshness, written by the transformer)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import asyncpg
+from rich import box
+from rich.table import Table
+
+from shared.settings import PostgresSettings
+
+_LATEST = """
+select run_id, source_freshness::text as checked from control.runs
+where source_freshness is not null order by finished_at desc nulls last limit 1
+"""
+
+
+@dataclass(frozen=True)
+class Checked:
+    run_id: str
+    sources: list[dict[str, object]]
+
+    @property
+    def stale(self) -> bool:
+        return any(s.get("status") != "pass" for s in self.sources)
+
+
+async def latest(pg: PostgresSettings) -> Checked | None:
+    conn = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        database=pg.database,
+        user=pg.user,
+        password=pg.password.get_secret_value(),
+    )
+    try:
+        row = await conn.fetchrow(_LATEST)
+    except asyncpg.UndefinedColumnError:  # a database not bootstrapped since 0011
+        return None
+    finally:
+        await conn.close()
+    return Checked(row["run_id"], json.loads(row["checked"])) if row else None
+
+
+def table(checked: Checked) -> Table:
+    """One row per source: status, newest load, its age."""
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for col in ("source", "freshness", "newest load UTC", "age", "criteria"):
+        t.add_column(col, no_wrap=True)
+    for s in checked.sources:
+        status = str(s.get("status"))
+        colour = {"pass": "green", "warn": "yellow"}.get(status, "red")
+        age = s.get("age_s")
+        loaded = str(s.get("max_loaded_at") or "")[:19].replace("T", " ")
+        t.add_row(
+            str(s.get("source")),
+            f"[{colour}]{status}[/]",
+            loaded,
+            f"{float(age) / 86400:.1f} d" if isinstance(age, int | float) else "",
+            str(s.get("message") or ""),
+        )
+    return t
