@@ -122,6 +122,11 @@ def main() -> None:
     ap.add_argument("--database", default=f"dbt_bench_{os.getpid()}")
     ap.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN)")
     ap.add_argument("--top", type=int, default=12, help="slowest nodes printed per build")
+    ap.add_argument(
+        "--no-unit-tests",
+        action="store_true",
+        help="leave dbt's unit tests out of the daily builds (as a production build could)",
+    )
     a = ap.parse_args()
     admin = PostgresAdminSettings()  # type: ignore[call-arg]
     pg = PostgresSettings(  # type: ignore[call-arg]
@@ -134,10 +139,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp:
             full = report("full build", dbt_build(pg, Path(tmp)), a.top)
             daily: list[float] = []
+            daily_args = ["--exclude-resource-type", "unit_test"] if a.no_unit_tests else []
             for day in range(a.days):
                 added = asyncio.run(next_day(pg, admin))
                 label = f"daily build {day + 1} ({added} new bars)"
-                daily.append(report(label, dbt_build(pg, Path(tmp)), a.top))
+                daily.append(report(label, dbt_build(pg, Path(tmp), *daily_args), a.top))
     finally:
         if not a.keep:
             asyncio.run(drop(pg, admin))
@@ -148,6 +154,7 @@ def main() -> None:
         "history_years": a.years,
         "tickers": a.tickers,
         "bars": bars,
+        "daily_unit_tests": not a.no_unit_tests,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(figures))
