@@ -18,7 +18,8 @@ from services.loader.repository import RawRepository
 from services.loader.service import Loader
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, encode_object
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore
+from tests.fakes.kafka import INSTANT_RETRIES
+from tests.fakes.storage import FakeObjectStore
 
 from .rig import Db, Rig
 from .strategies import Json, ids, json_values

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from shared.clients.broker import ORIGIN_HEADER, REASON_HEADER
 from shared.messages import topics
-from tests.fakes import Delivered, TopicRecorder
+from tests.fakes.kafka import Delivered, TopicRecorder
 
 from .tally import reason_class, record
 

@@ -17,7 +17,8 @@ from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunEvent, topics
 from shared.messages.ids import ID_PATTERN
-from tests.fakes import INSTANT_RETRIES, FakeDbtRunner
+from tests.fakes.kafka import INSTANT_RETRIES
+from tests.fakes.transformer import FakeDbtRunner
 
 from .conftest import SEEDED_BATCHES, SEEDED_RUNS
 from .rig import Db, Rig, dead_letter_reason, fuzz_settings, now, tally

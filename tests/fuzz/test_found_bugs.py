@@ -14,7 +14,7 @@ import pytest
 
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, encode_object
-from tests.fakes import FakeObjectStore
+from tests.fakes.storage import FakeObjectStore
 
 from .loader_rig import loader_rig, notification
 from .rig import Db, Delivery, Rig, dead_letter_reason

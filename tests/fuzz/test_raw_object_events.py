@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from shared.messages import BatchLoaded, ObjectCreated, topics
 from shared.messages.raw_objects import object_key
-from tests.fakes import FakeObjectStore
+from tests.fakes.storage import FakeObjectStore
 
 from .loader_rig import BUCKET, FIELDS, hostile_notifications, loader_rig, notification
 from .objects import raw_objects

@@ -21,7 +21,9 @@ from shared.clients.polygon import PolygonClient, TickerRef
 from shared.db.control import RunStatus
 from shared.messages import FetchBatch, RunEvent, RunRequest, topics
 from shared.messages.ids import ID_PATTERN
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakePolygonClient
+from tests.fakes.kafka import INSTANT_RETRIES
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 from .rig import Db, Rig, dead_letter_reason, fuzz_settings, now, tally
 from .strategies import dates, huge_lists, ids, iso_dates, json_values, message_bodies, tickers

@@ -21,7 +21,9 @@ from shared.clients.polygon import DailyBar, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from shared.messages.ids import ID_PATTERN
 from shared.messages.raw_objects import object_key
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakePolygonClient
+from tests.fakes.kafka import INSTANT_RETRIES
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 from .conftest import SEEDED_BATCHES, SEEDED_RUNS
 from .rig import Db, Rig, dead_letter_reason, fuzz_settings, now, tally

@@ -3,8 +3,6 @@ from the command the lister registered, through real control tables as the inges
 
 from __future__ import annotations
 
-from datetime import date
-
 import asyncpg
 import pytest
 

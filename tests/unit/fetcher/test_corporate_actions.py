@@ -20,7 +20,8 @@ from services.fetcher.core import (
 from shared.clients.polygon import PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
 from shared.messages.raw_objects import TickerError
-from tests.fakes import FakeBatchRepository, FakeObjectStore
+from tests.fakes.fetcher import FakeBatchRepository
+from tests.fakes.storage import FakeObjectStore
 
 from .test_handlers import Fetcher, fetcher_on
 

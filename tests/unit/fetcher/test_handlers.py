@@ -16,13 +16,10 @@ from services.fetcher.handlers import build_router
 from services.fetcher.service import Fetcher as FetcherService
 from shared.clients.polygon import DailyBar, PolygonGaveUp, PolygonNotEntitled
 from shared.messages import FetchBatch, topics
-from tests.fakes import (
-    INSTANT_RETRIES,
-    FakeBatchRepository,
-    FakeObjectStore,
-    FakePolygonClient,
-    TopicRecorder,
-)
+from tests.fakes.fetcher import FakeBatchRepository
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 pytestmark = pytest.mark.unit
 

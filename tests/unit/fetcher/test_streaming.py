@@ -17,7 +17,9 @@ from shared.clients.polygon import DailyBar
 from shared.clients.storage import StreamingObjectStore
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import TickerBars, encode_bars_line, encode_line
-from tests.fakes import FakeBatchRepository, FakeObjectStore, FakePolygonClient
+from tests.fakes.fetcher import FakeBatchRepository
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,8 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.lister.corporate_actions import Coverage
 from shared.db.control import WHOLE_MARKET
-from tests.fakes import FakePolygonClient, FakeRunRepository
+from tests.fakes.lister import FakeRunRepository
+from tests.fakes.polygon import FakePolygonClient
 
 from .test_handlers import INCREMENTAL, ListerUnderTest, deliver, lister_on, ref
 

@@ -19,13 +19,10 @@ from services.lister.repository import RunRepository
 from services.lister.service import Lister
 from shared.clients.polygon import PolygonClient, PolygonGaveUp, TickerRef
 from shared.messages import RunStatus, topics
-from tests.fakes import (
-    INSTANT_RETRIES,
-    FakeObjectStore,
-    FakePolygonClient,
-    FakeRunRepository,
-    TopicRecorder,
-)
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.lister import FakeRunRepository
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 pytestmark = pytest.mark.unit
 

@@ -19,13 +19,10 @@ from shared.clients.polygon import PolygonClient
 from shared.db.control import WHOLE_MARKET
 from shared.messages import topics
 from shared.messages.raw_objects import object_key
-from tests.fakes import (
-    INSTANT_RETRIES,
-    FakeObjectStore,
-    FakePolygonClient,
-    FakeRunRepository,
-    TopicRecorder,
-)
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.lister import FakeRunRepository
+from tests.fakes.polygon import FakePolygonClient
+from tests.fakes.storage import FakeObjectStore
 
 from .test_handlers import LISTING, SENT_MS, ref
 

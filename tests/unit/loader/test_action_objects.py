@@ -16,7 +16,9 @@ from services.loader.service import Loader as LoaderService
 from shared.db.control import WHOLE_MARKET
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerError, encode_object
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakeRawRepository, TopicRecorder
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.loader import FakeRawRepository
+from tests.fakes.storage import FakeObjectStore
 
 from .test_handlers import BUCKET, Loader, event
 

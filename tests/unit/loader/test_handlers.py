@@ -20,7 +20,9 @@ from services.loader.repository import RawRepository
 from services.loader.service import Loader as LoaderService
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError, encode_object
-from tests.fakes import INSTANT_RETRIES, FakeObjectStore, FakeRawRepository, TopicRecorder
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.loader import FakeRawRepository
+from tests.fakes.storage import FakeObjectStore
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,8 @@ from faststream.kafka import KafkaBroker
 
 from services.loader.service import Loader
 from shared.messages.raw_objects import ObjectHeader, TickerBars, encode_object
-from tests.fakes import FakeObjectStore, FakeRawRepository
+from tests.fakes.loader import FakeRawRepository
+from tests.fakes.storage import FakeObjectStore
 
 from .test_handlers import BAR, BUCKET, KEY
 

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from shared.clients.broker import Permanent, RetryPolicy, consume
-from tests.fakes import TopicRecorder
+from tests.fakes.kafka import TopicRecorder
 
 pytestmark = pytest.mark.unit
 TOPIC = "t.in"

@@ -21,7 +21,8 @@ from services.transformer.core import (
 from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, DataTestFailed, RunStatus, topics
-from tests.fakes import INSTANT_RETRIES, FakeControlRepository, FakeDbtRunner, TopicRecorder
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.transformer import FakeControlRepository, FakeDbtRunner
 
 pytestmark = pytest.mark.unit
 

@@ -18,12 +18,8 @@ from services.transformer.handlers import build_router
 from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunStatus, topics
-from tests.fakes import (
-    INSTANT_RETRIES,
-    FakeControlRepository,
-    FakeDbtRunner,
-    TopicRecorder,
-)
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.transformer import FakeControlRepository, FakeDbtRunner
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,9 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from services.transformer.reconciler import Bucket, Reconciler
 from services.transformer.service import Transformer
 from shared.messages import ObjectCreated, topics
-from tests.fakes import FakeControlRepository, FakeDbtRunner, FakeObjectStore, TopicRecorder
+from tests.fakes.kafka import TopicRecorder
+from tests.fakes.storage import FakeObjectStore
+from tests.fakes.transformer import FakeControlRepository, FakeDbtRunner
 
 pytestmark = pytest.mark.unit
 BATCHES = ["tickers", "b00000", "b00001", "splits"]

@@ -15,7 +15,8 @@ from services.transformer import service as service_module
 from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import RunStatus, topics
-from tests.fakes import INSTANT_RETRIES, FakeControlRepository, FakeDbtRunner, TopicRecorder
+from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
+from tests.fakes.transformer import FakeControlRepository, FakeDbtRunner
 
 from .test_handlers import BATCHES, loaded
 

@@ -1,0 +1,137 @@
+"""The Polygon API's fake (`PolygonApi`): canned tickers, bars, corporate actions and errors,
+with requests counted as the real client counts them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from shared.clients.polygon import (
+    CorporateActionKind,
+    DailyBar,
+    PolygonApi,
+    PolygonError,
+    TickerRef,
+)
+
+from ._network import network_pause
+
+
+class FakePolygonClient:
+    """The Polygon client's calls the services make, over canned tickers, bars and errors."""
+
+    def __init__(
+        self,
+        tickers: Iterable[TickerRef] = (),
+        bars: Mapping[str, list[DailyBar]] | None = None,
+        errors: Mapping[str, PolygonError] | None = None,
+        listing_error: PolygonError | None = None,
+        day_errors: Mapping[date, PolygonError] | None = None,
+        events: Mapping[str, list[dict[str, Any]]] | None = None,
+        events_error: PolygonError | None = None,
+        events_page_size: int = 1000,
+    ) -> None:
+        self.tickers = list(tickers)
+        self.bars = dict(bars or {})
+        self.errors = dict(errors or {})
+        self.listing_error = listing_error
+        self.day_errors = dict(day_errors or {})
+        self.events = {kind: list(items) for kind, items in (events or {}).items()}
+        self.events_error = events_error
+        self.events_page_size = events_page_size
+        self.bar_calls: list[tuple[str, date, date, bool]] = []
+        self.grouped_calls: list[tuple[date, bool, bool]] = []
+        self.action_calls: list[tuple[str, date, date, str | None]] = []
+        self._requests = 0
+
+    @property
+    def requests_made(self) -> int:
+        return self._requests
+
+    async def list_tickers(
+        self,
+        *,
+        market: str | None = "stocks",
+        active: bool | None = True,
+        ticker_type: str | None = None,
+        as_of: date | None = None,
+        ticker: str | None = None,
+        limit: int = 1000,
+    ) -> AsyncIterator[TickerRef]:
+        # Polygon's `active=false` lists only the delisted names; None lists both.
+        chosen = [r for r in self.tickers if active is None or (r.active is not False) == active]
+        chosen = [r for r in chosen if ticker is None or r.ticker == ticker]
+        pages = [chosen[i : i + limit] for i in range(0, len(chosen), limit)] or [[]]
+        for page in pages:
+            self._requests += 1
+            await network_pause()
+            if self.listing_error is not None:
+                raise self.listing_error
+            for ref in page:
+                yield ref
+
+    async def daily_bars(
+        self, ticker: str, start: date, end: date, *, adjusted: bool = True, limit: int = 50000
+    ) -> list[DailyBar]:
+        self._requests += 1  # counted when sent, like the real transport
+        self.bar_calls.append((ticker, start, end, adjusted))
+        await network_pause()
+        if ticker in self.errors:
+            raise self.errors[ticker]
+        return [b for b in self.bars.get(ticker, []) if start <= b.trading_date <= end]
+
+    async def grouped_daily(
+        self, day: date, *, adjusted: bool = True, include_otc: bool = False
+    ) -> list[DailyBar]:
+        self._requests += 1
+        self.grouped_calls.append((day, adjusted, include_otc))
+        await network_pause()
+        if day in self.day_errors:
+            raise self.day_errors[day]
+        return [b for bars in self.bars.values() for b in bars if b.trading_date == day]
+
+    async def corporate_actions(
+        self,
+        kind: CorporateActionKind,
+        start: date,
+        end: date,
+        *,
+        ticker: str | None = None,
+        limit: int = 1000,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of the canned events of `kind` in [start, end] (by their ISO date string; an
+        event without a readable date is always sent, odd values are the loader's to judge), of
+        `ticker` or the whole market, as sent. `events_error` is raised at the first request."""
+        self.action_calls.append((kind, start, end, ticker))
+        on = _EVENT_DATES[kind]
+        chosen = [
+            e
+            for e in self.events.get(kind, [])
+            if (ticker is None or e.get("ticker") == ticker) and _within(e.get(on), start, end)
+        ]
+        size = min(limit, self.events_page_size)
+        pages = [chosen[i : i + size] for i in range(0, len(chosen), size)] or [[]]
+        for page in pages:
+            self._requests += 1
+            await network_pause()
+            if self.events_error is not None:
+                raise self.events_error
+            yield page
+
+
+_EVENT_DATES = {"splits": "execution_date", "dividends": "ex_dividend_date"}
+
+
+def _within(value: Any, start: date, end: date) -> bool:
+    """An ISO date string within [start, end]; anything else is kept, as the filter cannot
+    read it (the simulator and Polygon never send such events, hostile tests do)."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return True
+    return start <= day <= end
+
+
+# mypy holds the fake to the port here.
+_API: type[PolygonApi] = FakePolygonClient
