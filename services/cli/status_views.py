@@ -4,7 +4,7 @@ the notes a person must act on, one run top to bottom, or JSON for scripts."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -161,19 +161,25 @@ def run_view(
         ("request", _request(run.request)),
         ("requested", _when(run.requested_at, "%Y-%m-%d %H:%M:%S UTC")),
         ("finished", _when(run.finished_at, "%Y-%m-%d %H:%M:%S UTC") + elapsed),
-        ("plan", f"{run.plan}: {run.plan_reason}" if run.plan else ""),
-        ("tickers", f"{run.tickers or 0}, {run.tickers_failed} without bars"),
-        ("bars", f"{run.bars:,}"),
-        ("API requests", str(run.api_requests)),
-        ("batches", f"{run.total or 0} listed, {run.fetched} fetched, {run.loaded} loaded"),
-        ("dbt", _dbt_line(run)),
     ]
+    if run.status != RunStatus.REJECTED:  # a refused request has nothing more to say
+        rows += [
+            ("plan", f"{run.plan}: {run.plan_reason}" if run.plan else ""),
+            ("tickers", f"{run.tickers or 0}, {run.tickers_failed} without bars"),
+            ("bars", f"{run.bars:,}"),
+            ("API requests", str(run.api_requests)),
+            ("batches", f"{run.total or 0} listed, {run.fetched} fetched, {run.loaded} loaded"),
+            ("dbt", _dbt_line(run)),
+        ]
     for key, value in rows:
         if value:
             head.add_row(key, value)
     parts: list[RenderableType] = [head]
     if batches:
-        parts += ["", _batches_table(batches[:max_batches], len(batches))]
+        # The listing's requests are the lister's own: the run's, less its batches'.
+        lister = run.api_requests - sum(b.api_requests or 0 for b in batches if b.kind != "listing")
+        shown = [replace(b, api_requests=lister) if b.kind == "listing" else b for b in batches]
+        parts += ["", _batches_table(shown[:max_batches], len(batches))]
     if errors:
         table = Table("ticker", "kind", "reason", box=box.SIMPLE_HEAD, title="tickers without bars")
         for ticker, kind, reason in errors:
