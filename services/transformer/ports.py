@@ -43,6 +43,10 @@ class TransformerRepository(Protocol):
         """Renew the claims of the runs this process holds."""
         ...
 
+    async def dbt_progress(self, run_id: str, done: int, total: int | None) -> None:
+        """dbt's nodes done of the build's total, for `run --wait`."""
+        ...
+
     async def fail_stalled(
         self, stall_after_s: float, events: Callable[[str, str], list[OutboxMessage]]
     ) -> list[tuple[str, str]]:

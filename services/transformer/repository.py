@@ -122,6 +122,16 @@ class ControlRepository:
             run_ids,
         )
 
+    async def dbt_progress(self, run_id: str, done: int, total: int | None) -> None:
+        """dbt's nodes done of the build's total, while the run transforms (read by the CLI)."""
+        await self._pool.execute(
+            "update control.runs set dbt_progress = jsonb_build_object('done', $2::int,"
+            f" 'total', $3::int) where run_id = $1 and status = '{RunStatus.TRANSFORMING}'",
+            run_id,
+            done,
+            total,
+        )
+
     async def fail_stalled(
         self, stall_after_s: float, events: Callable[[str, str], list[OutboxMessage]]
     ) -> list[tuple[str, str]]:

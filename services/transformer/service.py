@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 import structlog
@@ -153,7 +154,7 @@ class Transformer:
 
     async def _locked_build(self, run_id: str) -> DbtOutcome:
         async with self._repo.dbt_lock():
-            return await self._dbt.build(run_id)
+            return await self._dbt.build(run_id, partial(self._repo.dbt_progress, run_id))
 
     async def relay(self) -> None:
         """Publish the outbox's pending events in order, then mark them: at least once."""

@@ -50,6 +50,7 @@ class FakeControlRepository:
         self.quiet: set[str] = set()  # runs the test declares quiet (for the reconciler)
         self.lock_log: list[str] = []  # the dbt lock taken and released, in order
         self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
+        self.progress: list[tuple[str, int, int | None]] = []  # dbt's (run, done, total)
 
     def add_run(self, run_id: str, batches: Iterable[str] = (), **fields: Any) -> ControlRun:
         """A run as the lister leaves it (status running with its total and its registered
@@ -109,6 +110,9 @@ class FakeControlRepository:
     async def heartbeat(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
             self.runs[run_id].heartbeats += 1
+
+    async def dbt_progress(self, run_id: str, done: int, total: int | None) -> None:
+        self.progress.append((run_id, done, total))
 
     async def fail_stalled(
         self, stall_after_s: float, events: Callable[[str, str], list[OutboxMessage]]

@@ -10,12 +10,17 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from faststream.kafka import TestKafkaBroker
 from pydantic import SecretStr
 
 from services.transformer import dbt_worker
-from services.transformer.dbt_runner import DbtRunner
+from services.transformer.core import DbtOutcome
+from services.transformer.dbt_runner import DbtRunner, OnProgress
 from services.transformer.dbt_worker import MARKER, Progress
 from shared.settings import PostgresSettings
+from tests.fakes.transformer import FakeDbtRunner
+
+from .test_robustness import Rig
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +81,24 @@ class TestRunnerProgress:
 
         assert [(0, 2), (2, 2)] == told
         assert {"done": True, "success": True, "error": None} == answer
+
+
+class ProgressingDbt(FakeDbtRunner):
+    """A build that reports two of its three nodes, then all three."""
+
+    async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
+        assert on_progress is not None
+        for done in (0, 2, 3):
+            await on_progress(done, 3)
+        return await super().build(run_id)
+
+
+class TestServiceProgress:
+    async def test_each_count_is_kept_for_the_run(self) -> None:
+        """The transformer hands dbt's counts to the run's row as the build goes."""
+        rig = Rig(ProgressingDbt())
+        async with TestKafkaBroker(rig.broker), rig.service.running():
+            await rig.deliver_all()
+            await rig.service.idle()
+
+        assert [("r1", 0, 3), ("r1", 2, 3), ("r1", 3, 3)] == rig.repo.progress
