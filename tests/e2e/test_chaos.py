@@ -185,7 +185,7 @@ class TestChaos:
             "dbt_builds_started": sum(
                 RunEvent.model_validate_json(r).kind.value == "transforming" for r in sent
             ),
-            # Answered, per kind: a batch retried after a restart asks some tickers again.
+            # Answered (5xx and 429 answers not counted), per kind.
             "api_requests": await sim_requests(chaos),
             "bars_truth": sum(map(len, truth.values())),
             "bars_raw": sum(map(len, bars.values())),
@@ -199,6 +199,8 @@ class TestChaos:
         out.write_text(json.dumps(figures, indent=2, default=str))
 
         assert TICKERS == len(tickers)
+        # No request paid twice: a restart is waited out, a stored batch is never fetched again.
+        assert TICKERS == figures["api_requests"]["range"]
         assert figures["bars_truth"] == figures["bars_raw"]
         assert truth == bars
         assert 1 == len(chaos_run["dropped"])
