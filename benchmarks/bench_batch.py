@@ -76,10 +76,10 @@ async def _fetch(cfg: dict[str, Any]) -> dict[str, Any]:
     from shared.clients.storage import MinioObjectStore
     from shared.settings import MinioSettings, PolygonSettings
 
-    polygon = PolygonSettings(  # type: ignore[call-arg]
+    polygon = PolygonSettings(
         api_key="demo-key", base_url=cfg["sim_url"], rate_limit_per_s=10_000, timeout_s=120
     )
-    minio = MinioSettings().model_copy(update={"bucket": cfg["bucket"]})  # type: ignore[call-arg]
+    minio = MinioSettings().model_copy(update={"bucket": cfg["bucket"]})
     batch = FetchBatch.model_validate(cfg["batch"])
     marks = _Marks()
     started = time.monotonic()
@@ -98,8 +98,8 @@ async def _load(cfg: dict[str, Any]) -> dict[str, Any]:
     from shared.clients.storage import MinioObjectStore
     from shared.settings import MinioSettings, PostgresSettings
 
-    minio = MinioSettings().model_copy(update={"bucket": cfg["bucket"]})  # type: ignore[call-arg]
-    pg = PostgresSettings().model_copy(update={"database": cfg["database"]})  # type: ignore[call-arg]
+    minio = MinioSettings().model_copy(update={"bucket": cfg["bucket"]})
+    pg = PostgresSettings().model_copy(update={"database": cfg["database"]})
     pool = await create_pool(pg)
     try:
         loader = Loader(

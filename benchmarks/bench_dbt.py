@@ -128,8 +128,8 @@ def main() -> None:
         help="leave dbt's unit tests out of the daily builds (as a production build could)",
     )
     a = ap.parse_args()
-    admin = PostgresAdminSettings()  # type: ignore[call-arg]
-    pg = PostgresSettings(  # type: ignore[call-arg]
+    admin = PostgresAdminSettings()
+    pg = PostgresSettings(
         database=a.database, user="elt_transform", password=admin.transform_password
     )
     try:

@@ -80,9 +80,9 @@ class Environment:
         from tests.support.pipeline import free_port
 
         self.bucket, self.database = bucket, database
-        self._minio = minio_client(MinioSettings())  # type: ignore[call-arg]
-        self._admin = PostgresAdminSettings()  # type: ignore[call-arg]
-        self._pg = PostgresSettings().model_copy(update={"database": database})  # type: ignore[call-arg]
+        self._minio = minio_client(MinioSettings())
+        self._admin = PostgresAdminSettings()
+        self._pg = PostgresSettings().model_copy(update={"database": database})
         port = free_port()
         self.sim_url = f"http://127.0.0.1:{port}"
         self._sim_env = {**os.environ, **sim_env, "SIM_PORT": str(port)}

@@ -28,9 +28,9 @@ def stack() -> Iterator[Stack]:
         return
     s = Stack(
         kafka=KafkaSettings(),
-        minio=MinioSettings(),  # type: ignore[call-arg]
-        postgres=PostgresSettings(),  # type: ignore[call-arg]
-        admin=PostgresAdminSettings(),  # type: ignore[call-arg]
+        minio=MinioSettings(),
+        postgres=PostgresSettings(),
+        admin=PostgresAdminSettings(),
     )
     s.check_reachable()
     yield s

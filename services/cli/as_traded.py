@@ -49,7 +49,9 @@ class Refetch:
         )
 
 
-async def adjusted_only_spans(conn: asyncpg.Connection) -> dict[str, tuple[date, date]]:
+async def adjusted_only_spans(
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+) -> dict[str, tuple[date, date]]:
     rows = await conn.fetch(ADJUSTED_ONLY_SPANS)
     return {r["ticker"]: (r["first_date"], r["last_date"]) for r in rows}
 

@@ -30,6 +30,7 @@ async def _planned(p: Pipeline, run_id: str) -> tuple[int, int]:
             """,
             run_id,
         )
+        assert row is not None
         return int(row["ranges"]), int(row["days"])
     finally:
         await conn.close()

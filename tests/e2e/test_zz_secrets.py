@@ -33,7 +33,7 @@ class TestNoSecretLeaks:
         """Scanned for the API key (with characters that URL- and JSON-encoding change) and
         every *_PASSWORD / *_SECRET_KEY of the services' environment, in every form."""
         secrets = secrets_of({**os.environ, **pipeline.env})
-        settings = MinioSettings().model_copy(update={"bucket": pipeline.env["MINIO_BUCKET"]})  # type: ignore[call-arg]
+        settings = MinioSettings().model_copy(update={"bucket": pipeline.env["MINIO_BUCKET"]})
         conn = await pipeline.connect()
         try:
             findings = [

@@ -40,6 +40,7 @@ class FakePolygonClient:
         self.events = {kind: list(items) for kind, items in (events or {}).items()}
         self.events_error = events_error
         self.events_page_size = events_page_size
+        self.listing_calls: list[tuple[str | None, bool | None]] = []  # (ticker=, active=)
         self.bar_calls: list[tuple[str, date, date, bool]] = []
         self.grouped_calls: list[tuple[date, bool, bool]] = []
         self.action_calls: list[tuple[str, date, date, str | None]] = []
@@ -62,6 +63,7 @@ class FakePolygonClient:
         # Polygon's `active=false` lists only the delisted names; None lists both.
         chosen = [r for r in self.tickers if active is None or (r.active is not False) == active]
         chosen = [r for r in chosen if ticker is None or r.ticker == ticker]
+        self.listing_calls.append((ticker, active))
         pages = [chosen[i : i + limit] for i in range(0, len(chosen), limit)] or [[]]
         for page in pages:
             self._requests += 1

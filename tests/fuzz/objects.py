@@ -140,7 +140,7 @@ odd_lines = st.one_of(
         lambda n: b'{"ticker": "AAPL", "bars": [' + b",".join([encoded(_BAR)] * n) + b"]}"
     ),
 )
-_BAR = {"t": T0, "o": 1.0, "h": 2.0, "l": 0.5, "c": 1.5, "v": 100.0}
+_BAR: dict[str, float] = {"t": T0, "o": 1.0, "h": 2.0, "l": 0.5, "c": 1.5, "v": 100.0}
 
 
 @st.composite

@@ -93,7 +93,10 @@ class TestFoundByFuzzing:
     ) -> None:
         """A listing with one entry whose name is a number and active a string is loaded
         without that entry (DESIGN §3: a bad item costs itself, its batch still counts)."""
-        items = [{"ticker": "ODD", "name": 7, "active": "yes"}, {"ticker": "MSFT", "name": "M"}]
+        items: list[dict[str, Any]] = [
+            {"ticker": "ODD", "name": 7, "active": "yes"},
+            {"ticker": "MSFT", "name": "M"},
+        ]
 
         d = await _load(loader, _head("tickers", "fz-odd-listing"), items)
 
@@ -114,7 +117,7 @@ class TestFoundByFuzzing:
         self, loader: Loader
     ) -> None:
         """A grouped-daily object with a `*grouped 2024-13-45` error line loads its bars."""
-        items = [
+        items: list[dict[str, Any]] = [
             {"ticker": "*grouped 2024-13-45", "error": {"kind": "gave_up", "reason": "503"}},
             {"ticker": "AAPL", "bars": [BAR]},
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -18,6 +19,7 @@ from services.fetcher.repository import BatchRepository
 from services.fetcher.service import Fetcher
 from services.loader.core import parse_header
 from shared.clients.polygon import DailyBar, PolygonNotEntitled
+from shared.db.control import RunStatus
 from shared.messages import FetchBatch, topics
 from shared.messages.ids import ID_PATTERN
 from shared.messages.raw_objects import object_key
@@ -59,7 +61,7 @@ def _bars(ticker: str) -> list[DailyBar]:
     ]
 
 
-EVENTS = {
+EVENTS: dict[str, list[dict[str, Any]]] = {
     "splits": [
         {"id": "S1", "ticker": "AAPL", "execution_date": "2005-04-02", "split_from": 1,
          "split_to": 2},
@@ -159,7 +161,7 @@ async def _running(rig: Rig, run_id: str) -> bool:
     status = await rig.db.checks.fetchval(
         "select status from control.runs where run_id = $1", run_id
     )
-    return status == "running"
+    return bool(status == RunStatus.RUNNING)
 
 
 class TestEveryBatchIsFetchedOrDeadLettered:

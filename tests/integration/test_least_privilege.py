@@ -22,13 +22,14 @@ from services.lister.repository import RunRepository
 from services.loader.core import BAR_COLUMNS, TICKER_COLUMNS
 from services.loader.repository import ACTION_WATERMARKS_UPSERT, SPLITS_UPSERT, RawRepository
 from services.transformer.core import DataTestResult, DbtOutcome
-from services.transformer.repository import ControlRepository, OutboxMessage
+from services.transformer.repository import ControlRepository
 from shared.bootstrap import bootstrap_database, bootstrap_storage
 from shared.bootstrap.grants import undecided
 from shared.bootstrap.storage_users import revoke_bucket_access
 from shared.clients.polygon._pg_rate_limit import PostgresRateLimiter
 from shared.clients.storage import minio_client
 from shared.db.control import RunStatus
+from shared.db.outbox import OutboxMessage
 from shared.messages import topics
 from shared.messages.raw_objects import TickerError
 from shared.settings import MinioService, MinioSettings, PostgresSettings

@@ -46,17 +46,17 @@ def container_stack() -> Iterator[Stack]:
         with kafka, minio, postgres:
             yield Stack(
                 kafka=KafkaSettings(bootstrap_servers=kafka.get_bootstrap_server()),
-                minio=MinioSettings(  # type: ignore[call-arg]
+                minio=MinioSettings(
                     endpoint=f"{minio.get_container_host_ip()}:{minio.get_exposed_port(9000)}",
                     access_key="minioadmin",
                     secret_key=SECRET,
                 ),
-                postgres=PostgresSettings(  # type: ignore[call-arg]
+                postgres=PostgresSettings(
                     host=postgres.get_container_host_ip(),
                     port=int(postgres.get_exposed_port(5432)),
                     password=SECRET,
                 ),
-                admin=PostgresAdminSettings(  # type: ignore[call-arg]
+                admin=PostgresAdminSettings(
                     user="postgres",
                     password=SECRET,
                     ingest_password=SECRET,

@@ -233,9 +233,9 @@ def running_pipeline(
 ) -> Iterator[Pipeline]:
     """A database and bucket of its own, consumer groups moved past older messages, then the
     simulator and the services started; everything stopped and dropped afterwards."""
-    kafka, minio = KafkaSettings(), MinioSettings()  # type: ignore[call-arg]
-    admin = PostgresAdminSettings()  # type: ignore[call-arg]
-    pg = PostgresSettings().model_copy(update={"database": unique_db(db_prefix)})  # type: ignore[call-arg]
+    kafka, minio = KafkaSettings(), MinioSettings()
+    admin = PostgresAdminSettings()
+    pg = PostgresSettings().model_copy(update={"database": unique_db(db_prefix)})
     bucket = minio.model_copy(update={"bucket": unique("e2e")})
 
     async def prepare() -> None:

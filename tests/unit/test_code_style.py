@@ -1,10 +1,12 @@
 """The code base passes its own linters: ruff's checks (bugbear, isort, pyupgrade, no print),
-its formatter, and strict mypy on the shipped code, as configured in pyproject.toml."""
+its formatter, and strict mypy on the shipped code, its tests and its benchmarks, as configured
+in pyproject.toml."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,13 @@ def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 class TestLinters:
+    def test_mypy_checks_what_ruff_checks(self) -> None:
+        """The type-checked paths are the linted ones: tests and benchmarks are not exempt."""
+        with (ROOT / "pyproject.toml").open("rb") as f:
+            files = tomllib.load(f)["tool"]["mypy"]["files"]
+
+        assert PATHS == files
+
     def test_ruff_finds_nothing(self) -> None:
         """`ruff check` is clean; its output is the message when it is not."""
         result = _ruff("check", "--output-format", "concise")
@@ -35,10 +44,11 @@ class TestLinters:
         assert 0 == result.returncode, result.stdout
 
     def test_mypy_strict_finds_nothing(self) -> None:
-        """Every shipped module type-checks under `mypy --strict`."""
+        """Every module, tests and benchmarks included, type-checks under `mypy --strict`:
+        pyproject's `files` says which (the same as ruff's PATHS)."""
         mypy = Path(sys.executable).parent / "mypy"
         result = subprocess.run(
-            [str(mypy), "services", "shared", "deploy"],
+            [str(mypy)],
             cwd=ROOT,
             capture_output=True,
             text=True,

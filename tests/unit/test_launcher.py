@@ -20,8 +20,8 @@ def _layout(tmp_path: Path, pg_port: int) -> Layout:
     return Layout(
         StackSettings(cache_dir=tmp_path / "c", state_dir=tmp_path / "s"),
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-        MinioSettings(endpoint="127.0.0.1:2", secret_key="x" * 8),  # type: ignore[arg-type]
-        PostgresSettings(port=pg_port, password="x"),  # type: ignore[arg-type]
+        MinioSettings(endpoint="127.0.0.1:2", secret_key="x" * 8),
+        PostgresSettings(port=pg_port, password="x"),
     )
 
 

@@ -3,6 +3,7 @@ that move loaded_at only on a correction, the rejected ledger, forward-only wate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import asyncpg
@@ -35,7 +36,7 @@ def _head(
     kind: str, start: date, to: date, tickers: list[str] | None, error: TickerError | None = None
 ) -> ObjectHeader:
     return ObjectHeader(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         run_id="r1",
         batch_id=kind,
         source="reference_splits" if kind == "splits" else "reference_dividends",
@@ -47,7 +48,7 @@ def _head(
     )
 
 
-async def _load(pool: asyncpg.Pool, kind: str, events: list[object], **head: object) -> None:
+async def _load(pool: asyncpg.Pool, kind: str, events: Sequence[object], **head: object) -> None:
     rows, rejected = event_rows(kind, [orjson.dumps(e) for e in events])
     start = head.pop("start", date(2024, 6, 1))
     to = head.pop("to", date(2024, 6, 30))
@@ -83,6 +84,7 @@ class TestUpsertById:
         await _load(pool, "splits", [{**SPLIT, "execution_date": "2024-06-11"}])
 
         after = await pool.fetchrow("select * from raw.stock_splits where id = 'S1'")
+        assert before is not None and after is not None
         assert (date(2024, 6, 11), True) == (
             after["execution_date"],
             after["loaded_at"] > before["loaded_at"],

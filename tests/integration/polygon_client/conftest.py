@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "shared" / "db" / "migrations
 async def pg_connect_kwargs(stack: Stack) -> AsyncIterator[dict[str, Any]]:
     """Connection arguments of a fresh database (admin role), dropped afterwards."""
     name = unique_db("polygon_client")
-    server = dict(
+    server: dict[str, Any] = dict(
         host=stack.postgres.host,
         port=stack.postgres.port,
         user=stack.admin.user,

@@ -37,7 +37,7 @@ class Simulator:
             api_key=API_KEY, base_url=self.base_url, timeout_s=5.0, max_retry_s=30.0,
             rate_limit_per_s=500.0, backoff_base_s=0.05, backoff_cap_s=1.0,
         )  # fmt: skip
-        return PolygonSettings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+        return PolygonSettings(_env_file=None, **(values | overrides))
 
     def stats(self) -> dict[str, Any]:
         """The simulator's request counters."""

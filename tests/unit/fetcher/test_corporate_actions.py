@@ -11,13 +11,9 @@ import orjson
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.fetcher.core import (
-    PER_TICKER_ACTIONS_MAX,
-    action_header,
-    kept_events,
-    per_ticker_actions,
-)
+from services.fetcher.core import action_header, kept_events, per_ticker_actions
 from shared.clients.polygon import PolygonGaveUp, PolygonNotEntitled
+from shared.fetch_plan import PER_TICKER_ACTIONS_MAX
 from shared.messages import FetchBatch, topics
 from shared.messages.raw_objects import TickerError
 from tests.fakes.fetcher import FakeBatchRepository

@@ -4,20 +4,18 @@ splits and one dividends batch)."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.lister.handlers import build_router
-from services.lister.repository import RunRepository
 from services.lister.service import Lister
-from shared.clients.polygon import PolygonClient, PolygonGaveUp, TickerRef
+from shared.clients.polygon import PolygonGaveUp, TickerRef
 from shared.messages import RunStatus, topics
 from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
 from tests.fakes.lister import FakeRunRepository
@@ -80,9 +78,9 @@ def lister_on(
 ) -> ListerUnderTest:
     store = FakeObjectStore()
     service = Lister(
-        cast(PolygonClient, api),
+        api,
         store,
-        cast(RunRepository, repo),
+        repo,
         broker,
         raw_prefix="raw/",
         include_delisted=True,
@@ -463,31 +461,3 @@ class TestListingFails:
             under_test.repo.runs["r1"].status,
             len(under_test.repo.outbox),
         )
-
-
-class TestFakesMatchTheAdapters:
-    @pytest.mark.parametrize(
-        ("fake", "real"), [(FakeRunRepository, RunRepository), (FakePolygonClient, PolygonClient)]
-    )
-    def test_every_method_the_fake_has_takes_the_real_parameters(
-        self, fake: type, real: type
-    ) -> None:
-        """The fakes cannot drift: same parameter names, kinds and defaults as the adapter."""
-
-        def params(cls: type, name: str) -> list[tuple[str, Any, Any]]:
-            sig = inspect.signature(getattr(cls, name))
-            return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
-
-        names = [
-            n
-            for n in vars(fake)
-            if not n.startswith("_") and callable(getattr(fake, n)) and hasattr(real, n)
-        ]
-
-        assert [params(real, n) for n in names] == [params(fake, n) for n in names]
-
-    def test_the_run_repository_fake_has_every_real_method(self) -> None:
-        """Nothing the lister may call on the repository is missing from the fake."""
-        public = {n for n in vars(RunRepository) if not n.startswith("_")}
-
-        assert set() == public - set(vars(FakeRunRepository))

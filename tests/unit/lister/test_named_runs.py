@@ -5,7 +5,7 @@ read when they were read through the run's end just now."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
@@ -13,9 +13,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.lister.corporate_actions import Coverage
 from services.lister.handlers import build_router
-from services.lister.repository import RunRepository
 from services.lister.service import Lister
-from shared.clients.polygon import PolygonClient
 from shared.db.control import WHOLE_MARKET
 from shared.messages import topics
 from shared.messages.raw_objects import object_key
@@ -36,9 +34,9 @@ async def listed(
 ) -> tuple[FakePolygonClient, FakeObjectStore, list[dict[str, Any]]]:
     broker, api, store = KafkaBroker(), FakePolygonClient(LISTING), FakeObjectStore()
     lister = Lister(
-        cast(PolygonClient, api),
+        api,
         store,
-        cast(RunRepository, repo),
+        repo,
         broker,
         raw_prefix="raw/",
         include_delisted=True,

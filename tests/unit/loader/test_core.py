@@ -17,8 +17,8 @@ from services.loader.core import (
     parse_header,
     ticker_line,
     ticker_row,
-    trading_date,
 )
+from services.loader.fast_rows import trading_date
 from shared.messages.raw_objects import ObjectHeader, TickerError
 
 pytestmark = pytest.mark.unit

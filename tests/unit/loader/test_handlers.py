@@ -3,7 +3,6 @@ rows upserted and a batch-loaded event out."""
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.loader.handlers import build_router
-from services.loader.repository import RawRepository
 from services.loader.service import Loader as LoaderService
 from shared.messages import topics
 from shared.messages.raw_objects import ObjectHeader, TickerBars, TickerError, encode_object
@@ -303,18 +301,3 @@ class TestDeadLetters:
         [dead] = loader.dlq.messages
         assert (body, [], []) == (dead.body, loader.repo.loads, loader.loaded.messages)
         assert f"malformed object {KEY}: " in dead.headers["x-dead-letter-reason"]
-
-
-class TestFakesMatchTheAdapters:
-    def test_the_raw_repository_fake_takes_the_real_parameters(self) -> None:
-        """Same public methods, same parameter names, kinds and defaults as RawRepository."""
-
-        def params(cls: type, name: str) -> list[tuple[str, Any, Any]]:
-            sig = inspect.signature(getattr(cls, name))
-            return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
-
-        names = sorted(n for n in vars(RawRepository) if not n.startswith("_"))
-
-        assert [params(RawRepository, n) for n in names] == [
-            params(FakeRawRepository, n) for n in names
-        ]

@@ -35,7 +35,7 @@ class TestFaultDecisions:
 
     def test_shares_are_respected(self) -> None:
         """Over many distinct requests each fault occurs about as often as configured."""
-        kinds = [decide(_RATES, f"/r/{i}?", 0).kind for i in range(4000)]
+        kinds: list[str] = [decide(_RATES, f"/r/{i}?", 0).kind for i in range(4000)]
         shares = {
             k: round(kinds.count(k) / 4000, 1)
             for k in ("server_error", "malformed", "results_null", "delayed", "none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from .conftest import END, START
 pytestmark = pytest.mark.unit
 
 
-def _all_bars(market: Market, adjusted: bool) -> list[dict[str, object]]:
+def _all_bars(market: Market, adjusted: bool) -> list[dict[str, Any]]:
     return [b for x in market.tickers() for b in market.bars(x.ticker, START, END, adjusted)]
 
 
@@ -30,9 +31,9 @@ class TestBarInvariants:
         broken = [
             b
             for b in _all_bars(market, adjusted)
-            if not (0 < b["l"] <= min(b["o"], b["c"]) and max(b["o"], b["c"]) <= b["h"])  # type: ignore[operator]
-            or not b["l"] <= b.get("vw", b["l"]) <= b["h"]  # type: ignore[operator]
-            or b["v"] < 0  # type: ignore[operator]
+            if not (0 < b["l"] <= min(b["o"], b["c"]) and max(b["o"], b["c"]) <= b["h"])
+            or not b["l"] <= b.get("vw", b["l"]) <= b["h"]
+            or b["v"] < 0
         ]
 
         assert [] == broken
@@ -41,7 +42,7 @@ class TestBarInvariants:
         """Some bars have a fractional volume, some lack vw, some lack n, as the real feed does."""
         bars = _all_bars(market, True)
         quirks = {
-            "fractional_v": any(float(b["v"]) % 1 != 0 for b in bars),  # type: ignore[arg-type]
+            "fractional_v": any(float(b["v"]) % 1 != 0 for b in bars),
             "no_vw": any("vw" not in b for b in bars),
             "no_n": any("n" not in b for b in bars),
         }

@@ -4,18 +4,14 @@ run's completion set; the one process that claims the complete run builds it wit
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.transformer.core import DbtOutcome
-from services.transformer.dbt_runner import DbtRunner
 from services.transformer.handlers import build_router
-from services.transformer.repository import ControlRepository
 from services.transformer.service import Transformer
 from shared.messages import BatchLoaded, RunStatus, topics
 from tests.fakes.kafka import INSTANT_RETRIES, TopicRecorder
@@ -332,22 +328,3 @@ class TestUnusableEvents:
         await pipeline.replica.deliver(loaded("b00000", run_id="never-registered"))
 
         assert 1 == len(pipeline.dlq.messages)
-
-
-class TestFakesMatchTheAdapters:
-    @pytest.mark.parametrize(
-        ("fake", "real"),
-        [(FakeControlRepository, ControlRepository), (FakeDbtRunner, DbtRunner)],
-    )
-    def test_every_public_method_is_faked_with_the_real_parameters(
-        self, fake: type, real: type
-    ) -> None:
-        """Same public methods, parameter names, kinds and defaults as the adapter."""
-
-        def params(cls: type, name: str) -> list[tuple[str, Any, Any]]:
-            sig = inspect.signature(getattr(cls, name))
-            return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
-
-        names = sorted(n for n in vars(real) if not n.startswith("_"))
-
-        assert [params(real, n) for n in names] == [params(fake, n) for n in names]

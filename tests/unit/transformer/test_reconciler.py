@@ -4,12 +4,11 @@ was lost) are announced again by the sweep, as MinIO would, once per interval; n
 from __future__ import annotations
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.transformer.reconciler import Bucket, Reconciler
 from services.transformer.service import Transformer
 from shared.messages import ObjectCreated, topics
-from tests.fakes.kafka import TopicRecorder
+from tests.fakes.kafka import FakePublisher
 from tests.fakes.storage import FakeObjectStore
 from tests.fakes.transformer import FakeControlRepository, FakeDbtRunner
 
@@ -23,8 +22,8 @@ def key(run_id: str, batch_id: str) -> str:
 
 class Rig:
     def __init__(self) -> None:
-        self.broker, self.repo, self.store = (
-            KafkaBroker(),
+        self.publisher, self.repo, self.store = (
+            FakePublisher(),
             FakeControlRepository(),
             FakeObjectStore(),
         )
@@ -34,14 +33,19 @@ class Rig:
         for k in [key("r1", b) for b in BATCHES[:3]] + [key("r2", "tickers")]:
             self.store.objects[k] = b"{}"
         reconciler = Reconciler(self.repo, Bucket(self.store, "stocks-raw", "raw/"))
-        self.transformer = Transformer(self.repo, FakeDbtRunner(), self.broker, 3600, reconciler)
-        self.events = TopicRecorder(self.broker, topics.RAW_OBJECT_EVENTS)
+        self.transformer = Transformer(self.repo, FakeDbtRunner(), self.publisher, 3600, reconciler)
 
     async def sweep(self) -> None:
         await self.transformer.sweep(3600, 3600, quiet_for_s=60)
 
+    def sent(self) -> list[tuple[ObjectCreated, bytes | None]]:
+        return [
+            (ObjectCreated.model_validate_json(p.message), p.key)
+            for p in self.publisher.on(topics.RAW_OBJECT_EVENTS)
+        ]
+
     def keys(self) -> list[str]:
-        return [ObjectCreated.model_validate_json(m.body).key for m in self.events.messages]
+        return [event.key for event, _ in self.sent()]
 
 
 class TestReconcile:
@@ -51,8 +55,7 @@ class TestReconcile:
         rig = Rig()
         rig.repo.quiet.add("r1")
 
-        async with TestKafkaBroker(rig.broker):
-            await rig.sweep()
+        await rig.sweep()
 
         assert [key("r1", "b00001")] == rig.keys()
 
@@ -62,26 +65,23 @@ class TestReconcile:
         rig = Rig()
         rig.repo.quiet.add("r1")
 
-        async with TestKafkaBroker(rig.broker):
-            await rig.sweep()
+        await rig.sweep()
 
-        [sent] = rig.events.messages
-        event = ObjectCreated.model_validate_json(sent.body)
+        [(event, key)] = rig.sent()
         assert (
             True,
             "stocks-raw",
             "raw%2Fpolygon%2Fr1%2Fb00001.jsonl",
             b"stocks-raw/raw/polygon/r1/b00001.jsonl",
-        ) == (event.is_created, event.bucket, event.record.s3.object.key, sent.key)
+        ) == (event.is_created, event.bucket, event.record.s3.object.key, key)
 
     async def test_an_object_is_not_announced_again_within_the_interval(self) -> None:
         """Two sweeps in a row: one announcement (a dead-lettered object is not spammed)."""
         rig = Rig()
         rig.repo.quiet.add("r1")
 
-        async with TestKafkaBroker(rig.broker):
-            await rig.sweep()
-            await rig.sweep()
+        await rig.sweep()
+        await rig.sweep()
 
         assert [key("r1", "b00001")] == rig.keys()
 
@@ -89,7 +89,6 @@ class TestReconcile:
         """No quiet run, no announcement."""
         rig = Rig()
 
-        async with TestKafkaBroker(rig.broker):
-            await rig.sweep()
+        await rig.sweep()
 
         assert [] == rig.keys()

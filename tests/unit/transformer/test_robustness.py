@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.transformer import service as service_module
 from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import RunStatus, topics
@@ -30,7 +29,7 @@ class SlowDbt(FakeDbtRunner):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def build(self, run_id: str) -> Any:
+    async def build(self, run_id: str, on_progress: Any = None) -> Any:
         self.builds.append(run_id)
         await self.release.wait()
         return self.outcome
@@ -58,7 +57,8 @@ class Rig:
 async def no_waits(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
     """The end-of-run retries wait 0 s."""
     real_sleep = asyncio.sleep
-    monkeypatch.setattr(service_module.asyncio, "sleep", lambda s: real_sleep(0))
+    # The service module sleeps through asyncio.sleep: this one.
+    monkeypatch.setattr(asyncio, "sleep", lambda s: real_sleep(0))
     yield
 
 
@@ -125,7 +125,7 @@ class TestFaults:
                 raise failures.pop()
             await real_finish(*args)
 
-        rig.repo.finish = flaky  # type: ignore[method-assign]
+        rig.repo.finish = flaky  # type: ignore[method-assign,assignment]
         async with TestKafkaBroker(rig.broker), rig.service.running():
             await rig.deliver_all()
             await rig.service.idle()

@@ -42,7 +42,7 @@ def make_settings(**overrides: Any) -> PolygonSettings:
         backoff_cap_s=8.0,
     )
     values.update(overrides)
-    return PolygonSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return PolygonSettings(_env_file=None, **values)
 
 
 class FakeClock:

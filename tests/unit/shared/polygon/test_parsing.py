@@ -161,7 +161,7 @@ class TestEmptyResults:
 
         bars = await h.client.daily_bars("AAMC", date(2024, 1, 6), date(2024, 1, 7))
 
-        expected = ([], 1)
+        expected: tuple[list[DailyBar], int] = ([], 1)
         assert expected == (bars, h.client.requests_made)
 
     async def test_delayed_status_is_success(self) -> None:
@@ -178,5 +178,5 @@ class TestEmptyResults:
         """A weekend grouped day with no results is []."""
         h = Harness([httpx.Response(200, json={"status": "OK", "resultsCount": 0})])
 
-        expected = []
+        expected: list[DailyBar] = []
         assert expected == await h.client.grouped_daily(date(2024, 1, 6))

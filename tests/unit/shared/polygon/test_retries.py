@@ -46,7 +46,7 @@ class TestRetries:
 
         result = await fetch(h)
 
-        expected = ([], [1.0, 2.0], 3, 3)
+        expected: tuple[list[object], list[float], int, int] = ([], [1.0, 2.0], 3, 3)
         assert expected == (
             result, h.clock.sleeps, h.client.requests_made, h.limiter.acquired,
         )  # fmt: skip
@@ -68,7 +68,7 @@ class TestRetries:
 
         result = await fetch(h)
 
-        expected = ([], [1.0], 2)
+        expected: tuple[list[object], list[float], int] = ([], [1.0], 2)
         assert expected == (result, h.clock.sleeps, h.client.requests_made)
 
     async def test_retry_after_seconds_is_honoured(self) -> None:
@@ -159,7 +159,7 @@ class TestGiveUp:
         with pytest.raises(PolygonGaveUp):
             await fetch(h)
 
-        expected = ([], 1)
+        expected: tuple[list[float], int] = ([], 1)
         assert expected == (h.clock.sleeps, h.client.requests_made)
 
     async def test_gave_up_after_timeouts_names_the_cause(self) -> None:
