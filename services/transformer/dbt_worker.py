@@ -28,7 +28,10 @@ def answer(**fields: Any) -> None:
 
 class Progress:
     """dbt's nodes done out of the build's total, from its events: `ConcurrencyLine` opens a
-    build with its node count, `NodeFinished` closes each node (passed, failed or skipped)."""
+    build with its node count, `NodeFinished` closes each node (passed, failed or skipped).
+    dbt's count leaves out ephemeral models and unit tests, though each ends like any node: so
+    they are left out here too (measured on dbt 1.11: 14 models + 30 tests counted, 7 unit
+    tests finished on top)."""
 
     def __init__(self) -> None:
         self.total: int | None = None
@@ -38,11 +41,15 @@ class Progress:
         name = event.info.name
         if name == "ConcurrencyLine":
             self.total, self.done = int(event.data.node_count), 0
-        elif name == "NodeFinished":
+        elif name == "NodeFinished" and _counted(event.data.node_info):
             self.done += 1
         else:
             return
         answer(progress=self.done, total=self.total)
+
+
+def _counted(node: Any) -> bool:
+    return bool(node.resource_type != "unit_test" and node.materialized != "ephemeral")
 
 
 def main(project: str) -> int:

@@ -25,16 +25,22 @@ from .test_robustness import Rig
 pytestmark = pytest.mark.unit
 
 
-def event(name: str, **data: Any) -> SimpleNamespace:
-    return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+def event(
+    name: str, materialized: str = "table", resource_type: str = "model", **data: Any
+) -> SimpleNamespace:
+    node = SimpleNamespace(materialized=materialized, resource_type=resource_type)
+    return SimpleNamespace(
+        info=SimpleNamespace(name=name), data=SimpleNamespace(node_info=node, **data)
+    )
 
 
 class TestWorkerProgress:
     def test_counts_finished_nodes_of_the_builds_total(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """ConcurrencyLine gives the total and restarts the count; each NodeFinished adds one;
-        other events say nothing."""
+        """ConcurrencyLine gives the total and restarts the count; each NodeFinished adds one
+        but an ephemeral model's or a unit test's (dbt's total leaves those out); other events
+        say nothing."""
         progress = Progress()
 
         for e in [
@@ -42,6 +48,8 @@ class TestWorkerProgress:
             event("NodeStart"),
             event("NodeFinished"),
             event("LogTestResult"),
+            event("NodeFinished", materialized="ephemeral"),
+            event("NodeFinished", resource_type="unit_test"),
             event("NodeFinished"),
         ]:
             progress(e)
