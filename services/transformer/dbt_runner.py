@@ -65,27 +65,38 @@ class DbtRunner:
                 metrics.DBT_TEST_FAILURES.labels(test.status).inc()
         return replace(outcome, freshness=tuple(await self._freshness(run_id)))
 
-    async def _freshness(self, run_id: str) -> list[SourceFreshness]:
-        """`dbt source freshness` of the sources that declare it; a check that could not run
-        is a result too (runtime error)."""
-        async with self._lock:
-            with tempfile.TemporaryDirectory(prefix=f"dbt-freshness-{run_id}-") as tmp:
-                try:
-                    asked = self._build(tmp, None, command="freshness")
-                    answer = await asyncio.wait_for(asked, self._timeout_s)
-                except (TimeoutError, WorkerFailed) as exc:
-                    await self.close()
-                    answer = {"error": f"{type(exc).__name__}: {exc}"}
-                sources = Path(tmp) / "target" / "sources.json"
-                if sources.exists():
-                    results = results_from_sources_json(json.loads(sources.read_text()))
-                else:
-                    why = answer.get("error") or " | ".join(self._output)
-                    results = failed_check(f"dbt source freshness did not run: {why}")
+    async def _freshness(self, run_id: str, attempts: int = 2) -> list[SourceFreshness]:
+        """`dbt source freshness` of the sources that declare it; a worker that died during
+        the check is started again once; a check that could not run is a result too (runtime
+        error)."""
+        for attempt in range(1, attempts + 1):
+            async with self._lock:
+                results, worker_died = await self._check_freshness(run_id)
+            if not worker_died or attempt == attempts:
+                break
+            log.warning("freshness_retried", attempt=attempt, why=results[0].message)
         for r in results:
             metrics.SOURCE_FRESHNESS.labels(r.status).inc()
         log.info("sources_checked", stale=[r.source for r in results if r.stale])
         return results
+
+    async def _check_freshness(self, run_id: str) -> tuple[list[SourceFreshness], bool]:
+        """The results, and whether the worker died on the way."""
+        self._output.clear()  # only this check's lines in its error
+        with tempfile.TemporaryDirectory(prefix=f"dbt-freshness-{run_id}-") as tmp:
+            died = False
+            try:
+                asked = self._build(tmp, None, command="freshness")
+                answer = await asyncio.wait_for(asked, self._timeout_s)
+            except (TimeoutError, WorkerFailed) as exc:
+                await self.close()
+                died = isinstance(exc, WorkerFailed)
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+            sources = Path(tmp) / "target" / "sources.json"
+            if sources.exists():
+                return results_from_sources_json(json.loads(sources.read_text())), False
+            why = answer.get("error") or " | ".join(self._output)
+            return failed_check(f"dbt source freshness did not run: {why}"), died
 
     async def _build_once(self, run_id: str, on_progress: OnProgress | None) -> DbtOutcome:
         async with self._lock:
