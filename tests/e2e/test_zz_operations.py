@@ -21,9 +21,9 @@ import pytest
 from services.cli.processes import Replica
 from services.scheduler.core import parse_schedule
 from shared.db.control import FINAL_STATUSES, RunStatus
-from shared.messages import topics
-from tests.support.kafka_tail import end_offsets, tail
-from tests.support.pipeline import Pipeline
+from shared.messages import SourceStale, topics
+from testbed.kafka_tail import end_offsets, tail
+from testbed.pipeline import Pipeline
 
 pytestmark = pytest.mark.e2e
 # Every 10 s, run ids by the second: a few minutes of schedule in well under one.
@@ -162,6 +162,13 @@ async def _wait_runs(p: Pipeline, run_ids: list[str], timeout_s: float) -> dict[
         await conn.close()
 
 
+@pytest.fixture(scope="module")
+async def scheduled_runs(pipeline: Pipeline, schedule_story: dict[str, Any]) -> dict[str, str]:
+    """The status each slot's run ended with."""
+    run_ids = [r["run_id"] for r in schedule_story["slots"]]
+    return await _wait_runs(pipeline, run_ids, timeout_s=300)
+
+
 class TestEachSlotOnce:
     async def test_each_slot_is_requested_exactly_once(
         self, schedule_story: dict[str, Any]
@@ -200,18 +207,138 @@ class TestEachSlotOnce:
         assert len({r["claimed_by"] for r in schedule_story["slots"]}) >= 2
 
     async def test_each_requested_run_started_once_and_ends(
-        self, pipeline: Pipeline, schedule_story: dict[str, Any]
+        self, schedule_story: dict[str, Any], scheduled_runs: dict[str, str]
     ) -> None:
         """The lister registered every slot's run; each ends (incremental, one ticker)."""
         run_ids = [r["run_id"] for r in schedule_story["slots"]]
 
-        status = await _wait_runs(pipeline, run_ids, timeout_s=300)
-
-        assert sorted(run_ids) == sorted(status)
-        assert [] == [r for r, s in status.items() if RunStatus(s) not in FINAL_STATUSES]
+        assert sorted(run_ids) == sorted(scheduled_runs)
+        assert [] == [r for r, s in scheduled_runs.items() if RunStatus(s) not in FINAL_STATUSES]
 
     async def test_the_scheduler_counts_its_slots(self, schedule_story: dict[str, Any]) -> None:
         """Its /metrics answered while it ran, counting started and already-run slots."""
         m = schedule_story["scheduler_metrics"]
 
         assert total(m, "stocks_elt_scheduled_slots_total") > 0
+
+
+# What each service's own counters must show after the runs above (summed over its replicas).
+COUNTED = {
+    "lister": ["stocks_elt_runs_total", "stocks_elt_api_requests_total"],
+    "fetcher": ["stocks_elt_batches_fetched_total", "stocks_elt_api_requests_total"],
+    "loader": ["stocks_elt_batches_loaded_total", "stocks_elt_bars_loaded_total"],
+    "transformer": [
+        "stocks_elt_runs_total",
+        "stocks_elt_dbt_build_seconds_count",
+        "stocks_elt_source_freshness_checks_total",
+    ],
+    "polygon_sim": ["stocks_elt_sim_requests_total"],
+}
+FASTSTREAM = "faststream_received_processed_messages_total"
+
+
+@pytest.fixture(scope="module")
+def scraped(pipeline: Pipeline, scheduled_runs: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Every running replica's /metrics once the scheduled runs ended."""
+    names = [r.name for r in pipeline.started] + ["polygon_sim-1"]
+    out = {}
+    for name in names:
+        service, index = name.rsplit("-", 1)
+        out[name] = scrape(pipeline.metrics_url(service, int(index)))
+    return out
+
+
+class TestMetrics:
+    @pytest.mark.parametrize("service", list(COUNTED))
+    def test_each_service_counts_its_work(
+        self, scraped: dict[str, dict[str, float]], service: str
+    ) -> None:
+        """Scraped from every replica: the service's own counters are above zero."""
+        replicas = [m for name, m in scraped.items() if name.rsplit("-", 1)[0] == service]
+        zero = [c for c in COUNTED[service] if sum(total(m, c) for m in replicas) <= 0]
+
+        assert replicas
+        assert [] == zero
+
+    @pytest.mark.parametrize("service", ["lister", "fetcher", "loader", "transformer"])
+    def test_faststream_counts_each_consumers_messages(
+        self, scraped: dict[str, dict[str, float]], service: str
+    ) -> None:
+        """FastStream's middleware: messages processed by the service's handler."""
+        replicas = [m for name, m in scraped.items() if name.rsplit("-", 1)[0] == service]
+
+        assert sum(total(m, FASTSTREAM) for m in replicas) > 0
+
+    def test_every_replica_answers_health(self, pipeline: Pipeline) -> None:
+        """/health is 200 and ready on every replica, the simulator included."""
+        names = [r.name for r in pipeline.started] + ["polygon_sim-1"]
+        answers = {}
+        for name in names:
+            service, index = name.rsplit("-", 1)
+            url = pipeline.metrics_url(service, int(index)).replace("/metrics", "/health")
+            r = httpx.get(url, timeout=5)
+            answers[name] = (r.status_code, r.json()["ready"])
+
+        assert {n: (200, True) for n in names} == answers
+
+
+@pytest.fixture(scope="module")
+async def stale_run(pipeline: Pipeline, scraped: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The bars were last loaded 10 days ago (error_after is 7): a run that loads no new bar,
+    and the alerts that followed it."""
+    conn = await pipeline.connect()
+    try:
+        await conn.execute(
+            "update raw.stock_bars_daily set loaded_at = loaded_at - interval '10 days'"
+        )
+        ticker = await conn.fetchval("select ticker from raw.stock_bars_daily limit 1")
+    finally:
+        await conn.close()
+    mark = await end_offsets(pipeline.kafka, topics.ALERTS)
+    run_id = await pipeline.request_run(tickers=[ticker])
+    row = await pipeline.wait_finished(run_id)
+    stale: list[SourceStale] = []
+    async with tail(pipeline.kafka, topics.ALERTS, start=mark) as t:
+        try:
+            while True:
+                rec = await t.wait_for(lambda r: b"/freshness/" in r.value, timeout_s=5)
+                stale.append(SourceStale.model_validate_json(rec.value))
+        except TimeoutError:
+            pass
+    return {"run_id": run_id, "row": row, "alerts": stale}
+
+
+class TestFreshness:
+    async def test_a_stale_source_raises_an_alert(self, stale_run: dict[str, Any]) -> None:
+        """One SourceStale for the bars, status error, from the run that found it."""
+        run_id = stale_run["run_id"]
+        bars = [a for a in stale_run["alerts"] if a.source == "polygon.stock_bars_daily"]
+
+        assert [(f"{run_id}/freshness/polygon.stock_bars_daily", run_id, "error")] == [
+            (a.message_id, a.run_id, a.status) for a in bars
+        ], stale_run["row"]["source_freshness"]
+        assert (bars[0].age_s or 0) > 9 * 86400
+
+    async def test_the_results_are_stored_with_the_run(self, stale_run: dict[str, Any]) -> None:
+        """control.runs.source_freshness names each checked source with its status."""
+        stored = json.loads(stale_run["row"]["source_freshness"])
+
+        assert "error" == {r["source"]: r["status"] for r in stored}.get(
+            "polygon.stock_bars_daily"
+        ), stored
+
+    async def test_fresh_sources_raised_nothing_before(
+        self, pipeline: Pipeline, scheduled_runs: dict[str, str]
+    ) -> None:
+        """The scheduled runs, on freshly loaded bars, stored only passing checks."""
+        conn = await pipeline.connect()
+        try:
+            rows = await conn.fetch(
+                "select source_freshness from control.runs where run_id = any($1)",
+                list(scheduled_runs),
+            )
+        finally:
+            await conn.close()
+        statuses = {r["status"] for row in rows for r in json.loads(row["source_freshness"])}
+
+        assert {"pass"} == statuses
