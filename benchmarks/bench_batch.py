@@ -31,7 +31,7 @@ import httpx
 
 from benchmarks.support import child_json, peak_rss_mb, plain_copy_rows_per_s
 from shared.messages import FetchBatch
-from tests.support.names import unique, unique_db
+from testbed.names import unique, unique_db
 
 END = date(2024, 12, 31)
 RUN_ID = "bench"

@@ -34,7 +34,7 @@ from benchmarks.support import (
 )
 from services.cli.processes import Replica
 from shared.market_calendar import nyse_sessions
-from tests.support.pipeline import Pipeline, running_pipeline
+from testbed.pipeline import Pipeline, running_pipeline
 
 END = date(2024, 12, 31)
 

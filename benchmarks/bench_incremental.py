@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.pipeline import Pipeline, running_pipeline
+from testbed.pipeline import Pipeline, running_pipeline
 
 BACKFILL = (date(2024, 12, 23), date(2024, 12, 27))
 DAY = date(2024, 12, 30)

@@ -33,7 +33,7 @@ from benchmarks.support import (
     wait_until_alone,
 )
 from services.cli.processes import Replica
-from tests.support.pipeline import running_pipeline
+from testbed.pipeline import running_pipeline
 
 END = date(2024, 12, 31)
 

@@ -77,7 +77,7 @@ class Environment:
     def __init__(self, sim_env: dict[str, str], bucket: str, database: str) -> None:
         from shared.clients.storage import minio_client
         from shared.settings import MinioSettings, PostgresAdminSettings, PostgresSettings
-        from tests.support.pipeline import free_port
+        from testbed.pipeline import free_port
 
         self.bucket, self.database = bucket, database
         self._minio = minio_client(MinioSettings())
@@ -116,7 +116,7 @@ class Environment:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        from tests.support.stack import drop_database
+        from testbed.stack import drop_database
 
         if self._sim is not None:
             self._sim.terminate()

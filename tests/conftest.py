@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
-from tests.support.stack import Stack
+from testbed.stack import Stack
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.cli.processes import Replica
-from tests.support.kafka_tail import end_offsets, tail
-from tests.support.pipeline import Pipeline
+from testbed.kafka_tail import end_offsets, tail
+from testbed.pipeline import Pipeline
 
 TRANSFORMER = Replica("transformer", 1)
 

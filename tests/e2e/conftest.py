@@ -10,8 +10,8 @@ import pytest
 
 from services.polygon_sim.market.market import Market
 from shared.messages import RunEvent, topics
-from tests.support.kafka_tail import end_offsets, tail
-from tests.support.pipeline import Pipeline, running_pipeline
+from testbed.kafka_tail import end_offsets, tail
+from testbed.pipeline import Pipeline, running_pipeline
 
 SEED, UNIVERSE = 7, 40
 HISTORY = (date(2023, 1, 3), date(2024, 12, 31))

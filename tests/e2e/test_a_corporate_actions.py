@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from services.polygon_sim.scenarios import CorporateActionExamples, corporate_action_examples
-from tests.support.pipeline import Pipeline
+from testbed.pipeline import Pipeline
 
 from .conftest import HISTORY, SEED, T1, T2, UNIVERSE, malformed_ticker
 from .warehouse import NEW_YORK, sim_requests

@@ -26,7 +26,7 @@ import pytest
 
 from shared.messages import RunEvent, topics
 from shared.settings import PostgresAdminSettings
-from tests.support.pipeline import GROUPS, Pipeline, make_supervisor
+from testbed.pipeline import GROUPS, Pipeline, make_supervisor
 from tests.support.second_stack import SecondStack, free_port, second_stack
 
 from .chaos_faults import (

@@ -13,8 +13,8 @@ from services.cli.processes import Replica
 from shared.clients.broker import REASON_HEADER
 from shared.db.control import TICKERS_BATCH_ID
 from shared.messages import topics
-from tests.support.kafka_tail import tail
-from tests.support.pipeline import Pipeline
+from testbed.kafka_tail import tail
+from testbed.pipeline import Pipeline
 
 from .conftest import H1, malformed_ticker
 from .warehouse import as_truth, raw_bars, run_tickers, truth_tuples

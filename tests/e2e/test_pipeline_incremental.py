@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.pipeline import Pipeline
+from testbed.pipeline import Pipeline
 
 from .conftest import malformed_ticker
 from .warehouse import as_truth, raw_bars, run_tickers, sim_requests, truth_tuples

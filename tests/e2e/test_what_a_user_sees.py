@@ -16,7 +16,7 @@ import pytest
 
 from services.polygon_sim.market.market import Market
 from shared.messages import topics
-from tests.support.pipeline import REPO, Pipeline
+from testbed.pipeline import REPO, Pipeline
 
 from .conftest import H1, HISTORY, SEED, UNIVERSE, malformed_ticker
 from .warehouse import sim_requests

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from shared.messages import DataTestFailed, topics
-from tests.support.kafka_tail import end_offsets, tail
-from tests.support.pipeline import Pipeline
+from testbed.kafka_tail import end_offsets, tail
+from testbed.pipeline import Pipeline
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from services.cli.processes import Replica
 from shared.clients.storage import minio_client
 from shared.messages.topics import all_topics
 from shared.settings import MinioSettings
-from tests.support.pipeline import Pipeline
+from testbed.pipeline import Pipeline
 from tests.support.secrets_scan import (
     scan_bucket,
     scan_logs,

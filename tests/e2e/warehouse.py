@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.support.pipeline import Pipeline
+from testbed.pipeline import Pipeline
 
 NEW_YORK = ZoneInfo("America/New_York")
 Bars = dict[str, list[tuple[Any, ...]]]

@@ -12,8 +12,8 @@ import pytest
 from shared.bootstrap import bootstrap_database
 from shared.db.control import RunStatus
 from shared.settings import PostgresSettings
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique_db
+from testbed.stack import Stack, drop_database
 
 from .rig import Db, tables_fingerprint
 from .tally import summary_lines

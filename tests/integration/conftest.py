@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 
 from shared.bootstrap import bootstrap_database
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique_db
+from testbed.stack import Stack, drop_database
 
 
 @pytest.fixture

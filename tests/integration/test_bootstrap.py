@@ -11,8 +11,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.bootstrap import bootstrap_database, bootstrap_topics
 from shared.messages.topics import all_topics
 from shared.settings import PostgresSettings
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique_db
+from testbed.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 

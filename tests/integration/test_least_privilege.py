@@ -33,8 +33,8 @@ from shared.db.outbox import OutboxMessage
 from shared.messages import topics
 from shared.messages.raw_objects import TickerError
 from shared.settings import MinioService, MinioSettings, PostgresSettings
-from tests.support.names import unique, unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique, unique_db
+from testbed.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 

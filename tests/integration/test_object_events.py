@@ -15,9 +15,9 @@ from shared.clients.storage import minio_client
 from shared.messages import ObjectCreated
 from shared.messages.topics import RAW_OBJECT_EVENTS
 from shared.settings import MinioSettings, StackSettings
-from tests.support.kafka_tail import end_offsets, tail
-from tests.support.names import unique
-from tests.support.stack import Stack
+from testbed.kafka_tail import end_offsets, tail
+from testbed.names import unique
+from testbed.stack import Stack
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from minio import Minio
 
 from shared.clients.storage import PART_SIZE, MinioObjectStore, minio_client
 from shared.settings import MinioSettings
-from tests.support.names import unique
-from tests.support.stack import Stack
+from testbed.names import unique
+from testbed.stack import Stack
 
 pytestmark = pytest.mark.integration
 MIN_PART = 5 * 2**20  # S3's smallest part but the last

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 
 from shared.messages.topics import RAW_OBJECT_EVENTS
 from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
-
-from .stack import Stack
+from testbed.stack import Stack
 
 KAFKA_IMAGE = "apache/kafka:3.9.1"
 MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"  # as in docker-compose.yml

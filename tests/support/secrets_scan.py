@@ -38,7 +38,7 @@ from urllib.parse import quote, quote_plus
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from tests.support.kafka_tail import _partitions as partitions
+from testbed.kafka_tail import _partitions as partitions
 
 MIN_LENGTH = 6
 _SECRET_SUFFIXES = ("_PASSWORD", "_SECRET_KEY", "_API_KEY")

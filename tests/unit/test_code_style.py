@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-PATHS = ["services", "shared", "deploy", "tests", "benchmarks"]
+PATHS = ["services", "shared", "deploy", "testbed", "tests", "benchmarks"]
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:

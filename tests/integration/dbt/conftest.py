@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from testbed.names import unique_db
+from testbed.stack import Stack
 from tests.integration.dbt.project import DbtProject, Invocation, Rows, connect
 from tests.integration.dbt.raw_data import (
     Dividend,
@@ -25,8 +27,6 @@ from tests.integration.dbt.raw_data import (
     build_splits,
 )
 from tests.integration.dbt.writers import create_raw, insert_bars, insert_splits
-from tests.support.names import unique_db
-from tests.support.stack import Stack
 
 # BRK.A's new split (a vendor correction found a 3-for-1 split): after its raw bars end
 BRK_NEW_SPLIT = Split("E-BRK-NEW", "BRK.A", dt.date(2023, 2, 1), 1.0, 3.0)

@@ -15,7 +15,7 @@ import psycopg2  # type: ignore[import-untyped]
 import psycopg2.extras  # type: ignore[import-untyped]
 from psycopg2.extensions import connection as Connection  # type: ignore[import-untyped]
 
-from tests.support.stack import Stack
+from testbed.stack import Stack
 
 REPO = Path(__file__).resolve().parents[3]
 DBT = REPO / ".venv" / "bin" / "dbt"

@@ -12,7 +12,7 @@ import pytest
 from services.lister.repository import RunRepository
 from shared.db.control import RunStatus
 from shared.db.outbox import OutboxMessage
-from tests.support.stack import Stack
+from testbed.stack import Stack
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.support.names import unique_db
-from tests.support.stack import Stack
+from testbed.names import unique_db
+from testbed.stack import Stack
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "shared" / "db" / "migrations"
 

@@ -15,8 +15,8 @@ from services.transformer.repository import ControlRepository
 from shared.bootstrap import bootstrap_database
 from shared.db.control import SPLITS_BATCH_ID, TICKERS_BATCH_ID, RunStatus
 from shared.db.outbox import OutboxMessage
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique_db
+from testbed.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 
 from services.transformer.dbt_runner import DbtRunner
 from shared.settings import PostgresSettings
-from tests.support.names import unique_db
-from tests.support.stack import Stack, drop_database
+from testbed.names import unique_db
+from testbed.stack import Stack, drop_database
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The settings of one running stack (native or containers), handed to tests."""
+"""The settings of one running stack (native or containers), handed to tests and benchmarks."""
 
 from __future__ import annotations
 

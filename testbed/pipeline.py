@@ -37,9 +37,9 @@ from shared.settings import (
     PostgresSettings,
     StackSettings,
 )
-from tests.support.kafka_tail import commit_groups_to_end
-from tests.support.names import unique, unique_db
-from tests.support.stack import drop_database
+from testbed.kafka_tail import commit_groups_to_end
+from testbed.names import unique, unique_db
+from testbed.stack import drop_database
 
 REPO = Path(__file__).resolve().parents[2]
 
