@@ -81,8 +81,18 @@ class TransformerRepository(Protocol):
         """Mark these outbox rows published."""
         ...
 
-    def dbt_lock(self) -> AbstractAsyncContextManager[None]:
+    def dbt_lock(self) -> AbstractAsyncContextManager[DbtLock]:
         """The deployment-wide dbt lock: two builds never write the marts at once."""
+        ...
+
+
+class DbtLock(Protocol):
+    """The dbt lock while it is held."""
+
+    async def survived(self) -> bool:
+        """Whether the lock's session lived through what ran under it: False when the database
+        restarted meanwhile (the lock went with the session, and a build's failures may be the
+        restart's rather than the data's)."""
         ...
 
 
@@ -98,4 +108,4 @@ class DbtBuilder(Protocol):
         ...
 
 
-__all__ = ["DbtBuilder", "ObjectLister", "Publisher", "TransformerRepository"]
+__all__ = ["DbtBuilder", "DbtLock", "ObjectLister", "Publisher", "TransformerRepository"]

@@ -210,15 +210,32 @@ class ControlRepository:
         )
 
     @contextlib.asynccontextmanager
-    async def dbt_lock(self) -> AsyncIterator[None]:
+    async def dbt_lock(self) -> AsyncIterator[SessionLock]:
         """Hold the deployment-wide dbt lock: two builds never write the marts at once. A lost
         connection releases a session lock by itself, so an unlock that fails is only logged."""
         async with self._pool.acquire() as conn:
             await conn.execute("select pg_advisory_lock($1)", DBT_LOCK_KEY)
             try:
-                yield
+                yield SessionLock(conn)
             finally:
                 try:
                     await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
                 except Exception as exc:
                     log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+class SessionLock:
+    """The dbt lock as held by one session (`DbtLock`)."""
+
+    def __init__(self, conn: asyncpg.pool.PoolConnectionProxy) -> None:
+        self._conn = conn
+
+    async def survived(self) -> bool:
+        # The lock lives exactly as long as its session: if the session still answers, the
+        # database did not restart under the build.
+        try:
+            await self._conn.fetchval("select 1", timeout=10)
+        except Exception as exc:
+            log.warning("dbt_lock_lost", error=f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        return True

@@ -30,6 +30,8 @@ log = structlog.get_logger()
 T = TypeVar("T")
 # Ending a run must survive Postgres restarting: its writes are retried this long.
 _PERSIST_FOR_S = 600.0
+# Builds of one run when the database keeps restarting under them: then the run fails.
+_BUILD_ATTEMPTS = 3
 
 
 class Transformer:
@@ -153,8 +155,21 @@ class Transformer:
         await self.relay()
 
     async def _locked_build(self, run_id: str) -> DbtOutcome:
-        async with self._repo.dbt_lock():
-            return await self._dbt.build(run_id, partial(self._repo.dbt_progress, run_id))
+        """dbt under the deployment-wide lock. A failed build during which the database
+        restarted is built again (dbt's models are idempotent): its failures were the
+        restart's, and failing the run would make the user fetch it all again."""
+        attempt = 1
+        while True:
+            outcome, survived = await _persist(lambda: self._build_once(run_id))
+            if outcome.ok or survived or attempt >= _BUILD_ATTEMPTS:
+                return outcome
+            log.warning("dbt_build_repeated", attempt=attempt, why="the database restarted")
+            attempt += 1
+
+    async def _build_once(self, run_id: str) -> tuple[DbtOutcome, bool]:
+        async with self._repo.dbt_lock() as lock:
+            outcome = await self._dbt.build(run_id, partial(self._repo.dbt_progress, run_id))
+            return outcome, await lock.survived()
 
     async def relay(self) -> None:
         """Publish the outbox's pending events in order, then mark them: at least once."""

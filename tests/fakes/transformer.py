@@ -51,6 +51,7 @@ class FakeControlRepository:
         self.lock_log: list[str] = []  # the dbt lock taken and released, in order
         self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
         self.progress: list[tuple[str, int, int | None]] = []  # dbt's (run, done, total)
+        self.restarts_during_builds = 0  # the next builds the database restarts under
 
     def add_run(self, run_id: str, batches: Iterable[str] = (), **fields: Any) -> ControlRun:
         """A run as the lister leaves it (status running with its total and its registered
@@ -176,26 +177,40 @@ class FakeControlRepository:
         run.test_results.update((t.unique_id, t) for t in dbt.tests)
 
     @contextlib.asynccontextmanager
-    async def dbt_lock(self) -> AsyncIterator[None]:
+    async def dbt_lock(self) -> AsyncIterator[FakeLock]:
         self.lock_log.append("locked")
         try:
-            yield
+            yield FakeLock(self)
         finally:
             self.lock_log.append("unlocked")
+
+
+class FakeLock:
+    """The dbt lock held; lost once for each restart the test declares."""
+
+    def __init__(self, repo: FakeControlRepository) -> None:
+        self._repo = repo
+
+    async def survived(self) -> bool:
+        if self._repo.restarts_during_builds > 0:
+            self._repo.restarts_during_builds -= 1
+            return False
+        return True
 
 
 class FakeDbtRunner:
     """`DbtRunner` that counts builds and answers with a canned outcome."""
 
-    def __init__(self, outcome: DbtOutcome | None = None) -> None:
+    def __init__(self, outcome: DbtOutcome | None = None, *first: DbtOutcome) -> None:
         self.outcome = outcome or DbtOutcome(ok=True, models_built=5, tests_passed=20)
+        self._first = list(first)  # outcomes of the first builds, before `outcome`
         self.builds: list[str] = []
         self.closed = 0
 
     async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
         self.builds.append(run_id)
         await network_pause()  # a real build takes a while: let another replica interleave
-        return self.outcome
+        return self._first.pop(0) if self._first else self.outcome
 
     async def close(self) -> None:
         self.closed += 1

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from services.transformer.core import DbtOutcome
-from services.transformer.repository import ControlRepository
+from services.transformer.repository import DBT_LOCK_KEY, ControlRepository
 from shared.bootstrap import bootstrap_database
 from shared.db.control import SPLITS_BATCH_ID, TICKERS_BATCH_ID, RunStatus
 from shared.db.outbox import OutboxMessage
@@ -155,3 +155,33 @@ class TestReconcilerView:
         await first
 
         assert ["a in", "a out", "b in", "b out"] == order
+
+    async def test_a_lock_whose_session_ended_says_so_and_is_free_again(
+        self, repo: tuple[ControlRepository, asyncpg.Pool], stack: Stack
+    ) -> None:
+        """What a database restart does to the lock's session (its backend terminated): the
+        holder learns the lock did not survive, and the next holder gets it at once."""
+        control, _ = repo
+        admin = await asyncpg.connect(
+            host=stack.postgres.host,
+            port=stack.postgres.port,
+            database="postgres",
+            user=stack.admin.user,
+            password=stack.admin.password.get_secret_value(),
+        )
+        try:
+            async with control.dbt_lock() as lock:
+                before = await lock.survived()
+                await admin.execute(
+                    "select pg_terminate_backend(pid) from pg_locks"
+                    " where locktype = 'advisory'"
+                    " and ((classid::bigint << 32) | objid::bigint) = $1",
+                    DBT_LOCK_KEY,
+                )
+                after = await lock.survived()
+            async with asyncio.timeout(5), control.dbt_lock() as again:
+                next_holder = await again.survived()
+        finally:
+            await admin.close()
+
+        assert (True, False, True) == (before, after, next_holder)

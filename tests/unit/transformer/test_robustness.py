@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from services.transformer.core import DbtOutcome
 from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import RunStatus, topics
@@ -131,6 +132,31 @@ class TestFaults:
             await rig.service.idle()
 
         assert (RunStatus.SUCCEEDED, ["r1"], ["succeeded"]) == (
+            rig.repo.runs["r1"].status,
+            rig.dbt.builds,
+            rig.finished(),
+        )
+
+    @pytest.mark.parametrize(
+        ("restarts", "builds", "status"),
+        [
+            (0, 1, RunStatus.FAILED),  # the data failed the build: built once, the run fails
+            (1, 2, RunStatus.SUCCEEDED),  # the database restarted under it: built again
+            (5, 3, RunStatus.FAILED),  # it keeps restarting: three builds, then the run fails
+        ],
+    )
+    async def test_a_build_the_database_restarted_under_is_built_again(
+        self, restarts: int, builds: int, status: RunStatus
+    ) -> None:
+        """Each restart fails the build it happens under; the build after the last succeeds."""
+        broken = DbtOutcome(ok=False, models_failed=14, error="connection lost")
+        rig = Rig(FakeDbtRunner(None, *[broken] * max(restarts, 1)))
+        rig.repo.restarts_during_builds = restarts
+        async with TestKafkaBroker(rig.broker), rig.service.running():
+            await rig.deliver_all()
+            await rig.service.idle()
+
+        assert (status, ["r1"] * builds, [status.value]) == (
             rig.repo.runs["r1"].status,
             rig.dbt.builds,
             rig.finished(),
