@@ -87,14 +87,7 @@ async def _load_object(loader: Loader, key: str) -> BatchLoaded:
         tickers_failed=len(errors),
         duration_s=round(time.monotonic() - started, 3),
     )
-    return BatchLoaded(
-        run_id=head.run_id,
-        message_id=f"{head.run_id}/{head.batch_id}/loaded",
-        batch_id=head.batch_id,
-        object_key=key,
-        bars_loaded=rows if head.kind == "daily_bars" else 0,
-        tickers_failed=len(errors),
-    )
+    return _loaded(head, key, rows if head.kind == "daily_bars" else 0, len(errors))
 
 
 async def _load_actions(
@@ -112,13 +105,18 @@ async def _load_actions(
         failed=head.error is not None,
         duration_s=round(time.monotonic() - started, 3),
     )
+    return _loaded(head, key, 0, int(head.error is not None))
+
+
+def _loaded(head: ObjectHeader, key: str, bars: int, tickers_failed: int) -> BatchLoaded:
+    """The event that the object's batch is loaded, with a deterministic id."""
     return BatchLoaded(
         run_id=head.run_id,
         message_id=f"{head.run_id}/{head.batch_id}/loaded",
         batch_id=head.batch_id,
         object_key=key,
-        bars_loaded=0,
-        tickers_failed=int(head.error is not None),
+        bars_loaded=bars,
+        tickers_failed=tickers_failed,
     )
 
 
