@@ -10,7 +10,8 @@
             {'columns': ['inputs_loaded_at']},
             {'columns': ['trading_date']},
         ],
-        pre_hook=[big_build_settings(), "set local datestyle = 'ISO, YMD'"],
+        pre_hook=[big_build_settings(), "set local datestyle = 'ISO, YMD'", full_build_marker()],
+        post_hook=analyze_after_full_build(),
     )
 }}
 
