@@ -41,7 +41,7 @@ from testbed.kafka_tail import commit_groups_to_end
 from testbed.names import unique, unique_db
 from testbed.stack import drop_database
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
