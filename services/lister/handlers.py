@@ -8,7 +8,7 @@ from functools import partial
 
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.broker import (
+from shared.clients.consumer import (
     DEFAULT_RETRY,
     Delivery,
     Permanent,

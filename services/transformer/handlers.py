@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.broker import (
+from shared.clients.consumer import (
     DEFAULT_RETRY,
     Delivery,
     RetryPolicy,

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import structlog
 
-from shared.clients.broker import Permanent
+from shared.clients.consumer import Permanent
 from shared.db.control import RunStatus
 from shared.db.outbox import OutboxMessage
 from shared.logging import bind_message_context

@@ -10,7 +10,8 @@ import orjson
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.clients.broker import Publisher, RetryPolicy
+from shared.clients.broker import Publisher
+from shared.clients.consumer import RetryPolicy
 
 # Handlers retry transient failures in place; in the unit tier without waiting.
 INSTANT_RETRIES = RetryPolicy(attempts=3, first_wait_s=0.0)

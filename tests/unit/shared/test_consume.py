@@ -12,7 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
-from shared.clients.broker import Permanent, RetryPolicy, consume
+from shared.clients.consumer import Permanent, RetryPolicy, consume
 from tests.fakes.kafka import TopicRecorder
 
 pytestmark = pytest.mark.unit
