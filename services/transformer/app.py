@@ -50,12 +50,14 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
         )
         transformer = Transformer(repo, dbt, broker, opts.heartbeat_s, Reconciler(repo, bucket))
         sweeper = asyncio.create_task(_sweep_forever(transformer))
-        async with transformer.running():
-            yield build_router(broker, transformer)
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
-        await dbt.close()
+        try:
+            async with transformer.running():
+                yield build_router(broker, transformer)
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await dbt.close()
 
 
 app = service_app("transformer", settings.kafka, wiring)
