@@ -103,7 +103,7 @@ def main() -> None:
     print(
         f"  ingest bars/s   {bars / stages['fetch_and_load']:8.0f}   (listed -> last batch loaded)"
     )
-    print(f"  loader rows/s   {loader_rps:8.0f}   (one loader, inside load_object, {loader_rows})")
+    print(f"  loader rows/s   {loader_rps:8.0f}   (one loader, inside Loader.load, {loader_rows})")
     print(f"  plain COPY      {copy_rps:8.0f}   rows/s ({copy_rows} rows, same shape, same run)")
     print(f"  peak RSS MB     {peaks}")
     figures = {

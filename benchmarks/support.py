@@ -185,7 +185,7 @@ async def stage_times(connect: Connect, run_id: str) -> dict[str, float]:
 
 
 def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[float, int]:
-    """Rows over the time spent inside load_object, from the loaders' own `object_loaded` lines
+    """Rows over the time spent inside Loader.load, from the loaders' own `object_loaded` lines
     (bars objects only; of one run when `run_id` is given)."""
     rows, seconds = 0, 0.0
     for log in logs:
