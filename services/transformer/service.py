@@ -164,6 +164,7 @@ class Transformer:
             if outcome.ok or survived or attempt >= _BUILD_ATTEMPTS:
                 return outcome
             log.warning("dbt_build_repeated", attempt=attempt, why="the database restarted")
+            await self._dbt.close()  # a fresh dbt: nothing of the lost sessions carried over
             attempt += 1
 
     async def _build_once(self, run_id: str) -> tuple[DbtOutcome, bool]:

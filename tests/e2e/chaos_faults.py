@@ -77,16 +77,23 @@ def drop_one_notification(queue: Path, timeout_s: float = 60) -> str:
 async def kill_during_dbt(p: Pipeline, run_id: str, into_s: float = 3.0) -> float:
     """SIGKILL the transformer `into_s` after its dbt worker started on the run, no build
     having ended; the seconds from the run turning `transforming` to the kill."""
-    log = p.supervisor.log(TRANSFORMER)
     await until(lambda: _is(p, run_id, "transforming"), at_least=1)
+    took = await into_build(p, run_id, 1, into_s)
+    p.kill(TRANSFORMER)
+    return took
+
+
+async def into_build(p: Pipeline, run_id: str, nth: int, into_s: float = 3.0) -> float:
+    """Return `into_s` after the run's `nth` dbt worker started, no build having ended; the
+    seconds waited."""
+    log = p.supervisor.log(TRANSFORMER)
     began = time.monotonic()
-    while not logged_count(log.read_text(errors="replace"), "dbt_worker_started", run_id):
-        assert time.monotonic() - began < 180, "the dbt worker never started"
+    while logged_count(log.read_text(errors="replace"), "dbt_worker_started", run_id) < nth:
+        assert time.monotonic() - began < 240, f"dbt worker {nth} never started"
         await asyncio.sleep(0.2)
     await asyncio.sleep(into_s)
     text = log.read_text(errors="replace")
-    assert 0 == logged_count(text, "dbt_built", run_id), "dbt ended before it could be killed"
-    p.kill(TRANSFORMER)
+    assert 0 == logged_count(text, "dbt_built", run_id), "dbt ended before the fault"
     return round(time.monotonic() - began, 1)
 
 

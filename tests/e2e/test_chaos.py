@@ -4,10 +4,11 @@ behind poison on every partition of every consumed topic.
 On a second stack of its own (tests/support/second_stack.py), so that restarting Kafka, MinIO and
 Postgres disturbs no other test. Faults, each once: Kafka restarted with one MinIO notification
 dropped while it is down, MinIO restarted, Postgres restarted, the transformer SIGKILLed during
-dbt. Expected: the raw bars equal the simulator's truth (none lost, none twice), one finished dbt
-build, every event of the run delivered, the run succeeded; every poison dead-lettered or
-skipped, nothing else dead-lettered. The figures are written to $STOCKS_ELT_CHAOS_FIGURES
-(default: the test's tmp dir) and recorded as a junit property.
+dbt, Postgres restarted again during the resumed build. Expected: the raw bars equal the
+simulator's truth (none lost, none twice), one dbt build that counts (a build the database
+restarted under is repeated), every event of the run delivered, the run succeeded; every
+poison dead-lettered or skipped, nothing else dead-lettered. The figures are written to
+$STOCKS_ELT_CHAOS_FIGURES (default: the test's tmp dir) and recorded as a junit property.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .chaos_faults import (
     all_records,
     by_message_id,
     drop_one_notification,
+    into_build,
     kill_during_dbt,
     lag,
     loaded,
@@ -144,6 +146,9 @@ async def chaos_run(chaos: Pipeline, stack: SecondStack, poisoned: list[Poison])
     await asyncio.to_thread(stack.restart, "postgres")
     killed = await kill_during_dbt(chaos, run_id)
     chaos.restart(TRANSFORMER)
+    # The resumed build loses its database: built again, still one run's worth of dbt.
+    await into_build(chaos, run_id, 2)
+    await asyncio.to_thread(stack.restart, "postgres")
     row = await chaos.wait_finished(run_id, timeout_s=300)
     return {
         "run_id": run_id,
@@ -181,6 +186,8 @@ class TestChaos:
             "reannounced": sorted(e["batch_id"] for e in logged(log, "object_reannounced", run_id)),
             "transformer_killed_s_into_transforming": chaos_run["killed"],
             "dbt_builds_finished": logged_count(log, "dbt_built", run_id),
+            # Builds the database restarted under, repeated (0 if dbt was between queries).
+            "dbt_builds_repeated": logged_count(log, "dbt_build_repeated", run_id),
             # A build announces itself before dbt starts: the killed one did, then the resumed.
             "dbt_builds_started": sum(
                 RunEvent.model_validate_json(r).kind.value == "transforming" for r in sent
@@ -205,7 +212,8 @@ class TestChaos:
         assert truth == bars
         assert 1 == len(chaos_run["dropped"])
         assert chaos_run["dropped"][0] in figures["reannounced"]
-        assert 1 == figures["dbt_builds_finished"]
+        # One build that counts: the repeated ones failed for the restart alone.
+        assert 1 + figures["dbt_builds_repeated"] == figures["dbt_builds_finished"]
         expected = {"listed": 1, "progress": row["total_batches"], "transforming": 1, "finished": 1}
         assert expected == kinds
         assert "succeeded" == row["status"]
