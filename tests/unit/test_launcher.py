@@ -71,6 +71,24 @@ class TestProcesses:
         assert not process.is_alive(pid)
         assert not pidfile.exists()
 
+    def test_a_pid_reused_by_another_process_is_never_signalled(self, tmp_path: Path) -> None:
+        """A pid file left behind by a killed process names its pid; when another process has
+        that pid now (here: a live one with another start time), stop leaves it alone."""
+        other = process.spawn(
+            ["sleep", "60"], tmp_path / "other.log", tmp_path / "o.pid", {}, tmp_path
+        )
+        started = process.start_time(other)
+        assert started is not None
+        stale = tmp_path / "stale.pid"
+        stale.write_text(f"{other} {started - 1}")
+        try:
+            found, stopped = process.pid_of(stale), process.terminate(stale, grace_s=5)
+            alive = process.is_alive(other)
+        finally:
+            process.terminate(tmp_path / "o.pid", grace_s=5)
+
+        assert (None, False, True) == (found, stopped, alive)
+
     def test_a_background_process_starts_once_and_stops(self, tmp_path: Path) -> None:
         """The public entry: a second start finds the running process instead of a new one."""
         sleeper = background(tmp_path / "sleep.pid")

@@ -14,12 +14,32 @@ from pathlib import Path
 
 
 def pid_of(pidfile: Path) -> int | None:
-    """The pid in the file if that process is still alive."""
+    """The pid in the file if that very process is still alive.
+
+    The file holds the pid and the process's start time: a process that died without removing
+    its file (SIGKILL) leaves its pid free for reuse, and without the start time `stop` would
+    signal whatever process got it next (once, a test's stale replica file stopped the stack's
+    Kafka)."""
     try:
-        pid = int(pidfile.read_text().strip())
+        pid, *started = pidfile.read_text().split()
+        recorded = int(pid), [int(x) for x in started]
     except (OSError, ValueError):
         return None
-    return pid if is_alive(pid) else None
+    if not is_alive(recorded[0]):
+        return None
+    if recorded[1] and recorded[1] != [start_time(recorded[0])]:
+        return None  # the pid now belongs to another process
+    return recorded[0]
+
+
+def start_time(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, /proc/PID/stat field 22); None when
+    it cannot be read (no /proc, or the process is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[-1].split()[19])
 
 
 def is_alive(pid: int) -> bool:
@@ -50,7 +70,8 @@ def spawn(cmd: Sequence[str], log: Path, pidfile: Path, env: Mapping[str, str], 
             cwd=cwd,
             start_new_session=True,
         )
-    pidfile.write_text(str(proc.pid))
+    started = start_time(proc.pid)
+    pidfile.write_text(str(proc.pid) if started is None else f"{proc.pid} {started}")
     return proc.pid
 
 
