@@ -17,10 +17,9 @@
 {% endmacro %}
 
 {#- A full build (first build or --full-refresh) ends with ANALYZE of what it wrote: a table
-    made by `create table as` has no statistics until autovacuum comes, and without them the
-    next (daily) build's plans and this build's tests read millions of rows (the first daily build
-    after a full build of one year took 149 s instead of 35). The pre-hook notes the kind of
-    build while is_incremental() still tells (after the build the table exists either way). -#}
+    made by `create table as` has no statistics until autovacuum comes, and this build's tests
+    and the next build are planned without them. The pre-hook notes the kind of build while
+    is_incremental() still tells (after the build the table exists either way). -#}
 {#- raw: the hook's text is rendered when the hook runs, not when config() is parsed -#}
 {% macro full_build_marker() -%}
     {% raw %}set local stocks_elt.full_build = '{{ "off" if is_incremental() else "on" }}'{% endraw %}
