@@ -66,7 +66,8 @@ def rejected_request(body: bytes, at: KafkaCoordinates) -> tuple[str, dict[str, 
     """(run id, request as JSON) of a request that did not parse: its own run id when it has
     a well-formed one, and its body as an object (or, when it is not one, as text)."""
     try:
-        parsed = json.loads(body)
+        # NaN and Infinity stay text: Postgres' jsonb has no such numbers.
+        parsed = json.loads(body, parse_constant=str)
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):

@@ -15,6 +15,7 @@ from services.lister.core import (
     day_batches,
     fetch_commands,
     plan_batches,
+    rejected_request,
     resolve_run,
     select_tickers,
     ticker_starts,
@@ -425,3 +426,22 @@ class TestMixedPlanLeavesNoHoleBehindTheWatermark:
         lines = grouped_outcomes(grouped, market)  # type: ignore[arg-type]
 
         assert ["A"] == [x.ticker for x in lines]
+
+
+class TestRejectedRequest:
+    AT = KafkaCoordinates(3, 17, 1_700_000_000_000)
+
+    def test_its_own_run_id_when_well_formed_else_one_from_where_it_sat(self) -> None:
+        own = rejected_request(b'{"run_id": "mine", "from": "x"}', self.AT)
+        bad = rejected_request(b'{"run_id": ".."}', self.AT)
+
+        assert ("mine", "20231114-221320-p3o17") == (own[0], bad[0])
+
+    def test_a_body_that_is_no_json_object_is_kept_as_text(self) -> None:
+        assert {"body": "[1, 2"} == rejected_request(b"[1, 2", self.AT)[1]
+
+    def test_nan_and_infinity_stay_text_for_jsonb(self) -> None:
+        """Python's json reads them as floats, which Postgres' jsonb refuses to store."""
+        _, request = rejected_request(b'{"max_tickers": Infinity, "batch_size": NaN}', self.AT)
+
+        assert {"max_tickers": "Infinity", "batch_size": "NaN"} == request
