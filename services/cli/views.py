@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .runs import DataTestProblem, RunProgress, RunReader
+from .runs import DataTestProblem, RunProgress
 from .status_views import run_view
 
 console = Console()
 
 
-async def watch(reader: RunReader, run_id: str, timeout_s: float) -> RunProgress:
+class RunSource(Protocol):
+    """Where `watch` reads a run's progress (runs.RunReader)."""
+
+    async def run(self, run_id: str) -> RunProgress | None: ...
+
+
+async def watch(reader: RunSource, run_id: str, timeout_s: float) -> RunProgress:
     """Poll the control tables until the run ends; a bar each for listed, fetched, loaded and
     dbt's nodes."""
     started = time.monotonic()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import cast
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from services.lister.handlers import build_router
 from services.lister.repository import RunRepository
 from services.lister.service import Lister
-from shared.clients.polygon import PolygonClient, TickerRef
+from shared.clients.polygon import TickerRef
 from shared.db.control import RunStatus
 from shared.messages import FetchBatch, RunEvent, RunRequest, topics
 from shared.messages.ids import ID_PATTERN
@@ -68,7 +67,7 @@ async def lister(db: Db) -> AsyncIterator[Rig]:
     api, store = FakePolygonClient(UNIVERSE), FakeObjectStore()
     repo = RunRepository(db.ingest)
     service = Lister(
-        cast(PolygonClient, api),
+        api,
         store,
         repo,
         broker,

@@ -3,13 +3,11 @@ exit code from how the run ended."""
 
 from __future__ import annotations
 
-from typing import cast
-
 import pytest
 from rich.console import Console
 
 from services.cli import views
-from services.cli.runs import RunProgress, RunReader
+from services.cli.runs import RunProgress
 
 from .test_status_views import _run
 
@@ -35,7 +33,7 @@ class TestWatch:
         building = _run("r1", "transforming", dbt=None, dbt_progress={"done": 12, "total": 40})
         states = [building, building, _run("r1", "succeeded")]
 
-        done = await views.watch(cast(RunReader, ScriptedReader(states)), "r1", timeout_s=30)
+        done = await views.watch(ScriptedReader(states), "r1", timeout_s=30)
 
         text = console.export_text()
         assert "succeeded" == done.status
