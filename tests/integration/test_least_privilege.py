@@ -225,7 +225,7 @@ FORBIDDEN: list[tuple[str, str]] = [
     ("elt_ingest", "create table marts.x (a int)"),
     ("elt_transform", "create table raw.x (a int)"),
     # the reader reads
-    ("elt_reader", "update control.runs set status = 'failed'"),
+    ("elt_reader", f"update control.runs set status = '{RunStatus.FAILED.value}'"),
     ("elt_reader", "insert into control.runs (run_id, request) values ('x', '{}')"),
     ("elt_reader", "delete from control.runs"),
     ("elt_reader", "select count(*) from raw.stock_bars_daily"),

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from services.cli.runs import RunReader
+from shared.db.control import TICKERS_BATCH_ID, RunStatus
 
 pytestmark = pytest.mark.integration
 
@@ -26,27 +27,29 @@ async def _seed(pool: asyncpg.Pool) -> None:
     """r1 (from the fixture) listed with a listing, a range batch and a splits batch, one
     ticker not found, one test warned, dbt half way; r2 rejected."""
     run = (
-        "update control.runs set status = 'transforming', total_batches = 3, tickers_total = 2,"
+        "update control.runs set status = $2, total_batches = 3, tickers_total = 2,"
         " api_requests = 1, plan = 'per_ticker', dbt_progress = $1::jsonb where run_id = 'r1'"
     )
-    await pool.execute(run, json.dumps({"done": 12, "total": 40}))
+    await pool.execute(run, json.dumps({"done": 12, "total": 40}), RunStatus.TRANSFORMING)
     await pool.executemany(
         "insert into control.batches (run_id, batch_id, tickers, command, listed, fetched_at,"
         " loaded_at, bars_loaded, api_requests) values ('r1', $1, $2, $3::jsonb, true, now(),"
         " now(), $4, $5)",
         [
-            ("tickers", [], None, 2, None),
+            (TICKERS_BATCH_ID, [], None, 2, None),
             ("b00000", ["AAPL"], json.dumps({"seq": 0, "days": None}), 250, 1),
             ("splits", ["AAPL"], json.dumps({"seq": 1, "actions": "splits"}), 0, 1),
         ],
     )
     await pool.execute(
         "insert into control.ticker_errors (run_id, batch_id, ticker, kind, reason)"
-        " values ('r1', 'tickers', 'NOSUCH', 'not_found', 'not a ticker')"
+        " values ('r1', $1, 'NOSUCH', 'not_found', 'not a ticker')",
+        TICKERS_BATCH_ID,
     )
     await pool.execute(
         "insert into control.runs (run_id, request, status, reason, finished_at)"
-        " values ('r2', '{\"from\": \"2024-03-01\"}', 'rejected', 'from is after to', now())"
+        " values ('r2', '{\"from\": \"2024-03-01\"}', $1, 'from is after to', now())",
+        RunStatus.REJECTED,
     )
 
 

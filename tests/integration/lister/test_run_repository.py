@@ -63,7 +63,9 @@ class TestFail:
         self, ingest_pool: asyncpg.Pool, admin: asyncpg.Connection
     ) -> None:
         """A running run is not failed by a late listing failure, and no event is written."""
-        await admin.execute("update control.runs set status = 'running' where run_id = 'r1'")
+        await admin.execute(
+            "update control.runs set status = $1 where run_id = 'r1'", RunStatus.RUNNING
+        )
 
         await RunRepository(ingest_pool).fail("r1", "listing tickers failed", [EVENT])
 

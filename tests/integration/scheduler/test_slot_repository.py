@@ -11,6 +11,7 @@ import pytest
 
 from services.scheduler.core import parse_schedule, run_request
 from services.scheduler.repository import SlotRepository
+from shared.db.control import RunStatus
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -61,8 +62,9 @@ class TestPublishing:
         slot = SCHEDULE.previous_slots(T0, 1)[0]
         await repo.claim(slot, run_request(slot, {}), SCHEDULE.cron, "r")
         await ingest_pool.execute(
-            "insert into control.runs (run_id, request, status) values ($1, '{}', 'running')",
+            "insert into control.runs (run_id, request, status) values ($1, '{}', $2)",
             slot.run_id,
+            RunStatus.RUNNING,
         )
 
         recent = await repo.recent(5)
