@@ -90,12 +90,27 @@ class RawRepository:
         )
 
     async def named_tickers(self, run_id: str) -> frozenset[str]:
-        """The tickers the run's request named (none for a run of the listing)."""
-        named = await self._pool.fetchval(
-            "select request->'tickers' from control.runs where run_id = $1", run_id
+        """The tickers the run's request named (none for a run of the listing) whose empty
+        answer means no data: all of them when the request gave its own `from`; in an
+        incremental run only those without a stored bar, since a ticker already up to date
+        answers an empty range on any day without a new session."""
+        row = await self._pool.fetchrow(
+            "select request->'tickers' as tickers, request->>'from' is not null as ranged"
+            " from control.runs where run_id = $1",
+            run_id,
         )
+        named = row["tickers"] if row is not None else None
         tickers = json.loads(named) if isinstance(named, str) else named
-        return frozenset(tickers) if isinstance(tickers, list) else frozenset()
+        if not isinstance(tickers, list) or not tickers:
+            return frozenset()
+        if row is not None and row["ranged"]:
+            return frozenset(tickers)
+        never_loaded = await self._pool.fetch(
+            "select t from unnest($1::text[]) as t where not exists"
+            " (select 1 from raw.stock_bars_daily b where b.ticker = t)",
+            [str(t) for t in tickers],
+        )
+        return frozenset(r["t"] for r in never_loaded)
 
     async def load_actions(
         self,

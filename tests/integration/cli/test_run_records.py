@@ -75,13 +75,23 @@ class TestNamedTickers:
     async def test_the_loader_reads_the_names_a_run_asked_for(
         self, ingest_pool: asyncpg.Pool
     ) -> None:
-        """A run of named tickers gives them; a run of the listing (null or no tickers) none."""
+        """A run of named tickers over its own range gives them all; an incremental one only
+        those never loaded (AAPL has a bar: up to date, its empty range is no error); a run of
+        the listing (null or no tickers) none."""
         await ingest_pool.execute(
             "insert into control.runs (run_id, request) values"
-            " ('n1', '{\"tickers\": [\"AAPL\", \"KIMpL\"]}'), ('n2', '{\"tickers\": null}')"
+            ' (\'n1\', \'{"tickers": ["AAPL", "KIMpL"], "from": "2024-01-02"}\'),'
+            " ('n2', '{\"tickers\": null}'),"
+            ' (\'n3\', \'{"tickers": ["AAPL", "KIMpL"], "from": null}\')'
+        )
+        await ingest_pool.execute(
+            "insert into raw.stock_bars_daily (ticker, trading_date, adjusted, open, high, low,"
+            " close, volume, bar_ts_ms, source, run_id, object_key)"
+            " values ('AAPL', '2024-01-02', false, 1, 1, 1, 1, 1, 0, 'aggs_range', 'r0', 'k')"
         )
         repo = RawRepository(ingest_pool)
 
         assert frozenset({"AAPL", "KIMpL"}) == await repo.named_tickers("n1")
         assert frozenset() == await repo.named_tickers("n2")
+        assert frozenset({"KIMpL"}) == await repo.named_tickers("n3")
         assert frozenset() == await repo.named_tickers("r1")
