@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_dbt_data import generate_history, load_next_day
 from shared.bootstrap.database import bootstrap_database
+from shared.clients.db import connect
 from shared.settings import PostgresAdminSettings, PostgresSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,13 +82,7 @@ async def prepare(pg: PostgresSettings, admin: PostgresAdminSettings, a: argpars
 
 
 async def admin_connection(pg: PostgresSettings, admin: PostgresAdminSettings) -> Any:
-    return await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=admin.user,
-        password=admin.password.get_secret_value(),
-    )
+    return await connect(pg, admin)
 
 
 async def next_day(pg: PostgresSettings, admin: PostgresAdminSettings) -> int:
@@ -101,13 +94,7 @@ async def next_day(pg: PostgresSettings, admin: PostgresAdminSettings) -> int:
 
 
 async def drop(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
-    conn = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database="postgres",
-        user=admin.user,
-        password=admin.password.get_secret_value(),
-    )
+    conn = await connect(pg, admin, database="postgres")
     try:
         await conn.execute(f'drop database if exists "{pg.database}" with (force)')
     finally:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-import asyncpg
-
+from shared.clients.db import connect
 from shared.settings import KafkaSettings, MinioSettings, PostgresAdminSettings, PostgresSettings
 
 
@@ -37,13 +36,7 @@ class Stack:
 
 async def drop_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
     """Drop a test database, closing its connections first."""
-    conn = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=admin.user,
-        password=admin.password.get_secret_value(),
-        database="postgres",
-    )
+    conn = await connect(pg, admin, database="postgres")
     try:
         await conn.execute(f'drop database if exists "{pg.database}" with (force)')
     finally:

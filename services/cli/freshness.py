@@ -10,6 +10,7 @@ import asyncpg
 from rich import box
 from rich.table import Table
 
+from shared.clients.db import connect
 from shared.settings import PostgresSettings
 
 _LATEST = """
@@ -29,13 +30,7 @@ class Checked:
 
 
 async def latest(pg: PostgresSettings) -> Checked | None:
-    conn = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-    )
+    conn = await connect(pg)
     try:
         row = await conn.fetchrow(_LATEST)
     except asyncpg.UndefinedColumnError:  # a database not bootstrapped since 0011

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import typer
 from rich.console import Console
 
 from shared.bootstrap import bootstrap_all
+from shared.clients.db import connect
 from shared.logging import configure_logging
 from shared.messages import Plan, RunRequest
 from shared.messages.run_rules import InvalidRunRequest
@@ -121,13 +121,7 @@ def refetch_as_traded(
 
     async def measure() -> Refetch | None:
         pg = PostgresSettings()
-        conn = await asyncpg.connect(
-            host=pg.host,
-            port=pg.port,
-            database=pg.database,
-            user=pg.user,
-            password=pg.password.get_secret_value(),
-        )
+        conn = await connect(pg)
         try:
             return refetch_plan(await adjusted_only_spans(conn))
         finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.clients.db import connect
 from shared.db.control import FINAL_STATUSES, TICKERS_BATCH_ID, RunStatus
 from shared.settings import PostgresSettings
 
@@ -138,15 +139,7 @@ class RunReader:
 
     @classmethod
     async def connect(cls, pg: PostgresSettings) -> RunReader:
-        return cls(
-            await asyncpg.connect(
-                host=pg.host,
-                port=pg.port,
-                database=pg.database,
-                user=pg.user,
-                password=pg.password.get_secret_value(),
-            )
-        )
+        return cls(await connect(pg))
 
     async def close(self) -> None:
         await self._conn.close()

@@ -13,6 +13,7 @@ from importlib import resources
 import asyncpg
 import structlog
 
+from shared.clients.db import connect
 from shared.settings import PostgresAdminSettings, PostgresSettings
 
 from .grants import APP_ROLES, DBT_SCHEMAS, GRANTS, READER_SCHEMAS, inserted_tables, table_grants
@@ -142,24 +143,12 @@ async def _grant(db: asyncpg.Connection, database: str) -> None:
 
 async def bootstrap_database(pg: PostgresSettings, admin: PostgresAdminSettings) -> None:
     """Create database, roles, schemas; apply new migrations; grant. Idempotent."""
-    server = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=admin.user,
-        password=admin.password.get_secret_value(),
-        database="postgres",
-    )
+    server = await connect(pg, admin, database="postgres")
     try:
         await server.execute("select pg_advisory_lock($1)", _LOCK_KEY)
         created = await _ensure_database(server, pg.database)
         await _ensure_roles(server, admin)
-        db = await asyncpg.connect(
-            host=pg.host,
-            port=pg.port,
-            user=admin.user,
-            password=admin.password.get_secret_value(),
-            database=pg.database,
-        )
+        db = await connect(pg, admin)
         try:
             applied = await _migrate(db)
             await _grant(db, pg.database)

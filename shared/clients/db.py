@@ -1,4 +1,5 @@
-"""The one asyncpg pool a service keeps, and waiting out a database restart."""
+"""The one asyncpg pool a service keeps, single connections for tools, and waiting out a database
+restart."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from shared.settings import PostgresSettings
+from shared.settings import PostgresAdminSettings, PostgresSettings
 
 T = TypeVar("T")
 # What a Postgres restart looks like from asyncpg.
@@ -32,6 +33,22 @@ async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+async def connect(
+    pg: PostgresSettings, admin: PostgresAdminSettings | None = None, database: str | None = None
+) -> asyncpg.Connection:
+    """One connection to `pg`'s server: as its user, or as `admin` (bootstrap, tests and
+    benchmarks); to its database, or to `database` (`postgres` to create or drop one)."""
+    user, password = (pg.user, pg.password) if admin is None else (admin.user, admin.password)
+    conn: asyncpg.Connection = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        database=database or pg.database,
+        user=user,
+        password=password.get_secret_value(),
+    )
+    return conn
 
 
 async def through_restart(
