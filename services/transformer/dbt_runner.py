@@ -42,6 +42,7 @@ class DbtRunner:
         self._proc: asyncio.subprocess.Process | None = None
         self._output: deque[str] = deque(maxlen=20)  # dbt's last lines, for error messages
         self._lock = asyncio.Lock()  # one build at a time through one worker
+        self._asked = 0  # the id of the last request: an answer to an older one is skipped
 
     def _env(self) -> dict[str, str]:
         # The profile reads the same PG_ variables as the services.
@@ -113,6 +114,7 @@ class DbtRunner:
                 results = Path(tmp) / "target" / "run_results.json"
                 if not results.exists():
                     why = answer.get("error") or " | ".join(self._output)
+                    await self.close()  # whatever state it is in, the next build gets a new one
                     return DbtOutcome(ok=False, error=f"dbt build did not run: {why}")
                 outcome = outcome_from_run_results(
                     json.loads(results.read_text()), 0 if answer.get("success") else 1
@@ -125,10 +127,16 @@ class DbtRunner:
     ) -> dict[str, Any]:
         proc = await self._worker()
         assert proc.stdin is not None
-        request = {"command": command, "target_path": f"{tmp}/target", "log_path": f"{tmp}/logs"}
+        self._asked += 1
+        request = {
+            "command": command,
+            "target_path": f"{tmp}/target",
+            "log_path": f"{tmp}/logs",
+            "id": self._asked,
+        }
         proc.stdin.write((json.dumps(request) + "\n").encode())
         await proc.stdin.drain()
-        return await self._answer(proc, on_progress)
+        return await self._answer(proc, on_progress, self._asked)
 
     async def _worker(self) -> asyncio.subprocess.Process:
         if self._proc is not None and self._proc.returncode is None:
@@ -152,10 +160,15 @@ class DbtRunner:
         return self._proc
 
     async def _answer(
-        self, proc: asyncio.subprocess.Process, on_progress: OnProgress | None = None
+        self,
+        proc: asyncio.subprocess.Process,
+        on_progress: OnProgress | None = None,
+        request_id: int | None = None,
     ) -> dict[str, Any]:
-        """The worker's next answer; progress goes to `on_progress` on the way, and its other
-        lines are kept for error messages."""
+        """The worker's answer to `request_id` (or its next one); progress goes to
+        `on_progress` on the way, and its other lines are kept for error messages. An answer
+        to an earlier request (one whose reader gave up) is skipped: taken for this one, it
+        would shift every later build onto its predecessor's answer."""
         assert proc.stdout is not None
         while line := (await proc.stdout.readline()).decode(errors="replace"):
             if not line.startswith(MARKER):
@@ -163,6 +176,9 @@ class DbtRunner:
                 continue
             answer: dict[str, Any] = json.loads(line[len(MARKER) :])
             if "progress" not in answer:
+                if request_id is not None and answer.get("id") != request_id:
+                    log.warning("dbt_worker_stale_answer", id=answer.get("id"), want=request_id)
+                    continue
                 return answer
             if on_progress is not None:
                 try:

@@ -75,7 +75,7 @@ def main(project: str) -> int:
         else:
             result = runner.invoke(["build", *base, *paths])
         error = str(result.exception) if result.exception is not None else None
-        answer(done=True, success=result.success, error=error)
+        answer(done=True, id=request.get("id"), success=result.success, error=error)
     return 0
 
 
