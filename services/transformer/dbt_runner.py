@@ -30,6 +30,9 @@ log = structlog.get_logger()
 OnProgress = Callable[[int, int | None], Awaitable[None]]
 
 
+_DECODER = json.JSONDecoder()
+
+
 class WorkerFailed(RuntimeError):
     """The dbt worker could not start, or died, or did not answer."""
 
@@ -171,10 +174,19 @@ class DbtRunner:
         would shift every later build onto its predecessor's answer."""
         assert proc.stdout is not None
         while line := (await proc.stdout.readline()).decode(errors="replace"):
-            if not line.startswith(MARKER):
+            # dbt's threads print too: an answer may share its line with their text.
+            at = line.find(MARKER)
+            if at < 0:
                 self._output.append(line.rstrip())
                 continue
-            answer: dict[str, Any] = json.loads(line[len(MARKER) :])
+            answer: dict[str, Any]
+            try:
+                answer, end = _DECODER.raw_decode(line, at + len(MARKER))
+            except ValueError:
+                self._output.append(line.rstrip())
+                continue
+            if text := (line[:at] + line[end:]).strip():
+                self._output.append(text)
             if "progress" not in answer:
                 if request_id is not None and answer.get("id") != request_id:
                     log.warning("dbt_worker_stale_answer", id=answer.get("id"), want=request_id)
