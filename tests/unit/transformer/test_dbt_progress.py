@@ -90,6 +90,31 @@ class TestRunnerProgress:
         assert [(0, 2), (2, 2)] == told
         assert {"done": True, "success": True, "error": None} == answer
 
+    async def test_the_answer_to_this_request_is_found_among_dbt_text_and_stale_answers(
+        self,
+    ) -> None:
+        """dbt's threads may print on the answer's line, before or after it; an answer to an
+        earlier request (its reader gave up) is skipped, not taken for this one."""
+        stdout = asyncio.StreamReader()
+        for line in [
+            MARKER + '{"done": true, "id": 1, "success": false, "error": null}',
+            "13 of 51 FAIL 1 low_le_high " + MARKER + '{"progress": 3, "total": 5} [FAIL 1]',
+            "text " + MARKER + '{"done": true, "id": 2, "success": false, "error": null}tail',
+        ]:
+            stdout.feed_data((line + "\n").encode())
+        stdout.feed_eof()
+        runner = DbtRunner(Path("."), PostgresSettings(password=SecretStr("x")), timeout_s=5)
+        told: list[tuple[int, int | None]] = []
+
+        async def on_progress(done: int, total: int | None) -> None:
+            told.append((done, total))
+
+        proc = cast(asyncio.subprocess.Process, SimpleNamespace(stdout=stdout))
+        answer = await runner._answer(proc, on_progress, request_id=2)
+
+        assert [(3, 5)] == told
+        assert {"done": True, "id": 2, "success": False, "error": None} == answer
+
 
 class ProgressingDbt(FakeDbtRunner):
     """A build that reports two of its three nodes, then all three."""
