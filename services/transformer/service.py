@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from functools import partial
-from typing import TypeVar
 
 import structlog
 
 from shared.clients.consumer import Permanent
+from shared.clients.db import through_restart
 from shared.db.control import RunStatus
 from shared.db.outbox import OutboxMessage
 from shared.logging import bind_message_context
@@ -27,7 +27,6 @@ from .ports import DbtBuilder, Publisher, TransformerRepository
 from .reconciler import Reconciler
 
 log = structlog.get_logger()
-T = TypeVar("T")
 # Ending a run must survive Postgres restarting: its writes are retried this long.
 _PERSIST_FOR_S = 600.0
 # Builds of one run when the database keeps restarting under them: then the run fails.
@@ -123,7 +122,7 @@ class Transformer:
         await self._event(run_id, RunEventKind.TRANSFORMING, RunStatus.TRANSFORMING)
         metrics.RUNS.labels(RunStatus.TRANSFORMING.value).inc()
         outcome = await self._locked_build(run_id)
-        summary = await _persist(lambda: self._repo.summary(run_id))
+        summary = await through_restart(lambda: self._repo.summary(run_id), _PERSIST_FOR_S)
         status, reason = final_status(outcome, int(summary.get("failed") or 0))
         finished = RunEvent(
             run_id=run_id,
@@ -141,7 +140,9 @@ class Transformer:
         stale = stale_alerts(run_id, list(outcome.freshness))
         events = [OutboxMessage.of(a, topics.ALERTS) for a in [*sent, *stale]]
         events.append(OutboxMessage.of(finished, topics.RUN_EVENTS))
-        await _persist(lambda: self._repo.finish(run_id, status, reason, outcome, events))
+        await through_restart(
+            lambda: self._repo.finish(run_id, status, reason, outcome, events), _PERSIST_FOR_S
+        )
         metrics.RUNS.labels(status.value).inc()
         if stale:
             log.warning("sources_stale", sources=[(a.source, a.status) for a in stale])
@@ -160,7 +161,9 @@ class Transformer:
         restart's, and failing the run would make the user fetch it all again."""
         attempt = 1
         while True:
-            outcome, survived = await _persist(lambda: self._build_once(run_id))
+            outcome, survived = await through_restart(
+                lambda: self._build_once(run_id), _PERSIST_FOR_S
+            )
             if outcome.ok or survived or attempt >= _BUILD_ATTEMPTS:
                 return outcome
             log.warning("dbt_build_repeated", attempt=attempt, why="the database restarted")
@@ -238,19 +241,3 @@ def _stalled_events(run_id: str, reason: str) -> list[OutboxMessage]:
         detail=reason,
     )
     return [OutboxMessage.of(event, topics.RUN_EVENTS)]
-
-
-async def _persist(write: Callable[[], Awaitable[T]]) -> T:
-    """`write`, retried with doubling waits for up to _PERSIST_FOR_S (Postgres restarting):
-    giving up would leave a built run unfinished, and another build would follow."""
-    wait, waited = 0.5, 0.0
-    while True:
-        try:
-            return await write()
-        except Exception as exc:
-            if waited >= _PERSIST_FOR_S:
-                raise
-            log.warning("run_end_retrying", wait_s=wait, error=f"{type(exc).__name__}: {exc}"[:300])
-            await asyncio.sleep(wait)
-            waited += wait
-            wait = min(wait * 2, 10.0)

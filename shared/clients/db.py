@@ -70,4 +70,4 @@ async def through_restart(
             pause = min(pause * 2, 4.0)
 
 
-__all__ = ["DB_DOWN", "create_pool", "through_restart"]
+__all__ = ["DB_DOWN", "connect", "create_pool", "through_restart"]
