@@ -285,17 +285,25 @@ class TestMetrics:
 @pytest.fixture(scope="module")
 async def stale_run(pipeline: Pipeline, scraped: dict[str, dict[str, float]]) -> dict[str, Any]:
     """The bars were last loaded 10 days ago (error_after is 7): a run that loads no new bar,
-    and the alerts that followed it."""
+    and the alerts that followed it.
+
+    The run asks again for one day already stored, of a ticker that never split. An open-ended
+    run would fetch whatever the simulator's clock has added since that ticker was loaded, and
+    a split would rewrite its adjusted history: either makes the bars fresh again."""
     conn = await pipeline.connect()
     try:
         await conn.execute(
             "update raw.stock_bars_daily set loaded_at = loaded_at - interval '10 days'"
         )
-        ticker = await conn.fetchval("select ticker from raw.stock_bars_daily limit 1")
+        ticker, day = await conn.fetchrow(
+            "select b.ticker, max(b.trading_date) from raw.stock_bars_daily b"
+            " where not exists (select 1 from raw.stock_splits s where s.ticker = b.ticker)"
+            " group by b.ticker order by b.ticker limit 1"
+        )
     finally:
         await conn.close()
     mark = await end_offsets(pipeline.kafka, topics.ALERTS)
-    run_id = await pipeline.request_run(tickers=[ticker])
+    run_id = await pipeline.request_run(tickers=[ticker], **{"from": day, "to": day})
     row = await pipeline.wait_finished(run_id)
     stale: list[SourceStale] = []
     async with tail(pipeline.kafka, topics.ALERTS, start=mark) as t:
