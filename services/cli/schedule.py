@@ -76,5 +76,5 @@ def last_table(slots: list[ClaimedSlot]) -> Table:
             s.claimed_by,
         )
     if not slots:
-        table.caption = "none yet: the scheduler starts the latest slot when it first runs"
+        table.caption = "none yet: a new deployment starts at its next slot"
     return table

@@ -105,16 +105,12 @@ def _check_run_ids(schedule: Schedule, now: datetime) -> None:
             )
 
 
-def due_slots(
-    schedule: Schedule, now: datetime, catchup: int, first_claimed: datetime | None
-) -> list[Slot]:
+def due_slots(schedule: Schedule, now: datetime, catchup: int, began: datetime) -> list[Slot]:
     """Slots to start now, oldest first: the latest slot at or before `now` and up to `catchup`
-    before it, none before the first slot this schedule ever claimed (a new deployment starts
-    with the latest slot only, not with history). Slots already run are the caller's to skip."""
-    latest = schedule.previous_slots(now, catchup + 1)
-    if first_claimed is None:
-        return latest[-1:]
-    return [s for s in latest if s.at >= first_claimed]
+    before it, none before the schedule `began` (a new deployment waits for its next slot: it
+    never starts history, nor the slot that fired before it was installed). Slots already run
+    are the caller's to skip."""
+    return [s for s in schedule.previous_slots(now, catchup + 1) if s.at >= began]
 
 
 def run_request(slot: Slot, extra: dict[str, Any]) -> RunRequest:

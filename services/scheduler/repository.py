@@ -30,10 +30,17 @@ class SlotRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def first_claimed(self) -> datetime | None:
-        """The oldest slot ever started: catch-up never reaches before it."""
-        at: datetime | None = await self._pool.fetchval(
-            "select min(slot_at) from control.schedule_slots"
+    async def began(self, now: datetime, replica: str) -> datetime:
+        """When the schedule began: the first start of any replica (recorded by the first call
+        ever), or its oldest slot if older (a deployment that ran slots before the origin was
+        recorded). Catch-up never reaches before it."""
+        at: datetime = await self._pool.fetchval(
+            "with first as (insert into control.schedule_origin (began_at, began_by)"
+            " values ($1, $2) on conflict do nothing returning began_at)"
+            " select least((select min(slot_at) from control.schedule_slots),"
+            " (select began_at from control.schedule_origin), (select began_at from first))",
+            now,
+            replica,
         )
         return at
 

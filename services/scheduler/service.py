@@ -23,7 +23,7 @@ Clock = Callable[[], datetime]
 class SlotStore(Protocol):
     """What the scheduler needs of control.schedule_slots (repository.SlotRepository)."""
 
-    async def first_claimed(self) -> datetime | None: ...
+    async def began(self, now: datetime, replica: str) -> datetime: ...
 
     async def claim(self, slot: Slot, request: RunRequest, cron: str, replica: str) -> bool: ...
 
@@ -51,9 +51,10 @@ class Scheduler:
 
     async def check(self) -> list[str]:
         """Start every due slot nobody started (oldest first); the run ids this call started."""
-        first = await self._repo.first_claimed()
+        now = self._clock()
+        began = await self._repo.began(now, self._replica)
         started = []
-        for slot in due_slots(self._schedule, self._clock(), self._catchup, first):
+        for slot in due_slots(self._schedule, now, self._catchup, began):
             request = run_request(slot, self._request)
             if await self._repo.claim(slot, request, self._schedule.cron, self._replica):
                 metrics.SCHEDULED_SLOTS.labels("started").inc()

@@ -35,6 +35,8 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         # scheduler: claims a slot (insert ... on conflict do nothing returning), publishes
         # its request and marks it (select ... for update skip locked); CLI: schedule
         "control.schedule_slots": (R, W, U),
+        # scheduler: records when the schedule began (insert ... on conflict do nothing)
+        "control.schedule_origin": (R, W),
         # CLI: status shows a run's dbt tests
         "control.run_test_results": (R,),
         # lister: a failed listing's event, in the transaction that fails the run (the

@@ -4,7 +4,7 @@ however many replicas race, and each claimed request published once even by two 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -33,7 +33,19 @@ class TestClaims:
             slot.run_id,
         )
 
-        assert (1, "3", slot.at) == (sum(wins), stored, await repo.first_claimed())
+        assert (1, "3", slot.at) == (sum(wins), stored, await repo.began(T0, "r"))
+
+
+class TestOrigin:
+    async def test_the_first_start_is_recorded_once(self, ingest_pool: asyncpg.Pool) -> None:
+        """Two replicas starting an hour apart on a new deployment: both see the first start."""
+        repo = SlotRepository(ingest_pool)
+        first, second = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+
+        seen = [await repo.began(first, "a"), await repo.began(second, "b")]
+        by = await ingest_pool.fetchval("select began_by from control.schedule_origin")
+
+        assert ([first, first], "a") == (seen, by)
 
 
 class TestPublishing:

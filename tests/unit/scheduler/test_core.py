@@ -46,19 +46,20 @@ class TestRunIds:
 
 
 class TestDueSlots:
-    def test_a_new_deployment_starts_with_the_latest_slot_only(self) -> None:
-        """Nothing claimed yet: no history of slots is run, only the latest one."""
+    def test_a_new_deployment_starts_no_slot_before_it_began(self) -> None:
+        """Installed on Thursday morning: not Wednesday evening's slot nor any before it."""
         schedule = parse_schedule(DAILY, "America/New_York", "daily-%Y-%m-%d", ny(2024, 3, 28))
+        began = ny(2024, 3, 28, 10, 0)
 
-        due = due_slots(schedule, ny(2024, 3, 28, 10, 0), catchup=5, first_claimed=None)
+        due = due_slots(schedule, began, catchup=5, began=began)
 
-        assert ["daily-2024-03-27"] == [s.run_id for s in due]
+        assert [] == due
 
     def test_missed_slots_come_oldest_first_and_skip_the_weekend(self) -> None:
         """Down from Thursday evening to Tuesday noon: Thursday... Monday, in order."""
         schedule = parse_schedule(DAILY, "America/New_York", "daily-%Y-%m-%d", ny(2024, 3, 1))
 
-        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=3, first_claimed=ny(2024, 3, 1))
+        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=3, began=ny(2024, 3, 1))
 
         assert [
             "daily-2024-03-06",
@@ -71,7 +72,7 @@ class TestDueSlots:
         """catchup=0 starts only the latest slot, however long it was down."""
         schedule = parse_schedule(DAILY, "America/New_York", "daily-%Y-%m-%d", ny(2024, 3, 1))
 
-        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=0, first_claimed=ny(2024, 3, 1))
+        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=0, began=ny(2024, 3, 1))
 
         assert ["daily-2024-03-11"] == [s.run_id for s in due]
 
@@ -80,7 +81,7 @@ class TestDueSlots:
         schedule = parse_schedule(DAILY, "America/New_York", "daily-%Y-%m-%d", ny(2024, 3, 1))
 
         first = ny(2024, 3, 8, 18, 30)
-        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=10, first_claimed=first)
+        due = due_slots(schedule, ny(2024, 3, 12, 12, 0), catchup=10, began=first)
 
         assert ["daily-2024-03-08", "daily-2024-03-11"] == [s.run_id for s in due]
 

@@ -22,9 +22,11 @@ class FakeSlots:
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[datetime, bytes, bool]] = {}
+        self.origin: datetime | None = None
 
-    async def first_claimed(self) -> datetime | None:
-        return min((at for at, _, _ in self.rows.values()), default=None)
+    async def began(self, now: datetime, replica: str) -> datetime:
+        self.origin = self.origin or now
+        return min([self.origin, *(at for at, _, _ in self.rows.values())])
 
     async def claim(self, slot: Slot, request: RunRequest, cron: str, replica: str) -> bool:
         if slot.run_id in self.rows:
@@ -70,12 +72,27 @@ class TestOncePerSlot:
 
     async def test_a_restarted_replica_starts_nothing_twice(self) -> None:
         """A new process over the same table at the same instant publishes nothing."""
-        slots, clock, sent = FakeSlots(), Clock(T0 + timedelta(seconds=15)), list[str]()
+        slots, clock, sent = FakeSlots(), Clock(T0), list[str]()
+        await replica(slots, clock, sent).check()
+        clock.now = T0 + timedelta(seconds=15)
         await replica(slots, clock, sent).check()
 
         again = await replica(slots, clock, sent).check()
 
-        assert ([], ["t-120010"]) == (again, sent)
+        assert ([], ["t-120000", "t-120010"]) == (again, sent)
+
+
+class TestNewDeployment:
+    async def test_the_first_start_waits_for_the_next_slot(self) -> None:
+        """Installed between slots: the slot that fired before it is not started (nobody asked
+        for that run); the next one is, and a restart later still catches up from there."""
+        slots, clock, sent = FakeSlots(), Clock(T0 + timedelta(seconds=5)), list[str]()
+        first = await replica(slots, clock, sent).check()
+        clock.now = T0 + timedelta(seconds=35)
+
+        later = await replica(slots, clock, sent).check()
+
+        assert ([], ["t-120010", "t-120020", "t-120030"]) == (first, later)
 
 
 class TestCatchUp:
