@@ -14,6 +14,8 @@ from typing import TextIO
 import structlog
 from structlog.typing import Processor
 
+from shared.settings import LoggingSettings
+
 
 def renderers(tty: bool) -> list[Processor]:
     """The end of the processor chain: a console renderer on a terminal, JSON with dict
@@ -42,11 +44,13 @@ class _LibraryHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Libraries' own log records (aiokafka's heartbeats, asyncpg's pool), rendered as ours."""
 
 
-def route_library_logs(stream: TextIO, tty: bool) -> None:
+def route_library_logs(stream: TextIO, tty: bool, level: str = "INFO") -> None:
     """Send the standard library's records through the same renderers: without this, a Kafka
     or Postgres restart filled the services' logs with plain-text lines and multi-line
-    tracebacks (seen in the chaos e2e) that no JSON log pipeline can parse."""
+    tracebacks (seen in the chaos e2e) that no JSON log pipeline can parse. Records below
+    `level` are dropped here too, so LOG_LEVEL=ERROR also quiets the libraries' warnings."""
     handler = _LibraryHandler(stream)
+    handler.setLevel(level)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_PRE_CHAIN,
@@ -60,9 +64,11 @@ def route_library_logs(stream: TextIO, tty: bool) -> None:
     root.handlers = [h for h in root.handlers if not isinstance(h, _LibraryHandler)] + [handler]
 
 
-def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
-    """Configure structlog once per process; returns the logger to hand to FastStream too."""
-    route_library_logs(sys.stdout, sys.stdout.isatty())
+def configure_logging(service: str, level: str | None = None) -> structlog.stdlib.BoundLogger:
+    """Configure structlog once per process; returns the logger to hand to FastStream too.
+    `level` defaults to LOG_LEVEL (shared.settings.LoggingSettings)."""
+    level = level or LoggingSettings().level
+    route_library_logs(sys.stdout, sys.stdout.isatty(), level)
     structlog.configure(
         processors=[*_PRE_CHAIN, *renderers(sys.stdout.isatty())],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -172,6 +172,23 @@ class PolygonSettings(BaseSettings):
     backoff_cap_s: float = Field(60.0, gt=0)
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class LoggingSettings(BaseSettings):
+    """How much every process logs: LOG_LEVEL, one setting for every service and the CLI."""
+
+    model_config = _config("LOG_")
+
+    level: LogLevel = Field("INFO", description="Least severe level logged (any case)")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        # Users write `debug` as often as `DEBUG`; the logging module knows only the latter.
+        return value.upper() if isinstance(value, str) else value
+
+
 class StackSettings(BaseSettings):
     """The native stack launcher: where it caches downloads and keeps data and logs."""
 
@@ -192,6 +209,8 @@ class StackSettings(BaseSettings):
 __all__ = [
     "MINIO_USERS",
     "KafkaSettings",
+    "LogLevel",
+    "LoggingSettings",
     "MinioBucketSettings",
     "MinioFetcherUser",
     "MinioListerUser",
