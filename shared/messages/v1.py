@@ -167,7 +167,8 @@ class RunEvent(Envelope):
 
 
 class DataTestFailed(Envelope):
-    """A dbt test of a run failed, errored or warned (event, on the alerts topic): one per test,
+    """A dbt test of a run failed, errored or warned with a failure that is new since the
+    previous build and not acknowledged (event, on the alerts topic): one per such test,
     published once the run's test results are stored. `message_id` is `<run_id>/<unique_id>`."""
 
     unique_id: str = Field(
@@ -187,6 +188,22 @@ class DataTestFailed(Envelope):
     )
     message: str | None = Field(
         None, description="dbt's message", examples=["Got 3 results, configured to fail if != 0"]
+    )
+    new_failures: int | None = Field(
+        None,
+        ge=0,
+        description="Failures the previous build did not have: a test alerts only when some are"
+        " new (and not acknowledged); null when they could not be told apart",
+        examples=[1],
+    )
+    known_failures: int | None = Field(
+        None, ge=0, description="Failures the previous build had too", examples=[2]
+    )
+    acknowledged_failures: int | None = Field(
+        None,
+        ge=0,
+        description="Failures accepted as known exceptions (stocks-elt ack)",
+        examples=[0],
     )
 
 
