@@ -19,6 +19,9 @@ create table if not exists control.test_failures (
     fingerprint text not null,                 -- md5 of the row's identity columns
     failure_key text not null,
     state       text not null check (state in ('new', 'known', 'acknowledged')),
+    -- the build that found it (= runs.tests_triaged_at): a resumed run's second build leaves
+    -- its first build's rows behind, and only the rows of its last build are its failures
+    triaged_at  timestamptz not null,
     primary key (run_id, test_name, fingerprint)
 );
 
