@@ -39,6 +39,10 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "control.schedule_origin": (R, W),
         # CLI: status shows a run's dbt tests
         "control.run_test_results": (R,),
+        # CLI: ack records, revokes and lists accepted exceptions (upsert) and counts the
+        # failures of the last build they cover
+        "control.acknowledged_failures": (R, W, U),
+        "control.test_failures": (R,),
         # lister: a failed listing's event, in the transaction that fails the run (the
         # transformer relays it)
         "control.outbox": (W,),
@@ -58,6 +62,9 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "control.completed_batches": (R, W),
         "control.ticker_errors": (R,),
         "control.run_test_results": (R, W, U),
+        # each build's failures (upsert: a resumed run builds again), and what is accepted
+        "control.test_failures": (R, W, U),
+        "control.acknowledged_failures": (R,),
         # the transactional outbox and its relay
         "control.outbox": (R, W, U),
         # dbt's sources
