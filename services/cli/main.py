@@ -27,6 +27,7 @@ from shared.settings import (
 
 from . import freshness, status_views, views
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
+from .chart import chart
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
 from .runs import RunReader
@@ -38,6 +39,7 @@ app = typer.Typer(
 services_app = typer.Typer(help="Run the services natively, N replicas each.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.command("schedule")(schedule)
+app.command("chart")(chart)
 REPO = Path(__file__).resolve().parents[2]
 
 
