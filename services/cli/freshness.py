@@ -41,20 +41,27 @@ async def latest(pg: PostgresSettings) -> Checked | None:
 
 
 def table(checked: Checked) -> Table:
-    """One row per source: status, newest load, its age."""
+    """One row per source: status, newest load, its age; fits 80 columns, with the criteria
+    in the caption when the sources share them (they do unless a source overrides them)."""
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for col in ("source", "freshness", "newest load UTC", "age", "criteria"):
+    criteria = {str(s.get("message") or "") for s in checked.sources}
+    shared = len(criteria) == 1
+    for col in ("source", "freshness", "newest load UTC", "age"):
         t.add_column(col, no_wrap=True)
+    if shared:
+        t.caption = f"criteria: {criteria.pop()}"
+    else:
+        t.add_column("criteria", overflow="fold")
     for s in checked.sources:
         status = str(s.get("status"))
         colour = {"pass": "green", "warn": "yellow"}.get(status, "red")
         age = s.get("age_s")
-        loaded = str(s.get("max_loaded_at") or "")[:19].replace("T", " ")
-        t.add_row(
+        loaded = str(s.get("max_loaded_at") or "")[5:16].replace("T", " ")
+        cells = [
             str(s.get("source")),
             f"[{colour}]{status}[/]",
             loaded,
             f"{float(age) / 86400:.1f} d" if isinstance(age, int | float) else "",
-            str(s.get("message") or ""),
-        )
+        ]
+        t.add_row(*cells, *([] if shared else [str(s.get("message") or "")]))
     return t

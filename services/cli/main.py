@@ -27,6 +27,7 @@ from shared.settings import (
 
 from . import freshness, status_views, views
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
+from .cancel import cancel_run
 from .chart import chart
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
@@ -151,6 +152,28 @@ def refetch_as_traded(
     views.console.print(f"run requested: [bold]{request.run_id}[/]")
     if wait:
         raise typer.Exit(0 if asyncio.run(_wait(request.run_id or "", timeout, started)) else 1)
+
+
+@app.command()
+def cancel(
+    run_id: Annotated[str, typer.Argument(help="The run to stop")],
+    why: Annotated[str | None, typer.Option("--why", help="Recorded with the run")] = None,
+) -> None:
+    """Stop a run still listing or fetching: it ends failed, with who and why; its queued
+    batches are skipped, and what it loaded stays."""
+
+    async def stop() -> str | None:
+        conn = await connect(PostgresSettings())
+        try:
+            return await cancel_run(conn, run_id, why)
+        finally:
+            await conn.close()
+
+    refused = asyncio.run(stop())
+    if refused is not None:
+        views.console.print(f"[red]{refused}[/]")
+        raise typer.Exit(1)
+    views.console.print(f"run {run_id} cancelled")
 
 
 @app.command()
