@@ -18,8 +18,8 @@ def terminal_chart(
     volatility panel with its own legend, dates."""
     width, height = max(width, 40), max(height, 14)
     plot_width = width - _MARGIN - 1
-    vol_height = max((height - 5) // 4, 2)
-    price_height = height - 5 - vol_height
+    vol_height = max((height - 4) // 4, 2)
+    price_height = height - 4 - vol_height
     price_lines, vol_lines = drawn(PRICE_LINES, rows), drawn([VOLATILITY_LINE], rows)
     out = [title.center(width).rstrip(), _legend(price_lines, colour)]
     out += _panel(rows, price_lines, plot_width, price_height, colour, "{:.2f}", 1.0)
