@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.messages import DataTestFailed, RunStatus
 
+from .failures import FailureCounts, short_name
 from .freshness import SourceFreshness
 
 # A test's status that is worth an alert; `pass` and `skipped` are not.
@@ -23,10 +24,20 @@ class DataTestResult:
     status: str  # pass | fail | warn | error | skipped
     failures: int | None = None
     message: str | None = None
+    # dbt's table of the test's failing rows (store_failures); none for unit tests.
+    relation_name: str | None = None
+    # Of its failures, how many the previous build did not have, had, or someone accepted
+    # (failures.py); None before triage or when it could not run (the test then alerts).
+    triage: FailureCounts | None = None
 
     @property
     def alerting(self) -> bool:
         return self.status in ALERTING
+
+    @property
+    def alerts(self) -> bool:
+        """Worth an alert: not passed, and with a failure that is new (or not triaged)."""
+        return self.alerting and (self.triage is None or self.triage.new > 0)
 
     @property
     def severity(self) -> str:
@@ -76,6 +87,7 @@ def _test_result(r: dict[str, Any]) -> DataTestResult:
         str(r.get("status", "")),
         failures if isinstance(failures, int) else None,
         str(message)[:MAX_MESSAGE] if message is not None else None,
+        r.get("relation_name") or None,
     )
 
 
@@ -135,8 +147,20 @@ def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str |
     return RunStatus.SUCCEEDED, None
 
 
+def with_triage(dbt: DbtOutcome, by_name: dict[str, FailureCounts]) -> DbtOutcome:
+    """The outcome with each non-passing test's new, known and acknowledged counts."""
+    tests = tuple(
+        replace(t, triage=by_name.get(short_name(t.unique_id), FailureCounts()))
+        if t.alerting
+        else t
+        for t in dbt.tests
+    )
+    return replace(dbt, tests=tests)
+
+
 def alerts(run_id: str, dbt: DbtOutcome) -> list[DataTestFailed]:
-    """One alert per test that failed, errored or warned, with a deterministic id."""
+    """One alert per test that failed, errored or warned with a failure that is new since the
+    previous build and not acknowledged, with a deterministic id."""
     return [
         DataTestFailed(
             run_id=run_id,
@@ -146,7 +170,10 @@ def alerts(run_id: str, dbt: DbtOutcome) -> list[DataTestFailed]:
             severity=t.severity,
             failures=t.failures,
             message=t.message,
+            new_failures=t.triage.new if t.triage else None,
+            known_failures=t.triage.known if t.triage else None,
+            acknowledged_failures=t.triage.acknowledged if t.triage else None,
         )
         for t in dbt.tests
-        if t.alerting
+        if t.alerts
     ]

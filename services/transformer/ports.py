@@ -15,6 +15,7 @@ from shared.db.outbox import OutboxMessage, PendingMessage
 
 from .core import DbtOutcome
 from .dbt_runner import OnProgress
+from .failures import Failure
 
 
 class TransformerRepository(Protocol):
@@ -83,6 +84,23 @@ class TransformerRepository(Protocol):
 
     def dbt_lock(self) -> AbstractAsyncContextManager[DbtLock]:
         """The deployment-wide dbt lock: two builds never write the marts at once."""
+        ...
+
+    async def failing_rows(self, relation_name: str, limit: int) -> list[dict[str, Any]]:
+        """A test's failing rows as dbt stored them (store_failures), `limit` at most."""
+        ...
+
+    async def previous_failures(self, run_id: str) -> set[tuple[str, str]]:
+        """(test name, fingerprint) of the failures of the build recorded last before this
+        run's."""
+        ...
+
+    async def acknowledgements(self) -> set[tuple[str, str]]:
+        """(test name, key) of every accepted exception not revoked."""
+        ...
+
+    async def record_failures(self, run_id: str, failures: list[Failure]) -> None:
+        """Store the run's build's classified failures: the next build compares with them."""
         ...
 
 

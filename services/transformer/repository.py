@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from shared.db.control import TICKERS_BATCH_ID, UNFINISHED_STATUSES, RunStatus
 from shared.db.outbox import OutboxMessage, PendingMessage, write_outbox
 
 from .core import DbtOutcome
+from .failures import Failure, FailureCounts
 from .freshness import as_json as freshness_json
 
 # The listed batches of a run in its completion set.
@@ -41,6 +43,17 @@ update control.runs r set status = '{RunStatus.FAILED}', finished_at = now(), up
         select string_agg(b.batch_id, ', ' order by b.batch_id) from control.batches b
         where b.run_id = r.run_id and b.loaded_at is null), 'none listed')
 from stalled where r.run_id = stalled.run_id returning r.run_id, r.reason
+"""
+
+# dbt's quoted name of a store_failures table: "database"."schema"."table".
+_RELATION = re.compile(r'^(?:"[^"]+"\.){1,2}"[^"]+"$')
+# The failures of the build recorded last before run $1's.
+_PREVIOUS_FAILURES = """
+select f.test_name, f.fingerprint
+from (select run_id, tests_triaged_at from control.runs
+      where tests_triaged_at is not null and run_id <> $1
+      order by tests_triaged_at desc limit 1) as p
+join control.test_failures f on f.run_id = p.run_id and f.triaged_at = p.tests_triaged_at
 """
 
 log = structlog.get_logger()
@@ -190,10 +203,53 @@ class ControlRepository:
             # A resumed run builds again: its second build's results replace the first's.
             await conn.executemany(
                 "insert into control.run_test_results (run_id, unique_id, status, failures,"
-                " message) values ($1, $2, $3, $4, $5) on conflict (run_id, unique_id) do update"
+                " message, new_failures, known_failures, acknowledged_failures)"
+                " values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (run_id, unique_id) do update"
                 " set status = excluded.status, failures = excluded.failures,"
-                " message = excluded.message",
-                [(run_id, t.unique_id, t.status, t.failures, t.message) for t in dbt.tests],
+                " message = excluded.message, new_failures = excluded.new_failures,"
+                " known_failures = excluded.known_failures,"
+                " acknowledged_failures = excluded.acknowledged_failures",
+                [
+                    (run_id, t.unique_id, t.status, t.failures, t.message, *_triage(t.triage))
+                    for t in dbt.tests
+                ],
+            )
+
+    async def failing_rows(self, relation_name: str, limit: int) -> list[dict[str, Any]]:
+        if not _RELATION.match(relation_name):
+            raise ValueError(f"not a relation name: {relation_name!r}")
+        rows = await self._pool.fetch(
+            f"select to_jsonb(t)::text as row from {relation_name} as t limit $1", limit
+        )
+        return [json.loads(r["row"]) for r in rows]
+
+    async def previous_failures(self, run_id: str) -> set[tuple[str, str]]:
+        rows = await self._pool.fetch(_PREVIOUS_FAILURES, run_id)
+        return {(r["test_name"], r["fingerprint"]) for r in rows}
+
+    async def acknowledgements(self) -> set[tuple[str, str]]:
+        rows = await self._pool.fetch(
+            "select test_name, failure_key from control.acknowledged_failures"
+            " where revoked_at is null"
+        )
+        return {(r["test_name"], r["failure_key"]) for r in rows}
+
+    async def record_failures(self, run_id: str, failures: list[Failure]) -> None:
+        """The run's build's failures and the time that marks it as the latest build, in one
+        transaction (a later build finds all of them or none)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            at = await conn.fetchval(
+                "update control.runs set tests_triaged_at = clock_timestamp() where run_id = $1"
+                " returning tests_triaged_at",
+                run_id,
+            )
+            await conn.executemany(
+                "insert into control.test_failures (run_id, test_name, fingerprint, failure_key,"
+                " state, triaged_at) values ($1, $2, $3, $4, $5, $6)"
+                " on conflict (run_id, test_name, fingerprint) do update"
+                " set failure_key = excluded.failure_key, state = excluded.state,"
+                " triaged_at = excluded.triaged_at",
+                [(run_id, f.test_name, f.fingerprint, f.key, f.state.value, at) for f in failures],
             )
 
     async def outbox_pending(self, limit: int = 500) -> list[PendingMessage]:
@@ -222,6 +278,12 @@ class ControlRepository:
                     await conn.execute("select pg_advisory_unlock($1)", DBT_LOCK_KEY)
                 except Exception as exc:
                     log.warning("dbt_unlock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _triage(counts: FailureCounts | None) -> tuple[int | None, int | None, int | None]:
+    if counts is None:
+        return None, None, None
+    return counts.new, counts.known, counts.acknowledged
 
 
 class SessionLock:

@@ -25,6 +25,7 @@ from .core import DbtOutcome, alerts, final_status
 from .freshness import stale_alerts
 from .ports import DbtBuilder, Publisher, TransformerRepository
 from .reconciler import Reconciler
+from .triage import triage
 
 log = structlog.get_logger()
 # Ending a run must survive Postgres restarting: its writes are retried this long.
@@ -173,6 +174,8 @@ class Transformer:
     async def _build_once(self, run_id: str) -> tuple[DbtOutcome, bool]:
         async with self._repo.dbt_lock() as lock:
             outcome = await self._dbt.build(run_id, partial(self._repo.dbt_progress, run_id))
+            # under the lock: the next build replaces the failing rows and compares with these
+            outcome = await triage(self._repo, run_id, outcome)
             return outcome, await lock.survived()
 
     async def relay(self) -> None:

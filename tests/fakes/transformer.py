@@ -11,6 +11,7 @@ from typing import Any
 
 from services.transformer.core import DataTestResult, DbtOutcome
 from services.transformer.dbt_runner import OnProgress
+from services.transformer.failures import Failure
 from services.transformer.ports import DbtBuilder, TransformerRepository
 from shared.db.control import UNFINISHED_STATUSES, RunStatus
 from shared.db.outbox import OutboxMessage, PendingMessage
@@ -52,6 +53,9 @@ class FakeControlRepository:
         self.outbox: list[tuple[OutboxMessage, bool]] = []  # (message, published), in id order
         self.progress: list[tuple[str, int, int | None]] = []  # dbt's (run, done, total)
         self.restarts_during_builds = 0  # the next builds the database restarts under
+        self.stored_failures: dict[str, list[dict[str, Any]]] = {}  # dbt's, by relation name
+        self.acknowledged: set[tuple[str, str]] = set()  # (test name, key)
+        self.failures: dict[str, list[Failure]] = {}  # each run's build's, in record order
 
     def add_run(self, run_id: str, batches: Iterable[str] = (), **fields: Any) -> ControlRun:
         """A run as the lister leaves it (status running with its total and its registered
@@ -175,6 +179,22 @@ class FakeControlRepository:
         run = self.runs[run_id]
         run.status, run.reason, run.dbt_result = status, reason, dbt.as_json()
         run.test_results.update((t.unique_id, t) for t in dbt.tests)
+
+    async def failing_rows(self, relation_name: str, limit: int) -> list[dict[str, Any]]:
+        return self.stored_failures.get(relation_name, [])[:limit]
+
+    async def previous_failures(self, run_id: str) -> set[tuple[str, str]]:
+        earlier = [r for r in self.failures if r != run_id]
+        if not earlier:
+            return set()
+        return {(f.test_name, f.fingerprint) for f in self.failures[earlier[-1]]}
+
+    async def acknowledgements(self) -> set[tuple[str, str]]:
+        return set(self.acknowledged)
+
+    async def record_failures(self, run_id: str, failures: list[Failure]) -> None:
+        self.failures.pop(run_id, None)  # a run built again is the latest build again
+        self.failures[run_id] = list(failures)
 
     @contextlib.asynccontextmanager
     async def dbt_lock(self) -> AsyncIterator[FakeLock]:
