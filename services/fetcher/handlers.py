@@ -1,17 +1,12 @@
-"""The fetcher's subscriber: a ticker batch in, parsed (or dead-lettered), handed to the
-Fetcher."""
+"""The fetcher's router: a ticker batch in, parsed (or dead-lettered), handed to the Fetcher.
+It publishes nothing to Kafka: MinIO announces the object it stores."""
 
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.consumer import (
-    DEFAULT_RETRY,
-    Delivery,
-    RetryPolicy,
-    Subscription,
-    consumer_router,
-)
+from shared.clients.consumer import DEFAULT_RETRY, Delivery, RetryPolicy
+from shared.clients.routing import Consumer, Handling, Subscription
 from shared.messages import FetchBatch, topics
 
 from .service import Fetcher
@@ -27,10 +22,20 @@ TICKER_BATCHES = Subscription(
 )
 
 
-def build_router(
-    broker: KafkaBroker, fetcher: Fetcher, retry: RetryPolicy = DEFAULT_RETRY
-) -> KafkaRouter:
+def declare() -> Consumer[FetchBatch]:
+    """The fetcher's router, before it is bound to a Fetcher."""
+    return Consumer(TICKER_BATCHES)
+
+
+def handling(fetcher: Fetcher, retry: RetryPolicy = DEFAULT_RETRY) -> Handling[FetchBatch]:
     async def on_batch(batch: FetchBatch, _: Delivery) -> None:
         await fetcher.fetch(batch)
 
-    return consumer_router(broker, TICKER_BATCHES, on_batch, retry)
+    return Handling(on_batch, retry=retry)
+
+
+def build_router(
+    broker: KafkaBroker, fetcher: Fetcher, retry: RetryPolicy = DEFAULT_RETRY
+) -> KafkaRouter:
+    """A router of its own, bound to `fetcher` (a test's broker includes one)."""
+    return declare().bind(broker, handling(fetcher, retry))

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from shared.clients.polygon import deployment_client
+from shared.clients.routing import Handling
 from shared.clients.storage import MinioObjectStore
+from shared.messages import RunRequest
 from shared.service_app import postgres_pool, service_app
 
-from .handlers import build_router
+from .handlers import declare, handling
 from .repository import RunRepository
 from .service import Lister
 from .settings import ListerSettings
@@ -21,7 +23,7 @@ settings = ListerSettings()
 
 
 @asynccontextmanager
-async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
+async def wiring(broker: KafkaBroker) -> AsyncIterator[Handling[RunRequest]]:
     opts = settings.options
     async with (
         postgres_pool(settings.postgres) as pool,
@@ -39,7 +41,12 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
             timedelta(days=opts.corporate_actions_lookback_days),
             timedelta(hours=opts.corporate_actions_fresh_hours),
         )
-        yield build_router(broker, lister)
+        yield handling(lister)
 
 
-app = service_app("lister", settings.kafka, wiring)
+# What the service does, for its AsyncAPI document (docs/asyncapi/).
+DESCRIPTION = (
+    "Starts each requested run: lists the tickers, registers the run and its batches, "
+    "publishes a command per batch"
+)
+app = service_app("lister", DESCRIPTION, settings.kafka, declare(), wiring)

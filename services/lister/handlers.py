@@ -1,4 +1,4 @@
-"""The lister's subscriber: a run request in, parsed (or dead-lettered) and named after where it
+"""The lister's router: a run request in, parsed (or dead-lettered) and named after where it
 sat on Kafka, then handed to the Lister; a request no run can come of is dead-lettered, and
 recorded as a rejected run with its reason, so `stocks-elt status` shows it."""
 
@@ -8,14 +8,9 @@ from functools import partial
 
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.consumer import (
-    DEFAULT_RETRY,
-    Delivery,
-    Permanent,
-    RetryPolicy,
-    Subscription,
-    consumer_router,
-)
+from shared.clients import channels
+from shared.clients.consumer import DEFAULT_RETRY, Delivery, Permanent, RetryPolicy
+from shared.clients.routing import Consumer, Handling, Subscription
 from shared.logging import bind_message_context
 from shared.messages import RunRequest, topics
 from shared.messages.run_rules import InvalidRunRequest
@@ -32,11 +27,20 @@ RUN_REQUESTS = Subscription(
 )
 
 
+def declare() -> Consumer[RunRequest]:
+    """The lister's router, before it is bound to a Lister."""
+    return Consumer(RUN_REQUESTS, publishes=[channels.TICKER_BATCHES, channels.RUN_EVENTS])
+
+
+def handling(lister: Lister, retry: RetryPolicy = DEFAULT_RETRY) -> Handling[RunRequest]:
+    return Handling(partial(_run_request, lister), partial(_invalid, lister), retry)
+
+
 def build_router(
     broker: KafkaBroker, lister: Lister, retry: RetryPolicy = DEFAULT_RETRY
 ) -> KafkaRouter:
-    work, invalid = partial(_run_request, lister), partial(_invalid, lister)
-    return consumer_router(broker, RUN_REQUESTS, work, retry, on_invalid=invalid)
+    """A router of its own, bound to `lister` (a test's broker includes one)."""
+    return declare().bind(broker, handling(lister, retry))
 
 
 async def _run_request(lister: Lister, request: RunRequest, at: Delivery) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka import KafkaBroker
 
+from shared.clients.routing import Handling
 from shared.clients.storage import MinioObjectStore
+from shared.messages import ObjectCreated
 from shared.service_app import postgres_pool, service_app
 
-from .handlers import build_router
+from .handlers import declare, handling
 from .repository import RawRepository
 from .service import Loader
 from .settings import LoaderSettings
@@ -19,7 +21,7 @@ settings = LoaderSettings()
 
 
 @asynccontextmanager
-async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
+async def wiring(broker: KafkaBroker) -> AsyncIterator[Handling[ObjectCreated]]:
     async with postgres_pool(settings.postgres) as pool:
         loader = Loader(
             MinioObjectStore(settings.minio.for_service("loader")),
@@ -28,7 +30,10 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
             settings.minio.bucket,
             settings.minio.raw_prefix,
         )
-        yield build_router(broker, loader)
+        yield handling(loader)
 
 
-app = service_app("loader", settings.kafka, wiring)
+DESCRIPTION = (
+    "Loads each raw object MinIO announces into Postgres's raw tables, then says the batch loaded"
+)
+app = service_app("loader", DESCRIPTION, settings.kafka, declare(), wiring)

@@ -14,11 +14,13 @@ import asyncpg
 import structlog
 from faststream import FastStream
 
+from shared.clients import channels
 from shared.clients.broker import make_broker
 from shared.clients.db import create_pool
 from shared.logging import configure_logging
 from shared.messages import topics
 from shared.observability import instrument
+from shared.service_app import specification
 
 from .core import ScheduleError, check_request, parse_schedule
 from .repository import SlotRepository
@@ -36,7 +38,16 @@ except ScheduleError as exc:
     log.error("schedule_invalid", error=str(exc))
     raise SystemExit(f"scheduler: {exc}") from None
 broker = make_broker(settings.kafka, logger)
-app = FastStream(broker, logger=logger)
+# Declared for the AsyncAPI document; the run requests are published through the broker.
+_run_requests = channels.RUN_REQUESTS
+broker.publisher(
+    _run_requests.topic,
+    schema=_run_requests.schema,
+    title=_run_requests.title,
+    description=_run_requests.description,
+)
+DESCRIPTION = "Publishes a run request at each slot of the schedule, once (SCHEDULE_* settings)"
+app = FastStream(broker, logger=logger, specification=specification("scheduler", DESCRIPTION))
 instrument(app, broker, "scheduler", settings.metrics)
 _running: dict[str, asyncio.Task[None]] = {}
 

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka import KafkaBroker
 
+from shared.clients.routing import Handling
 from shared.clients.storage import MinioObjectStore
+from shared.messages import BatchLoaded
 from shared.service_app import postgres_pool, service_app
 
 from .dbt_runner import DbtRunner
-from .handlers import build_router
+from .handlers import declare, handling
 from .reconciler import Bucket, Reconciler
 from .repository import ControlRepository
 from .service import Transformer
@@ -38,7 +40,7 @@ async def _sweep_forever(transformer: Transformer) -> None:
 
 
 @asynccontextmanager
-async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
+async def wiring(broker: KafkaBroker) -> AsyncIterator[Handling[BatchLoaded]]:
     opts = settings.options
     dbt = DbtRunner(opts.dbt_project_dir, settings.postgres, opts.dbt_timeout_s)
     async with postgres_pool(settings.postgres) as pool:
@@ -52,7 +54,7 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
         sweeper = asyncio.create_task(_sweep_forever(transformer))
         try:
             async with transformer.running():
-                yield build_router(broker, transformer)
+                yield handling(transformer)
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -60,4 +62,9 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[KafkaRouter]:
             await dbt.close()
 
 
-app = service_app("transformer", settings.kafka, wiring)
+# What the service does, for its AsyncAPI document (docs/asyncapi/).
+DESCRIPTION = (
+    "Counts the loaded batches of each run, builds the warehouse with dbt when the run is "
+    "complete, and reports the run's progress and alerts"
+)
+app = service_app("transformer", DESCRIPTION, settings.kafka, declare(), wiring)

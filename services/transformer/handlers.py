@@ -1,17 +1,14 @@
-"""The transformer's subscriber: a batch-loaded event in, parsed (or dead-lettered), handed to
-the Transformer."""
+"""The transformer's router: a batch-loaded event in, parsed (or dead-lettered), handed to
+the Transformer, which publishes run events and alerts, and announces again an object whose
+own event was lost."""
 
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker, KafkaRouter
 
-from shared.clients.consumer import (
-    DEFAULT_RETRY,
-    Delivery,
-    RetryPolicy,
-    Subscription,
-    consumer_router,
-)
+from shared.clients import channels
+from shared.clients.consumer import DEFAULT_RETRY, Delivery, RetryPolicy
+from shared.clients.routing import Consumer, Handling, Subscription
 from shared.messages import BatchLoaded, topics
 
 from .service import Transformer
@@ -27,10 +24,23 @@ BATCH_LOADED = Subscription(
 )
 
 
-def build_router(
-    broker: KafkaBroker, transformer: Transformer, retry: RetryPolicy = DEFAULT_RETRY
-) -> KafkaRouter:
+def declare() -> Consumer[BatchLoaded]:
+    """The transformer's router, before it is bound to a Transformer."""
+    return Consumer(
+        BATCH_LOADED,
+        publishes=[channels.RUN_EVENTS, channels.ALERTS, channels.RAW_OBJECT_EVENTS],
+    )
+
+
+def handling(transformer: Transformer, retry: RetryPolicy = DEFAULT_RETRY) -> Handling[BatchLoaded]:
     async def on_batch_loaded(event: BatchLoaded, _: Delivery) -> None:
         await transformer.batch_loaded(event)
 
-    return consumer_router(broker, BATCH_LOADED, on_batch_loaded, retry)
+    return Handling(on_batch_loaded, retry=retry)
+
+
+def build_router(
+    broker: KafkaBroker, transformer: Transformer, retry: RetryPolicy = DEFAULT_RETRY
+) -> KafkaRouter:
+    """A router of its own, bound to `transformer` (a test's broker includes one)."""
+    return declare().bind(broker, handling(transformer, retry))

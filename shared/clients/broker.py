@@ -42,6 +42,11 @@ class FreshLogContext(BaseMiddleware):
         bind_message_context()
 
 
+# The server the AsyncAPI documents name: compose's address, the same whatever this process's
+# settings say, so that a document generated anywhere is the committed one.
+DOCUMENTED_SERVER = "kafka:9092"
+
+
 def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
     # acks=all and idempotence: a publish that returned is on the log, once.
     return KafkaBroker(
@@ -50,6 +55,8 @@ def make_broker(settings: KafkaSettings, logger: Any) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         middlewares=[FreshLogContext],
+        specification_url=DOCUMENTED_SERVER,
+        description="The pipeline's Kafka (compose's address; 127.0.0.1:9092 on the native stack)",
     )
 
 
@@ -75,6 +82,7 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
 
 
 __all__ = [
+    "DOCUMENTED_SERVER",
     "ORIGIN_HEADER",
     "REASON_HEADER",
     "Publisher",

@@ -1,20 +1,18 @@
-"""The one way a handler consumes: one subscriber per router that parses each message (or
-dead-letters it), works on it with bounded retries, and dead-letters what cannot succeed."""
+"""The one way a handler consumes: parse each message (or dead-letter it), work on it with
+bounded retries, and dead-letter what cannot succeed. shared/clients/routing.py declares the
+subscriber that consumes so."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Generic, TypeVar, cast
+from typing import TypeVar, cast
 
 import asyncpg
 import structlog
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaRouter
-from faststream.kafka.annotations import KafkaMessage as InjectedMessage
+from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pydantic import BaseModel, ValidationError
 
@@ -147,56 +145,6 @@ class Delivery:
         return cls(raw.partition, raw.offset, raw.timestamp, message.message_id)
 
 
-@dataclass(frozen=True)
-class Subscription(Generic[M]):
-    """One consumer group's subscription: what it reads, as which model, and how it reads in
-    the AsyncAPI document. Acked after the work (at least once), from the earliest offset."""
-
-    topic: str
-    group_id: str
-    model: type[M]
-    title: str
-    description: str
-    # Kafka's own default; a handler that may work longer than this says so.
-    max_poll_interval_ms: int = 5 * 60 * 1000
-
-
-def consumer_router(
-    broker: KafkaBroker,
-    subscription: Subscription[M],
-    work: Callable[[M, Delivery], Awaitable[None]],
-    retry: RetryPolicy = DEFAULT_RETRY,
-    on_invalid: Callable[[bytes, Delivery, str], Awaitable[None]] | None = None,
-) -> KafkaRouter:
-    """A router of one subscriber that `consume`s each message with `work(parsed, delivery)`;
-    a message that does not parse is dead-lettered, then told to `on_invalid(body, delivery,
-    reason)` (the lister records it as a rejected run)."""
-    router = KafkaRouter()
-
-    @router.subscriber(
-        subscription.topic,
-        group_id=subscription.group_id,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=subscription.max_poll_interval_ms,
-        title=subscription.title,
-        description=subscription.description,
-    )
-    async def on_message(message: InjectedMessage) -> None:  # FastStream injects it by this type
-        delivery = Delivery.of(message)
-        bound = partial(_with_delivery, work, delivery)
-        invalid = partial(on_invalid, message.body, delivery) if on_invalid else None
-        await consume(broker, message, subscription.model, bound, retry, on_invalid=invalid)
-
-    return router
-
-
-async def _with_delivery(
-    work: Callable[[M, Delivery], Awaitable[None]], delivery: Delivery, parsed: M
-) -> None:
-    await work(parsed, delivery)
-
-
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, Permanent) else f"{type(exc).__name__}: {exc}"
 
@@ -206,8 +154,6 @@ __all__ = [
     "Delivery",
     "Permanent",
     "RetryPolicy",
-    "Subscription",
     "consume",
-    "consumer_router",
     "parse_or_dead_letter",
 ]
