@@ -26,11 +26,13 @@ from shared.settings import (
 )
 
 from . import freshness, status_views, views
+from .ack import ack_app
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .cancel import cancel_run
 from .chart import chart
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
+from .report import report
 from .runs import RunReader
 from .schedule import schedule
 
@@ -39,8 +41,10 @@ app = typer.Typer(
 )
 services_app = typer.Typer(help="Run the services natively, N replicas each.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
+app.add_typer(ack_app, name="ack")
 app.command("schedule")(schedule)
 app.command("chart")(chart)
+app.command("report")(report)
 REPO = Path(__file__).resolve().parents[2]
 
 
