@@ -54,6 +54,11 @@ class DataTestProblem:
     status: str
     failures: int | None
     message: str | None
+    # Of its failures: not in the previous build, in it, accepted (`stocks-elt ack`); None
+    # when they were not told apart.
+    new: int | None = None
+    known: int | None = None
+    acknowledged: int | None = None
 
 
 @dataclass(frozen=True)
@@ -182,14 +187,12 @@ class RunReader:
         """The failed, errored and warned dbt tests of these runs: failures first, newest run
         first."""
         rows = await self._conn.fetch(
-            "select t.run_id, t.unique_id, t.status, t.failures, t.message"
+            "select t.run_id, t.unique_id, t.status, t.failures, t.message, t.new_failures,"
+            " t.known_failures, t.acknowledged_failures"
             " from control.run_test_results t join control.runs r using (run_id)"
             " where t.run_id = any($1::text[]) and t.status in ('fail', 'error', 'warn')"
             " order by t.status = 'warn', r.requested_at desc, t.unique_id limit $2",
             run_ids,
             limit,
         )
-        return [
-            DataTestProblem(r["run_id"], r["unique_id"], r["status"], r["failures"], r["message"])
-            for r in rows
-        ]
+        return [DataTestProblem(*r.values()) for r in rows]

@@ -82,6 +82,8 @@ def notes(
     for p in problems:
         counts = tests.setdefault(p.run_id, {})
         counts[p.status] = counts.get(p.status, 0) + 1
+        if p.new:  # tests with new failures: the ones that alerted
+            counts["with new failures"] = counts.get("with new failures", 0) + 1
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
@@ -186,7 +188,8 @@ def run_view(
             table.add_row(ticker, kind, " ".join(reason.split()))
         parts += [table]
     if problems:
-        parts += ["", Text("alerts (dbt tests not passed)", style="bold"), _alerts(problems)]
+        title = "dbt tests not passed (failures new / known / acknowledged)"
+        parts += ["", Text(title, style="bold"), _alerts(problems)]
     return Group(*parts)
 
 
@@ -199,11 +202,22 @@ def _alerts(problems: list[DataTestProblem], message_chars: int = 300) -> Table:
         rows = "" if p.failures is None else f" ({p.failures} rows)"
         status = Text(p.status, style={"warn": "yellow"}.get(p.status, "red"))
         grid.add_row(status, short_test_name(p.unique_id) + rows)
+        if p.new is not None:
+            grid.add_row("", _triage(p))
         message = " ".join((p.message or "").split())
         if message:
             more = "…" if len(message) > message_chars else ""
             grid.add_row("", Text(message[:message_chars] + more, style="dim"))
     return grid
+
+
+def _triage(p: DataTestProblem) -> Text:
+    """How many of the test's failures are new (they alerted), known and acknowledged."""
+    text = Text()
+    text.append(f"{p.new} new", style="bold red" if p.new else "")
+    text.append(f", {p.known or 0} known, {p.acknowledged or 0} acknowledged")
+    text.append("" if p.new else " (no alert)", style="dim")
+    return text
 
 
 def _batches_table(batches: list[BatchRow], total: int) -> Table:

@@ -95,6 +95,18 @@ class TestNotes:
         assert f"{RUNS[1].run_id}  from 2024-03-01 is after to 2024-01-01" in text
         assert RUNS[2].run_id not in text
 
+    def test_count_the_tests_with_new_failures(self) -> None:
+        """Of a run's non-passing tests, those with new failures (the ones that alerted)."""
+        problems = [
+            DataTestProblem("r1", "test.p.a.h", "warn", 3, None, new=1, known=2),
+            DataTestProblem("r1", "test.p.b.h", "warn", 3, None, new=0, known=3),
+        ]
+
+        grid = notes([_run("r1", "succeeded")], {}, problems)
+
+        assert grid is not None
+        assert "dbt tests 2 warn, 1 with new failures" in " ".join(_screen(grid, width=200))
+
     def test_says_how_many_more(self) -> None:
         """Only a few tickers are named; the rest are counted."""
         run = _run("r1", "succeeded_with_errors", tickers_failed=7)
@@ -129,6 +141,26 @@ class TestRunView:
         assert "fct_moving_averages.test_incremental_continues_the_stored_ema" in "".join(
             line.strip() for line in lines
         )
+
+    def test_each_failing_test_says_new_against_known(self) -> None:
+        """Per test: its new, known and acknowledged failures; a test with none new says it
+        raised no alert; a test not told apart (older runs) has no such line."""
+        problems = [
+            DataTestProblem("r1", "test.p.gaps.h", "warn", 3, None, new=1, known=2),
+            DataTestProblem("r1", "test.p.days.h", "warn", 5, None, new=0, known=1, acknowledged=4),
+            DataTestProblem("r1", "test.p.old.h", "warn", 7, None),
+        ]
+
+        lines = [line.strip() for line in _screen(run_view(RUNS[0], [], [], problems))]
+        at = lines.index("warn  gaps (3 rows)")
+
+        assert [
+            "warn  gaps (3 rows)",
+            "1 new, 2 known, 0 acknowledged",
+            "warn  days (5 rows)",
+            "0 new, 1 known, 4 acknowledged (no alert)",
+            "warn  old (7 rows)",
+        ] == lines[at : at + 5]
 
     def test_dbt_progress_while_building(self) -> None:
         """Before dbt's outcome is stored, the view shows its nodes done out of total."""
