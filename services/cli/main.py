@@ -33,7 +33,6 @@ from .chart import chart
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
 from .report import report
-from .report import report
 from .runs import RunReader
 from .schedule import schedule
 
@@ -45,7 +44,6 @@ app.add_typer(services_app, name="services")
 app.add_typer(ack_app, name="ack")
 app.command("schedule")(schedule)
 app.command("chart")(chart)
-app.command("report")(report)
 app.command("report")(report)
 REPO = Path(__file__).resolve().parents[2]
 
