@@ -16,7 +16,7 @@ from shared.messages.topics import ALERTS
 
 from .reader import reader_settings
 from .report_html import render_report
-from .report_model import Milestones, RunReport, TestResult, alert_from_payload
+from .report_model import DataTestResult, Milestones, RunReport, alert_from_payload
 from .runs import RunReader
 
 
@@ -52,7 +52,7 @@ async def read_report(conn: asyncpg.Connection, run_id: str) -> RunReport | None
         Milestones(*times),
         await reader.batches(run_id),
         {r["kind"]: r["n"] for r in kinds},
-        [TestResult(*t) for t in tests],
+        [DataTestResult(*t) for t in tests],
         [alert_from_payload(json.loads(a["payload"])) for a in alerts],
     )
 

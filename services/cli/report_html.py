@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from .report_model import RunReport, api_requests, test_counts
+from .report_model import RunReport, api_requests, tests_by_status
 from .report_timeline import FETCHED_COLOUR, LOADED_COLOUR, timeline_svg
 
 _CSS = """
@@ -111,7 +111,7 @@ def _dbt(report: RunReport) -> str:
         for name in ("models_built", "models_failed", "models_skipped")
         if isinstance(dbt.get(name), int)
     ]
-    counts = test_counts(report.tests)
+    counts = tests_by_status(report.tests)
     summary = ", ".join(
         f'<span class="{escape(s)}">{n} {escape(s)}</span>' for s, n in counts.items()
     )

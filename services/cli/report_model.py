@@ -22,7 +22,7 @@ class Milestones:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class DataTestResult:
     """One dbt test of the run (control.run_test_results)."""
 
     unique_id: str
@@ -49,7 +49,7 @@ class RunReport:
     milestones: Milestones
     batches: list[BatchRow]
     errors_by_kind: dict[str, int]
-    tests: list[TestResult]
+    tests: list[DataTestResult]
     alerts: list[Alert]
 
 
@@ -87,7 +87,7 @@ def api_requests(report: RunReport) -> list[tuple[str, int]]:
     ]
 
 
-def test_counts(tests: list[TestResult]) -> dict[str, int]:
+def tests_by_status(tests: list[DataTestResult]) -> dict[str, int]:
     """How many tests ended in each status, in a fixed order (statuses absent are left out)."""
     counted = Counter(t.status for t in tests)
     order = ["pass", "warn", "fail", "error", "skipped"]
