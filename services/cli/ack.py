@@ -25,6 +25,7 @@ from . import views
 from .status_views import short_test_name
 
 T = TypeVar("T")
+Db = asyncpg.Connection | asyncpg.Pool
 ack_app = typer.Typer(
     help="Accept known exceptions to the dbt tests: they stop alerting.", no_args_is_help=True
 )
@@ -59,14 +60,14 @@ def default_who() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-async def acknowledge(conn: asyncpg.Connection, test: str, key: str, by: str, why: str) -> int:
+async def acknowledge(conn: Db, test: str, key: str, by: str, why: str) -> int:
     """Record (or renew) the acknowledgement; how many failures of the last build it covers."""
     name = short_test_name(test)
     await conn.execute(_ACK, name, key, by, why)
     return int(await conn.fetchval(_COVERED, name, key))
 
 
-async def revoke(conn: asyncpg.Connection, test: str, key: str) -> bool:
+async def revoke(conn: Db, test: str, key: str) -> bool:
     """False when no such acknowledgement was in force."""
     done = await conn.fetchval(
         "update control.acknowledged_failures set revoked_at = now() where test_name = $1"
@@ -77,7 +78,7 @@ async def revoke(conn: asyncpg.Connection, test: str, key: str) -> bool:
     return bool(done)
 
 
-async def acknowledgements(conn: asyncpg.Connection) -> list[Acknowledgement]:
+async def acknowledgements(conn: Db) -> list[Acknowledgement]:
     rows = await conn.fetch(
         "select test_name, failure_key, acknowledged_by, reason, acknowledged_at"
         " from control.acknowledged_failures where revoked_at is null"
