@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 # Columns that say which thing failed, not how badly: a ticker whose gap grows by a day, or
-# whose last bar moves on, is the same failure. A row with none of them is identified whole.
+# whose last bar moves on, is the same failure; so is a corporate action rejected again from
+# another object (rejection_id names the object). A row with none of them is identified whole.
 IDENTITY_COLUMNS = (
     "ticker",
     "trading_date",
@@ -21,7 +22,6 @@ IDENTITY_COLUMNS = (
     "valid_until_date",
     "action_kind",
     "event_id",
-    "rejection_id",
 )
 # The key an acknowledgement names: a row's ticker; `*` accepts every failure of the test.
 KEY_COLUMN = "ticker"

@@ -131,13 +131,13 @@ def by_message_id(records: list[bytes]) -> dict[str, bytes]:
 
 
 async def run_problems_and_outbox(p: Pipeline, run_id: str) -> tuple[list[str], int]:
-    """The message ids the run's failed, errored and warned tests must have alerted with, and
-    the outbox rows never relayed."""
+    """The message ids the run's failed, errored and warned tests with new failures (or not
+    told apart) must have alerted with, and the outbox rows never relayed."""
     conn = await p.connect()
     try:
         problems = await conn.fetch(
             "select unique_id from control.run_test_results where run_id = $1"
-            " and status in ('fail', 'error', 'warn')",
+            " and status in ('fail', 'error', 'warn') and coalesce(new_failures, 1) > 0",
             run_id,
         )
         unpublished = await conn.fetchval(

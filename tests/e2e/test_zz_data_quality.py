@@ -85,8 +85,8 @@ async def bad_bar_run(pipeline: Pipeline) -> AsyncIterator[dict[str, Any]]:
         conn = await pipeline.connect()
         try:
             results = await conn.fetch(
-                "select unique_id, status, failures, message from control.run_test_results"
-                " where run_id = $1",
+                "select unique_id, status, failures, message, new_failures, known_failures"
+                " from control.run_test_results where run_id = $1",
                 run_id,
             )
         finally:
@@ -127,21 +127,23 @@ class TestABadBarFailsTheRunsTests:
         assert "pass" in {r["status"] for r in bad_bar_run["results"]}
 
     async def test_each_failed_or_warned_test_is_alerted(self, bad_bar_run: dict[str, Any]) -> None:
-        """One DataTestFailed per failed or warned test, keyed by run, ids `<run>/<test>`;
-        exactly the stored non-passing tests."""
+        """One DataTestFailed per failed or warned test with a failure new since the previous
+        build (the bad bar's two), keyed by run, ids `<run>/<test>`; exactly those stored
+        non-passing tests (a test failing as in the previous build raises none)."""
         run_id, alerts = bad_bar_run["run_id"], bad_bar_run["alerts"]
-        not_passed = {
+        with_new = {
             r["unique_id"]: r["status"]
             for r in bad_bar_run["results"]
-            if r["status"] in ("fail", "error", "warn")
+            if r["status"] in ("fail", "error", "warn") and r["new_failures"]
         }
         by_name = {short_name(a.unique_id): a for a in alerts}
 
-        assert not_passed == {a.unique_id: a.status for a in alerts}
-        assert ("fail", "error", 1) == (
+        assert with_new == {a.unique_id: a.status for a in alerts}
+        assert ("fail", "error", 1, 1) == (
             by_name[LOW_LE_HIGH].status,
             by_name[LOW_LE_HIGH].severity,
             by_name[LOW_LE_HIGH].failures,
+            by_name[LOW_LE_HIGH].new_failures,
         )
         assert ("warn", "warn") == (by_name[SOURCE_OHLC].status, by_name[SOURCE_OHLC].severity)
         assert {f"{run_id}/{a.unique_id}" for a in alerts} == {a.message_id for a in alerts}
