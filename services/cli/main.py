@@ -30,6 +30,7 @@ from .ack import ack_app
 from .as_traded import Refetch, adjusted_only_spans, refetch_plan
 from .cancel import cancel_run
 from .chart import chart
+from .docs import docs
 from .processes import SERVICES, SIMULATOR, Supervisor, replicas
 from .publish import checked_request, new_run_id, publish_request, today_in_new_york
 from .report import report
@@ -45,6 +46,7 @@ app.add_typer(ack_app, name="ack")
 app.command("schedule")(schedule)
 app.command("chart")(chart)
 app.command("report")(report)
+app.command("docs")(docs)
 REPO = Path(__file__).resolve().parents[2]
 
 
