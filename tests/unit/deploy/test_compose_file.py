@@ -18,10 +18,22 @@ from shared.clients.broker import make_broker
 from shared.messages.topics import RAW_OBJECT_EVENTS
 from shared.settings import KafkaSettings
 
-from .compose_file import APP_SERVICES, COMPOSE, REPO, SCALABLE, load_compose, service
+from .compose_file import (
+    APP_SERVICES,
+    COMPOSE,
+    REPO,
+    SCALABLE,
+    env_example,
+    interpolate,
+    load_compose,
+    service,
+)
 
 pytestmark = pytest.mark.unit
 BIN = Path(sys.executable).parent
+_HOST_PORT = re.compile(
+    r"127\.0\.0\.1:\$\{(?P<name>[A-Z_]+_HOST_PORT):-(?P<default>\d+)\}:(?P<target>\d+)"
+)
 
 
 def _without_interpreter(cmd: list[str]) -> list[str]:
@@ -100,7 +112,7 @@ class TestExposure:
         """Kafka UI, the MinIO console, Postgres, Prometheus and Grafana are reachable from this
         machine only; the services' metrics ports only on the compose network."""
         actual = {
-            name: _published(spec)
+            name: [interpolate(port, {}) for port in _published(spec)]
             for name, spec in load_compose()["services"].items()
             if _published(spec)
         }
@@ -112,6 +124,21 @@ class TestExposure:
             "minio": ["127.0.0.1:9001:9001"],
             "postgres": ["127.0.0.1:5432:5432"],
         } == actual
+
+    def test_each_host_port_is_a_variable_with_todays_port_as_default(self) -> None:
+        """`127.0.0.1:${<NAME>_HOST_PORT:-<port>}:<port>`, and .env.example sets the same port:
+        a user whose 5432 or 8080 is taken moves it in .env."""
+        dotenv = env_example()
+        loose = [
+            port
+            for spec in load_compose()["services"].values()
+            for port in _published(spec)
+            if not (m := _HOST_PORT.fullmatch(port))
+            or m["default"] != m["target"]
+            or dotenv.get(m["name"]) != m["default"]
+        ]
+
+        assert [] == loose
 
 
 class TestStartupOrder:
