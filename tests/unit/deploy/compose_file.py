@@ -108,8 +108,21 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
 
 
 def environment(name: str, dotenv: Mapping[str, str]) -> dict[str, str]:
-    """A service's environment as its container sees it, with `dotenv` as the user's `.env`."""
+    """A service's `environment`, interpolated with `dotenv` as the user's `.env`."""
     return {key: interpolate(value, dotenv) for key, value in raw_environment(name).items()}
+
+
+def env_files(name: str) -> list[str]:
+    """The files a service's `env_file` names (a string, or a list of strings or `path:`s)."""
+    spec = service(name).get("env_file") or []
+    items = [spec] if isinstance(spec, str | dict) else spec
+    return [item if isinstance(item, str) else item["path"] for item in items]
+
+
+def container_environment(name: str, dotenv: Mapping[str, str]) -> dict[str, str]:
+    """What the container sees: the `.env` it gets through env_file, `environment` over it."""
+    passed = dict(dotenv) if ".env" in env_files(name) else {}
+    return {**passed, **environment(name, dotenv)}
 
 
 def env_example() -> dict[str, str]:
