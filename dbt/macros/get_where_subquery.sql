@@ -5,7 +5,11 @@
       of the newest. Written as a join with the one-row bound, so the planner uses the index
       on inputs_loaded_at (a `col >= (subquery)` filter is estimated at a third of the table
       and read by a full scan).
-    - __this__ in any other `where` stands for the tested relation.
+    - __this__ in any other `where` stands for the tested relation, and
+      __since_build_of(model)__ for the time since which rows are new to the intermediate
+      model's previous build (macro incremental_since; its fallback: the model's newest
+      loaded_at minus the lookback). Resolved here, when the test runs: a test's config is
+      rendered at parse time, before any build.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -23,8 +27,19 @@
         {%- do return(filtered) -%}
     {%- elif where -%}
         {%- set where = where | replace('__this__', relation | string) -%}
+        {%- set resolved = namespace(where=where) -%}
+        {%- for model in modules.re.findall('__since_build_of\\((\\w+)\\)__', where) -%}
+            {%- set since = incremental_since(
+                intermediate_relation(model),
+                "select " ~ var('udf_schema') ~ ".high_watermark('intermediate." ~ model
+                ~ "', 'loaded_at') - interval '" ~ var('incremental_lookback') ~ "'",
+            ) -%}
+            {%- set resolved.where = resolved.where | replace(
+                '__since_build_of(' ~ model ~ ')__', since
+            ) -%}
+        {%- endfor -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
+            (select * from {{ relation }} where {{ resolved.where }}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- else -%}

@@ -12,7 +12,7 @@
             {'columns': ['inputs_loaded_at']},
         ] + extra_indexes,
         pre_hook=[big_build_settings(), full_build_marker()],
-        post_hook=analyze_after_full_build(),
+        post_hook=[analyze_after_full_build(), mark_model_built()],
     ) }}
 {% endmacro %}
 

@@ -2,8 +2,8 @@
     The CTEs that decide what an incremental build of a per-ticker series model writes, from the
     rows of `upstream` that changed since {{ this }} was built:
 
-    candidates   upstream rows whose `change_column` is newer than the newest one in {{ this }},
-                 minus var('incremental_lookback') for loads that committed late
+    candidates   upstream rows whose `change_column` is at or after the mark of {{ this }}'s
+                 previous build (macro incremental_since: loads that committed after it began)
     new_rows     the candidates not built yet: newer than the ticker's last built row's
                  `built_change_column` (a running maximum, so the last row holds the ticker's)
     plan         one row per ticker to write: is_rebuilt (the whole series) when the ticker has no
@@ -19,9 +19,11 @@ candidates as (
 
     select *
     from {{ upstream }}
-    where {{ change_column }} > (
-        select coalesce(max({{ change_column }}), '-infinity'::timestamptz) from {{ this }}
-    ) - interval '{{ var("incremental_lookback") }}'
+    where {{ change_column }} >= {{ incremental_since(
+        this,
+        "(select coalesce(max(" ~ change_column ~ "), '-infinity'::timestamptz) from "
+        ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
+    ) }}
 
 ),
 

@@ -37,11 +37,12 @@ new_bars as (
 
     select ticker, min(trading_date) as first_new_date
     from bars
-    where loaded_at > (
-        select {{ var('udf_schema') }}.high_watermark(
-            'intermediate.int_stock_bars_adjusted', 'loaded_at'
-        )
-    ) - interval '{{ var("incremental_lookback") }}'
+    where loaded_at >= {{ incremental_since(
+        intermediate_relation('int_stock_bars_adjusted'),
+        "select " ~ var('udf_schema') ~ ".high_watermark("
+        ~ "'intermediate.int_stock_bars_adjusted', 'loaded_at') - interval '"
+        ~ var('incremental_lookback') ~ "'",
+    ) }}
     group by ticker
 
 ),

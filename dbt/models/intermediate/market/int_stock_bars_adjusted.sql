@@ -11,7 +11,7 @@
             {'columns': ['trading_date']},
         ],
         pre_hook=[big_build_settings(), "set local datestyle = 'ISO, YMD'", full_build_marker()],
-        post_hook=analyze_after_full_build(),
+        post_hook=[analyze_after_full_build(), mark_model_built()],
     )
 }}
 
