@@ -18,6 +18,10 @@ import threading
 from typing import Any
 
 MARKER = "@@dbt-worker "
+# dbt's unit tests check the models' SQL against fixed rows, not the data: they give the same
+# answer on every build of one project version, so CI runs them (tests/integration/dbt) and the
+# pipeline's builds leave them out (7 nodes, about a second each of a daily build's floor).
+BUILD_EXCLUDES = ["--exclude-resource-type", "unit_test"]
 _one_line_at_a_time = threading.Lock()  # dbt finishes nodes on its own threads
 
 
@@ -73,7 +77,7 @@ def main(project: str) -> int:
             sources = f"{request['target_path']}/sources.json"
             result = runner.invoke(["source", "freshness", *base, *paths, "--output", sources])
         else:
-            result = runner.invoke(["build", *base, *paths])
+            result = runner.invoke(["build", *base, *paths, *BUILD_EXCLUDES])
         error = str(result.exception) if result.exception is not None else None
         answer(done=True, id=request.get("id"), success=result.success, error=error)
     return 0
