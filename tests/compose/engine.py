@@ -1,0 +1,163 @@
+"""Podman serving Docker's API for the compose tier (INFRA_NOTES §9): its packages, its settings,
+`podman system service`, and the healthcheck driver that podman's systemd timers would be."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGES = ("podman", "runc", "debootstrap", "uidmap", "slirp4netns", "fuse-overlayfs")
+# crun fails here ("cgroups in hybrid mode not supported") and so do podman's default ulimits
+# ("setrlimit RLIMIT_NPROC: Operation not permitted"). netavark's aardvark-dns resolves service
+# names on compose's network.
+CONTAINERS_CONF = """[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+[network]
+network_backend = "netavark"
+"""
+# A healthy container is checked at about Docker's usual interval; a starting or unhealthy
+# one on every pass, so `depends_on: service_healthy` and `--wait` are not slowed down.
+HEALTHY_EVERY_S = 10.0
+
+
+def install_packages() -> None:
+    """apt-get install what is missing (a fresh machine has none of it)."""
+    missing = [p for p in PACKAGES if not _installed(p)]
+    if missing:
+        _run(["apt-get", "update", "-q"])
+        _run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", *missing])
+
+
+def _installed(package: str) -> bool:
+    r = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+    )
+    return r.stdout.strip() == "install ok installed"
+
+
+def _run(cmd: list[str]) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Podman with its own settings and image store under `root` (the tier's cache): nothing of
+    it touches /etc/containers or another user's containers."""
+
+    root: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "CONTAINERS_CONF": str(self.root / "containers.conf"),
+            "CONTAINERS_STORAGE_CONF": str(self.root / "storage.conf"),
+        }
+
+    def configure(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "containers.conf").write_text(CONTAINERS_CONF)
+        (self.root / "storage.conf").write_text(
+            f'[storage]\ndriver = "overlay"\ngraphroot = "{self.root / "storage"}"\n'
+            f'runroot = "/run/stocks-elt-compose/storage"\n'
+        )
+
+    def podman(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+        """podman with the tier's settings; never raises (callers read the return code)."""
+        return subprocess.run(
+            ["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def check(self, *args: str, timeout: float = 1800) -> str:
+        r = self.podman(*args, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"podman {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
+        return r.stdout
+
+    @contextmanager
+    def serving(self, sock: Path, log: Path) -> Iterator[str]:
+        """Docker's API on a unix socket, with healthchecks driven, until the block ends.
+        Yields the DOCKER_HOST value."""
+        sock.parent.mkdir(parents=True, exist_ok=True)
+        sock.unlink(missing_ok=True)
+        with log.open("ab") as out:
+            service = subprocess.Popen(
+                ["podman", "system", "service", "--time=0", f"unix://{sock}"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        driver = HealthDriver(self)
+        try:
+            _wait_for(lambda: sock.exists() and self.podman("info").returncode == 0, 30, service)
+            driver.start()
+            yield f"unix://{sock}"
+        finally:
+            driver.stop()
+            service.terminate()
+            try:
+                service.wait(30)
+            except subprocess.TimeoutExpired:
+                service.kill()
+                service.wait()
+
+
+def _wait_for(ok: Callable[[], bool], timeout_s: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"podman system service exited ({proc.returncode})")
+        if ok():
+            return
+        time.sleep(0.2)
+    raise TimeoutError("podman system service did not answer")
+
+
+class HealthDriver(threading.Thread):
+    """Runs every running container's healthcheck, as Docker's engine does (podman schedules
+    them with systemd timers, and there is no systemd here)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(name="healthcheck-driver", daemon=True)
+        self._engine = engine
+        self._halt = threading.Event()
+        self._last: dict[str, float] = {}
+        self._healthy: dict[str, bool] = {}
+        self._none: set[str] = set()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(120)
+
+    def run(self) -> None:
+        while not self._halt.wait(1.0):
+            for cid in self._engine.podman("ps", "-q", "--no-trunc").stdout.split():
+                if self._halt.is_set():
+                    return
+                self._check(cid)
+
+    def _check(self, cid: str) -> None:
+        due = HEALTHY_EVERY_S if self._healthy.get(cid) else 0.0
+        if cid in self._none or time.monotonic() - self._last.get(cid, 0.0) < due:
+            return
+        try:
+            r = self._engine.podman("healthcheck", "run", cid, timeout=60)
+        except subprocess.TimeoutExpired:
+            self._healthy[cid] = False
+            return
+        self._last[cid] = time.monotonic()
+        if "no defined healthcheck" in r.stderr or "has no healthcheck" in r.stderr:
+            self._none.add(cid)
+        self._healthy[cid] = r.returncode == 0

@@ -1,0 +1,134 @@
+"""What the compose tier builds once and keeps in its cache (keyed by what went into it): the
+Debian base image, the Compose CLI, MinIO's `mc`, and the stand-in images of deploy/standins."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the pinned dev deps
+
+from deploy.local.launcher.layout import MINIO_MODULE, MINIO_PIN
+
+from .engine import Engine
+
+REPO = Path(__file__).resolve().parents[2]
+STANDINS = REPO / "deploy" / "standins"
+BASE = "localhost/debian:bookworm"
+COMPOSE_MODULE, COMPOSE_VERSION = "github.com/docker/compose/v2", "v2.40.3"
+LABEL = "stocks-elt.standin.inputs"
+
+
+def _go(cache: Path, *args: str, cwd: Path | None = None, gobin: Path | None = None) -> str:
+    env = {**os.environ, "GOPATH": str(cache / "go"), "GOFLAGS": "-modcacherw"}
+    if gobin is not None:
+        env["GOBIN"] = str(gobin)
+    r = subprocess.run(["go", *args], env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed:\n{r.stderr[-4000:]}")
+    return r.stdout
+
+
+def compose_cli(cache: Path) -> Path:
+    """docker-compose built from the Go module proxy (`go install` refuses the module: its go.mod
+    has exclude directives), installed as a Docker CLI plugin under cache/docker."""
+    binary = cache / "bin" / f"docker-compose-{COMPOSE_VERSION}"
+    if not binary.exists():
+        src = json.loads(
+            _go(cache, "mod", "download", "-json", f"{COMPOSE_MODULE}@{COMPOSE_VERSION}")
+        )
+        partial = binary.with_suffix(".partial")
+        _go(cache, "build", "-trimpath", "-o", str(partial), "./cmd", cwd=Path(src["Dir"]))
+        partial.rename(binary)
+    plugin = cache / "docker" / "cli-plugins" / "docker-compose"
+    plugin.parent.mkdir(parents=True, exist_ok=True)
+    plugin.unlink(missing_ok=True)
+    plugin.symlink_to(binary)
+    return binary
+
+
+def mc_pin(cache: Path) -> str:
+    """The mc version the pinned MinIO's own go.mod requires: one pin for both."""
+    info = json.loads(_go(cache, "mod", "download", "-json", f"{MINIO_MODULE}@{MINIO_PIN}"))
+    found = re.search(r"^\s*github\.com/minio/mc (\S+)", Path(info["GoMod"]).read_text(), re.M)
+    if found is None:
+        raise RuntimeError(f"{MINIO_MODULE}@{MINIO_PIN} pins no github.com/minio/mc")
+    return found.group(1)
+
+
+def mc_binary(cache: Path) -> Path:
+    pin = mc_pin(cache)
+    binary = cache / "bin" / f"mc-{pin}"
+    if not binary.exists():
+        gobin = cache / "bin" / "mc.partial"
+        _go(cache, "install", "-trimpath", f"github.com/minio/mc@{pin}", gobin=gobin)
+        (gobin / "mc").rename(binary)
+    return binary
+
+
+def debian_mirror() -> str:
+    """The mirror this machine's apt uses (the containers reach it too)."""
+    sources = Path("/etc/apt/sources.list.d/debian.sources")
+    if sources.exists():
+        found = re.search(r"^URIs:\s*(\S+/debian)\s*$", sources.read_text(), re.M)
+        if found:
+            return found.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def base_image(engine: Engine, cache: Path) -> str:
+    """localhost/debian:bookworm from a debootstrap minbase rootfs; returns its image id."""
+    mirror = debian_mirror()
+    tarball = cache / "base" / f"bookworm-minbase-{_digest(mirror.encode())[:12]}.tar"
+    if not tarball.exists():
+        rootfs = cache / "base" / "rootfs.partial"
+        shutil.rmtree(rootfs, ignore_errors=True)
+        rootfs.parent.mkdir(parents=True, exist_ok=True)
+        _check(["debootstrap", "--variant=minbase", "bookworm", str(rootfs), mirror])
+        _check(["tar", "-C", str(rootfs), "-cf", f"{tarball}.partial", "."])
+        Path(f"{tarball}.partial").rename(tarball)
+        shutil.rmtree(rootfs)
+    wanted = _digest(tarball.name.encode())
+    if _label(engine, BASE) != wanted:
+        engine.check("import", "--change", f"LABEL {LABEL}={wanted}", str(tarball), BASE)
+    return engine.check("image", "inspect", "--format", "{{.Id}}", BASE).strip()
+
+
+def _check(cmd: list[str]) -> None:
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _label(engine: Engine, image: str) -> str | None:
+    r = engine.podman("image", "inspect", "--format", f'{{{{index .Labels "{LABEL}"}}}}', image)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def qualified(name: str) -> str:
+    """A Docker image reference as Docker's API resolves it (podman keeps full names)."""
+    first = name.split("/")[0]
+    if "/" in name and ("." in first or ":" in first or first == "localhost"):
+        return name
+    return f"docker.io/{name}" if "/" in name else f"docker.io/library/{name}"
+
+
+def standin_tags() -> dict[str, str]:
+    """Each stand-in's tag, read from the files under test: compose's images, the Dockerfile's
+    base."""
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    base = re.search(r"^FROM\s+(\S+)", (REPO / "Dockerfile").read_text(), re.M)
+    assert base is not None, "Dockerfile has no FROM"
+    return {
+        "python": qualified(base.group(1)),
+        **{s: qualified(services[s]["image"]) for s in ("kafka", "postgres", "minio")},
+    }

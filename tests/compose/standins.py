@@ -1,0 +1,66 @@
+"""The stand-in images of deploy/standins, built on the Debian base with the native stack's own
+artifacts (MinIO's binary, Kafka's jars) and rebuilt only when an input changes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from deploy.local.launcher.layout import KAFKA_VERSION, MINIO_PIN
+from shared.settings import StackSettings
+
+from .engine import Engine
+from .images import LABEL, REPO, STANDINS, _digest, _label, mc_binary, mc_pin, standin_tags
+
+
+def _native_cache() -> Path:
+    """The native stack's build cache; `stack install` fills it (idempotent, starts nothing)."""
+    cache = StackSettings().cache_dir
+    minio = cache / "bin" / f"minio-{MINIO_PIN}"
+    if not minio.exists() or not (cache / f"kafka-{KAFKA_VERSION}" / "lib").exists():
+        subprocess.run([str(REPO / "deploy/local/stack"), "install"], cwd=REPO, check=True)
+    return cache
+
+
+def _artifacts(name: str, cache: Path) -> tuple[dict[str, Path], str]:
+    """What a stand-in's build context gets besides its folder, and the pins that name it."""
+    native = _native_cache()
+    if name == "minio":
+        files = {"bin/minio": native / "bin" / f"minio-{MINIO_PIN}", "bin/mc": mc_binary(cache)}
+        return files, f"minio {MINIO_PIN} mc {mc_pin(cache)}"
+    if name == "kafka":
+        lib = native / f"kafka-{KAFKA_VERSION}" / "lib"
+        return {"libs": lib}, " ".join(sorted(p.name for p in lib.iterdir()))
+    return {}, ""
+
+
+def _inputs_key(base_id: str, name: str, pins: str) -> str:
+    parts = [base_id, pins]
+    for f in sorted(p for p in (STANDINS / name).rglob("*") if p.is_file()):
+        parts.append(f"{f.relative_to(STANDINS)} {_digest(f.read_bytes())}")
+    return _digest("\n".join(parts).encode())
+
+
+def build_standins(engine: Engine, cache: Path, base_id: str) -> dict[str, str]:
+    """Every stand-in under the tag the compose file (or the Dockerfile) names; returns
+    {folder: tag} with the ones that had to be built."""
+    built: dict[str, str] = {}
+    for name, tag in standin_tags().items():
+        files, pins = _artifacts(name, cache)
+        key = _inputs_key(base_id, name, pins)
+        if _label(engine, tag) == key:
+            continue
+        ctx = cache / "ctx" / name
+        shutil.rmtree(ctx, ignore_errors=True)
+        shutil.copytree(STANDINS / name, ctx)
+        for rel, src in files.items():
+            (ctx / rel).parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, ctx / rel)
+            else:
+                shutil.copy2(src, ctx / rel)
+        engine.check("build", "--label", f"{LABEL}={key}", "-t", tag, str(ctx))
+        shutil.rmtree(ctx)
+        built[name] = tag
+    return built
