@@ -38,16 +38,15 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 
 {{/*
 Which scaler the fetcher and loader get: keda, hpa or none. `auto` asks the cluster (during
-`helm template`, pass --api-versions keda.sh/v1alpha1 to get KEDA's).
+`helm template`, pass --api-versions keda.sh/v1alpha1 to get KEDA's). values.schema.json allows
+no other mode.
 */}}
 {{- define "stocks-elt.scaler" -}}
 {{- $mode := .Values.autoscaling.mode -}}
 {{- if eq $mode "auto" -}}
 {{- if .Capabilities.APIVersions.Has "keda.sh/v1alpha1" }}keda{{ else }}hpa{{ end -}}
-{{- else if has $mode (list "keda" "hpa" "none") -}}
-{{- $mode -}}
 {{- else -}}
-{{- fail (printf "autoscaling.mode must be auto, keda, hpa or none, not %q" $mode) -}}
+{{- $mode -}}
 {{- end -}}
 {{- end -}}
 
@@ -62,7 +61,8 @@ Which scaler the fetcher and loader get: keda, hpa or none. `auto` asks the clus
 {{- end -}}
 
 {{/*
-The sizing rules, checked on every render:
+The rules across values (values.schema.json holds each value's type and bounds), checked on
+every render:
 - a consumer group's replicas never exceed the partitions of its topic (the extra ones would
   sit idle, and KEDA would not start them anyway);
 - at their maximum, the replicas' pools (plus dbt's threads per transformer) fit in the
@@ -72,14 +72,11 @@ The sizing rules, checked on every render:
 {{- $partitions := int .Values.kafka.partitions -}}
 {{- range $name := splitList " " (include "stocks-elt.scaled" .) -}}
 {{- $s := (index $.Values $name).scaling -}}
-{{- if or (lt (int $s.minReplicas) 0) (gt (int $s.minReplicas) (int $s.maxReplicas)) -}}
-{{- fail (printf "%s.scaling: need 0 <= minReplicas (%v) <= maxReplicas (%v)" $name $s.minReplicas $s.maxReplicas) -}}
+{{- if gt (int $s.minReplicas) (int $s.maxReplicas) -}}
+{{- fail (printf "%s.scaling: need minReplicas (%v) <= maxReplicas (%v)" $name $s.minReplicas $s.maxReplicas) -}}
 {{- end -}}
 {{- if gt (int $s.maxReplicas) $partitions -}}
 {{- fail (printf "%s.scaling.maxReplicas (%v) exceeds kafka.partitions (%v): a consumer group cannot use more replicas than its topic has partitions" $name $s.maxReplicas $partitions) -}}
-{{- end -}}
-{{- if lt (int $s.lagThreshold) 1 -}}
-{{- fail (printf "%s.scaling.lagThreshold must be at least 1" $name) -}}
 {{- end -}}
 {{- end -}}
 {{- $connections := 0 -}}
