@@ -8,10 +8,21 @@ from pathlib import Path
 from shared.settings import KafkaSettings, MinioSettings, PostgresSettings, StackSettings
 
 KAFKA_VERSION = "3.9.1"
-# MinIO has no semver tags; this pseudo-version is master at commit 7aac2a2c5b7c (Feb 2026).
-MINIO_MODULE = "github.com/minio/minio"
-MINIO_PIN = "v0.0.0-20260212201848-7aac2a2c5b7c"
 REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _versions() -> dict[str, str]:
+    """deploy/versions.env, the one place naming the MinIO source pin (compose's MinIO build
+    reads it too)."""
+    lines = (REPO_ROOT / "deploy" / "versions.env").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+_VERSIONS = _versions()
+MINIO_MODULE = _VERSIONS["MINIO_MODULE"]
+# MinIO has no semver tags: a Go pseudo-version (see deploy/versions.env).
+MINIO_PIN = _VERSIONS["MINIO_PIN"]
 
 
 @dataclass(frozen=True)
