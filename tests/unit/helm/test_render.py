@@ -208,6 +208,20 @@ class TestBootstrap:
             boot["metadata"]["annotations"][weight]
         )
 
+    def test_minio_is_restarted_on_install_only(self, default: list[Manifest]) -> None:
+        """The target job restarts MinIO, so upgrades run it only when asked to."""
+        hook = "helm.sh/hook"
+        again = render(sets=["minio.kafkaTarget.reapplyOnUpgrade=true"])
+
+        assert (
+            "pre-install"
+            == of_kind(default, "Job")["minio-kafka-target"]["metadata"]["annotations"][hook]
+        )
+        assert (
+            "pre-install,pre-upgrade"
+            == of_kind(again, "Job")["minio-kafka-target"]["metadata"]["annotations"][hook]
+        )
+
     def test_bootstrap_can_be_left_out(self) -> None:
         """bootstrap.enabled=false renders neither hook Job."""
 
