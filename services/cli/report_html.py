@@ -42,18 +42,18 @@ def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "—"
 
 
+def _seconds(start: datetime | None, end: datetime | None) -> str:
+    return f"{(end - start).total_seconds():.0f} s" if start and end else "—"
+
+
 def _summary(report: RunReport) -> str:
     run, m = report.run, report.milestones
-    took = (
-        f"{(m.finished_at - m.requested_at).total_seconds():.0f} s"
-        if (m.finished_at and m.requested_at)
-        else "—"
-    )
     rows = [
         ("status", run.status),
         ("requested", _when(m.requested_at)),
         ("finished", _when(m.finished_at)),
-        ("duration", took),
+        ("duration", _seconds(m.requested_at, m.finished_at)),
+        ("of which dbt", _seconds(m.transform_started_at, m.finished_at)),
         ("plan", run.plan or "—"),
         ("batches loaded", f"{run.loaded} of {run.total if run.total is not None else '?'}"),
         ("tickers", run.tickers if run.tickers is not None else "—"),

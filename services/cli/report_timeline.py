@@ -53,10 +53,12 @@ def timeline_svg(
     ]
     for i, (name, at) in enumerate(marks.items()):
         # staggered, so the names of stages close in time do not overlap
+        # a name near the right edge is written leftwards of its line, inside the picture
+        anchor, dx = ("end", -3) if x(at) > WIDTH - 120 else ("start", 3)
         parts.append(
             f'<line x1="{x(at):.1f}" y1="{_TOP}" x2="{x(at):.1f}" y2="{y(0)}" stroke="#bbb" '
-            f'stroke-dasharray="4 3"/><text x="{x(at) + 3:.1f}" y="{_TOP + 10 + 12 * i}" '
-            f'class="mark">{escape(name)}</text>'
+            f'stroke-dasharray="4 3"/><text x="{x(at) + dx:.1f}" y="{_TOP + 10 + 12 * i}" '
+            f'text-anchor="{anchor}" class="mark">{escape(name)}</text>'
         )
     parts += [steps("fetched", fetched, FETCHED_COLOUR), steps("loaded", loaded, LOADED_COLOUR)]
     return "\n".join([*parts, "</svg>"])

@@ -125,6 +125,7 @@ class TestFigures:
 
         assert "succeeded_with_errors" == rows["status"]
         assert "60 s" == rows["duration"]
+        assert "30 s" == rows["of which dbt"]
         assert "3 of 4" == rows["batches loaded"]
         assert "1,500" == rows["bars loaded"]
 
@@ -175,8 +176,12 @@ class TestTimeline:
         assert sorted(p[0] for p in fetched) == [p[0] for p in fetched]
 
     def test_stages_marked(self, html: str) -> None:
-        """Listed, dbt started and ended, each named."""
-        assert ["listed", "dbt started", "ended"] == re.findall(r'class="mark">([^<]+)<', html)
+        """Listed, dbt started and ended, each named; none written past the right edge."""
+        marks = re.findall(r'text-anchor="(\w+)" class="mark">([^<]+)<', html)
+
+        assert ["listed", "dbt started", "ended"] == [name for _, name in marks]
+        # the end is at the right edge: its name is written leftwards, inside the picture
+        assert ("end", "ended") == marks[-1]
 
 
 class TestAnEmptyRun:
