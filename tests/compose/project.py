@@ -49,12 +49,18 @@ class Compose:
     env: dict[str, str]
 
     def run(
-        self, *args: str, check: bool = True, timeout: float = 1200, stdin: str | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 1200,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """`env` is the shell's environment for this call (it overrides .env, as for users)."""
         r = subprocess.run(
             [*self.cli, *args],
             cwd=self.workdir,
-            env=self.env,
+            env={**self.env, **(env or {})},
             input=stdin,
             capture_output=True,
             text=True,
