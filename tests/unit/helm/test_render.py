@@ -190,39 +190,3 @@ class TestPods:
             ]
 
             assert [name] == matched
-
-
-class TestBootstrap:
-    def test_bootstrap_is_a_hook_before_the_services(self, rendered: list[Manifest]) -> None:
-        """`stocks-elt bootstrap` runs before install and upgrade, after MinIO's target is set."""
-        jobs = of_kind(rendered, "Job")
-        boot = jobs["bootstrap"]
-        target = jobs["minio-kafka-target"]
-        weight = "helm.sh/hook-weight"
-
-        assert ["stocks-elt", "bootstrap"] == boot["spec"]["template"]["spec"]["containers"][0][
-            "command"
-        ]
-        assert "pre-install,pre-upgrade" == boot["metadata"]["annotations"]["helm.sh/hook"]
-        assert int(target["metadata"]["annotations"][weight]) < int(
-            boot["metadata"]["annotations"][weight]
-        )
-
-    def test_minio_is_restarted_on_install_only(self, default: list[Manifest]) -> None:
-        """The target job restarts MinIO, so upgrades run it only when asked to."""
-        hook = "helm.sh/hook"
-        again = render(sets=["minio.kafkaTarget.reapplyOnUpgrade=true"])
-
-        assert (
-            "pre-install"
-            == of_kind(default, "Job")["minio-kafka-target"]["metadata"]["annotations"][hook]
-        )
-        assert (
-            "pre-install,pre-upgrade"
-            == of_kind(again, "Job")["minio-kafka-target"]["metadata"]["annotations"][hook]
-        )
-
-    def test_bootstrap_can_be_left_out(self) -> None:
-        """bootstrap.enabled=false renders neither hook Job."""
-
-        assert 0 == kinds(render(sets=["bootstrap.enabled=false"]))["Job"]

@@ -14,7 +14,6 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the pinned dev
 
 from services.fetcher.handlers import TICKER_BATCHES
 from services.loader.handlers import RAW_OBJECT_EVENTS
-from shared.messages import topics
 
 from . import keda_spec
 from .chart import (
@@ -197,22 +196,3 @@ class TestSizingRules:
 
         assert threads is not None
         assert int(threads[1]) == values()["postgres"]["dbtThreads"]
-
-
-class TestMinioTarget:
-    def test_target_announces_on_the_loaders_topic(self, default: list[Manifest]) -> None:
-        """The job sets MinIO's Kafka target to the raw-object-events topic, under the target id
-        bootstrap's bucket rule names."""
-        jobs = of_kind(default, "Job")
-        target = environment(jobs["minio-kafka-target"]["spec"]["template"]["spec"])
-        boot = environment(jobs["bootstrap"]["spec"]["template"]["spec"])
-
-        assert topics.RAW_OBJECT_EVENTS == target["TOPIC"].value
-        assert boot["MINIO_NOTIFY_TARGET_ID"].value == target["TARGET_ID"].value
-        assert boot["KAFKA_BOOTSTRAP_SERVERS"].value == target["BROKERS"].value
-
-    def test_target_job_can_be_left_to_the_user(self) -> None:
-        """minio.kafkaTarget.configure=false: only bootstrap's Job."""
-        jobs = of_kind(render(sets=["minio.kafkaTarget.configure=false"]), "Job")
-
-        assert ["bootstrap"] == list(jobs)

@@ -1,6 +1,6 @@
 {{/*
-Names, labels, the checks on values, and the pieces every pod shares: environment variables
-(the names of shared/settings.py and the services' settings.py), security contexts, probes.
+Names, labels, the checks across values, and what every pod shares: security contexts, probes,
+scheduling. Environment variables are in _env.tpl.
 */}}
 
 {{- define "stocks-elt.fullname" -}}
@@ -90,81 +90,6 @@ every render:
 {{- if gt (int $connections) (int $budget) -}}
 {{- fail (printf "at their maximum the replicas may open %d Postgres connections, more than postgres.maxConnections - reservedConnections = %d: lower maxReplicas or poolMax, or raise max_connections" $connections $budget) -}}
 {{- end -}}
-{{- end -}}
-
-{{/* A value from one of the existing Secrets named in values. */}}
-{{- define "stocks-elt.secretEnv" -}}
-- name: {{ .env }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ (index .root.Values.secrets .secret).name }}
-      key: {{ index (index .root.Values.secrets .secret).keys .key }}
-{{- end -}}
-
-{{/* KafkaSettings (KAFKA_). */}}
-{{- define "stocks-elt.env.kafka" -}}
-- name: KAFKA_BOOTSTRAP_SERVERS
-  value: {{ .Values.kafka.bootstrapServers | quote }}
-- name: KAFKA_PARTITIONS
-  value: {{ .Values.kafka.partitions | quote }}
-- name: KAFKA_REPLICATION_FACTOR
-  value: {{ .Values.kafka.replicationFactor | quote }}
-{{- end -}}
-
-{{/* MinioBucketSettings (MINIO_): where the bucket is, without credentials. */}}
-{{- define "stocks-elt.env.bucket" -}}
-- name: MINIO_ENDPOINT
-  value: {{ .Values.minio.endpoint | quote }}
-- name: MINIO_SECURE
-  value: {{ .Values.minio.secure | quote }}
-- name: MINIO_BUCKET
-  value: {{ .Values.minio.bucket | quote }}
-- name: MINIO_RAW_PREFIX
-  value: {{ .Values.minio.rawPrefix | quote }}
-{{- with .Values.minio.region }}
-- name: MINIO_REGION
-  value: {{ . | quote }}
-{{- end }}
-{{- end -}}
-
-{{/* A service's own MinIO user (MINIO_<SERVICE>_ACCESS_KEY/_SECRET_KEY). */}}
-{{- define "stocks-elt.env.minioUser" -}}
-{{ include "stocks-elt.secretEnv" (dict "root" .root "env" (printf "MINIO_%s_ACCESS_KEY" (upper .name)) "secret" "minio" "key" (printf "%sAccessKey" .name)) }}
-{{ include "stocks-elt.secretEnv" (dict "root" .root "env" (printf "MINIO_%s_SECRET_KEY" (upper .name)) "secret" "minio" "key" (printf "%sSecretKey" .name)) }}
-{{- end -}}
-
-{{/* PostgresSettings (PG_) as `role`, whose password is under `passwordKey` in the Secret. */}}
-{{- define "stocks-elt.env.postgres" -}}
-- name: PG_HOST
-  value: {{ .root.Values.postgres.host | quote }}
-- name: PG_PORT
-  value: {{ .root.Values.postgres.port | quote }}
-- name: PG_DATABASE
-  value: {{ .root.Values.postgres.database | quote }}
-- name: PG_USER
-  value: {{ .role }}
-{{ include "stocks-elt.secretEnv" (dict "root" .root "env" "PG_PASSWORD" "secret" "postgres" "key" .passwordKey) }}
-- name: PG_POOL_MIN
-  value: {{ .root.Values.postgres.poolMin | quote }}
-- name: PG_POOL_MAX
-  value: {{ .root.Values.postgres.poolMax | quote }}
-{{- end -}}
-
-{{/* PolygonSettings (POLYGON_). */}}
-{{- define "stocks-elt.env.polygon" -}}
-{{ include "stocks-elt.secretEnv" (dict "root" . "env" "POLYGON_API_KEY" "secret" "polygon" "key" "apiKey") }}
-- name: POLYGON_BASE_URL
-  value: {{ .Values.polygon.baseUrl | quote }}
-- name: POLYGON_RATE_LIMIT_PER_S
-  value: {{ .Values.polygon.rateLimitPerS | quote }}
-{{- end -}}
-
-{{/* MetricsSettings (METRICS_): /health, /ready and /metrics on the pod's own address. */}}
-{{- define "stocks-elt.env.metrics" -}}
-- name: METRICS_HOST
-  value: 0.0.0.0
-- name: METRICS_PORT
-  value: {{ .Values.metricsPort | quote }}
 {{- end -}}
 
 {{/* The pod and container security contexts: the image's numeric non-root user, nothing to write
