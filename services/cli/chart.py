@@ -15,7 +15,6 @@ import typer
 
 from shared.clients.db import connect
 
-from .chart_png import draw_png
 from .chart_series import ChartRow
 from .chart_text import terminal_chart
 from .reader import reader_settings
@@ -61,6 +60,9 @@ def chart(
         raise typer.Exit(1)
     title = f"{ticker} split-adjusted close, {rows[0].trading_date} to {rows[-1].trading_date}"
     if output is not None:
+        # imported here: matplotlib takes a second to import, which every other command skips
+        from .chart_png import draw_png
+
         output.write_bytes(draw_png(rows, title))
         typer.echo(f"wrote {output} ({len(rows)} bars)")
         return
