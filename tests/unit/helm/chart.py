@@ -34,10 +34,10 @@ class RenderFailed(Exception):
 
 @cache
 def helm() -> Path:
-    """The cached Helm binary, built on first use."""
-    out = subprocess.run(
-        [str(INSTALL_HELM)], capture_output=True, text=True, check=True, timeout=3600
-    )
+    """The cached Helm binary, built on first use (Go is needed for that, as for MinIO)."""
+    out = subprocess.run([str(INSTALL_HELM)], capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"{INSTALL_HELM} failed:\n{out.stderr}")
     return Path(out.stdout.strip().splitlines()[-1])
 
 
