@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,9 +80,15 @@ def copy_site(target: Path, out: Path) -> list[Path]:
     return [Path(shutil.copy2(target / name, out / name)) for name in SITE_FILES]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_site(directory: Path, host: str, port: int) -> None:
     """Until interrupted: the folder over HTTP."""
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(directory))
+    # a TERM (a supervisor, `kill`) stops it like Ctrl-C, so the temporary site is removed
+    signal.signal(signal.SIGTERM, _interrupt)
     with ThreadingHTTPServer((host, port), handler) as server:
         typer.echo(f"dbt docs on http://{host}:{port}/ (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):
