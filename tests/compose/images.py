@@ -1,5 +1,5 @@
 """What the compose tier builds once and keeps in its cache (keyed by what went into it): the
-Debian base image, the Compose CLI, MinIO's `mc`, and the stand-in images of deploy/standins."""
+Debian base image, the Compose CLI, the Go toolchain, and the stand-in images of deploy/standins."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import subprocess
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the pinned dev deps
-
-from deploy.local.launcher.layout import MINIO_MODULE, MINIO_PIN
 
 from .engine import Engine
 
@@ -52,23 +50,10 @@ def compose_cli(cache: Path) -> Path:
     return binary
 
 
-def mc_pin(cache: Path) -> str:
-    """The mc version the pinned MinIO's own go.mod requires: one pin for both."""
-    info = json.loads(_go(cache, "mod", "download", "-json", f"{MINIO_MODULE}@{MINIO_PIN}"))
-    found = re.search(r"^\s*github\.com/minio/mc (\S+)", Path(info["GoMod"]).read_text(), re.M)
-    if found is None:
-        raise RuntimeError(f"{MINIO_MODULE}@{MINIO_PIN} pins no github.com/minio/mc")
-    return found.group(1)
-
-
-def mc_binary(cache: Path) -> Path:
-    pin = mc_pin(cache)
-    binary = cache / "bin" / f"mc-{pin}"
-    if not binary.exists():
-        gobin = cache / "bin" / "mc.partial"
-        _go(cache, "install", "-trimpath", f"github.com/minio/mc@{pin}", gobin=gobin)
-        (gobin / "mc").rename(binary)
-    return binary
+def go_toolchain(cache: Path, version: str) -> Path:
+    """Go itself at `version`, as the Go module proxy serves it (the toolchain module)."""
+    module = f"golang.org/toolchain@v0.0.1-go{version}.linux-amd64"
+    return Path(json.loads(_go(cache, "mod", "download", "-json", module))["Dir"])
 
 
 def debian_mirror() -> str:
@@ -96,6 +81,8 @@ def base_image(engine: Engine, cache: Path) -> str:
     wanted = _digest(tarball.name.encode())
     if _label(engine, BASE) != wanted:
         engine.check("import", "--change", f"LABEL {LABEL}={wanted}", str(tarball), BASE)
+    for alias in base_aliases():
+        engine.check("tag", BASE, alias)
     return engine.check("image", "inspect", "--format", "{{.Id}}", BASE).strip()
 
 
@@ -122,13 +109,23 @@ def qualified(name: str) -> str:
     return f"docker.io/{name}" if "/" in name else f"docker.io/library/{name}"
 
 
+def _from_lines(dockerfile: Path) -> list[str]:
+    return re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(), re.M)
+
+
 def standin_tags() -> dict[str, str]:
-    """Each stand-in's tag, read from the files under test: compose's images, the Dockerfile's
-    base."""
+    """Each stand-in folder's tag, read from the files under test: compose's images, our
+    Dockerfile's base, and the bases of compose's MinIO-from-source build (its registry image
+    is pinned by a digest no local build can carry)."""
     services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
-    base = re.search(r"^FROM\s+(\S+)", (REPO / "Dockerfile").read_text(), re.M)
-    assert base is not None, "Dockerfile has no FROM"
+    golang = _from_lines(REPO / "deploy" / "minio" / "Dockerfile")[0]
     return {
-        "python": qualified(base.group(1)),
-        **{s: qualified(services[s]["image"]) for s in ("kafka", "postgres", "minio")},
+        "python": qualified(_from_lines(REPO / "Dockerfile")[0]),
+        "golang": qualified(golang),
+        **{s: qualified(services[s]["image"]) for s in ("kafka", "postgres")},
     }
+
+
+def base_aliases() -> list[str]:
+    """Images that the base itself stands in for (debian:bookworm-slim, MinIO's runtime)."""
+    return [qualified(f) for f in _from_lines(REPO / "deploy" / "minio" / "Dockerfile")[1:]]

@@ -1,5 +1,6 @@
-"""The stand-in images of deploy/standins, built on the Debian base with the native stack's own
-artifacts (MinIO's binary, Kafka's jars) and rebuilt only when an input changes."""
+"""The stand-in images of deploy/standins, built on the Debian base with the artifacts the real
+ones hold (Kafka's jars from the native stack's cache, Go from the module proxy), and rebuilt
+only when an input changes."""
 
 from __future__ import annotations
 
@@ -7,30 +8,29 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from deploy.local.launcher.layout import KAFKA_VERSION, MINIO_PIN
+from deploy.local.launcher.layout import KAFKA_VERSION
 from shared.settings import StackSettings
 
 from .engine import Engine
-from .images import LABEL, REPO, STANDINS, _digest, _label, mc_binary, mc_pin, standin_tags
+from .images import LABEL, REPO, STANDINS, _digest, _label, go_toolchain, standin_tags
 
 
-def _native_cache() -> Path:
-    """The native stack's build cache; `stack install` fills it (idempotent, starts nothing)."""
-    cache = StackSettings().cache_dir
-    minio = cache / "bin" / f"minio-{MINIO_PIN}"
-    if not minio.exists() or not (cache / f"kafka-{KAFKA_VERSION}" / "lib").exists():
+def _native_kafka_lib() -> Path:
+    """Kafka's jars in the native stack's cache; `stack install` fills it (idempotent, starts
+    nothing)."""
+    lib = StackSettings().cache_dir / f"kafka-{KAFKA_VERSION}" / "lib"
+    if not lib.exists():
         subprocess.run([str(REPO / "deploy/local/stack"), "install"], cwd=REPO, check=True)
-    return cache
+    return lib
 
 
-def _artifacts(name: str, cache: Path) -> tuple[dict[str, Path], str]:
+def _artifacts(name: str, tag: str, cache: Path) -> tuple[dict[str, Path], str]:
     """What a stand-in's build context gets besides its folder, and the pins that name it."""
-    native = _native_cache()
-    if name == "minio":
-        files = {"bin/minio": native / "bin" / f"minio-{MINIO_PIN}", "bin/mc": mc_binary(cache)}
-        return files, f"minio {MINIO_PIN} mc {mc_pin(cache)}"
+    if name == "golang":
+        version = tag.rsplit(":", 1)[1].split("-")[0]
+        return {"go": go_toolchain(cache, version)}, f"go{version}"
     if name == "kafka":
-        lib = native / f"kafka-{KAFKA_VERSION}" / "lib"
+        lib = _native_kafka_lib()
         return {"libs": lib}, " ".join(sorted(p.name for p in lib.iterdir()))
     return {}, ""
 
@@ -47,7 +47,7 @@ def build_standins(engine: Engine, cache: Path, base_id: str) -> dict[str, str]:
     {folder: tag} with the ones that had to be built."""
     built: dict[str, str] = {}
     for name, tag in standin_tags().items():
-        files, pins = _artifacts(name, cache)
+        files, pins = _artifacts(name, tag, cache)
         key = _inputs_key(base_id, name, pins)
         if _label(engine, tag) == key:
             continue
