@@ -126,14 +126,17 @@ def _wait_for(ok: Callable[[], bool], timeout_s: float, proc: subprocess.Popen[b
 
 class HealthDriver(threading.Thread):
     """Runs every running container's healthcheck, as Docker's engine does (podman schedules
-    them with systemd timers, and there is no systemd here)."""
+    them with systemd timers, and there is no systemd here). Each check runs in its own thread,
+    so a slow one (Kafka's starts a JVM) holds up no other container."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(name="healthcheck-driver", daemon=True)
         self._engine = engine
         self._halt = threading.Event()
+        self._lock = threading.Lock()
         self._last: dict[str, float] = {}
         self._healthy: dict[str, bool] = {}
+        self._busy: set[str] = set()
         self._none: set[str] = set()
 
     def stop(self) -> None:
@@ -144,20 +147,28 @@ class HealthDriver(threading.Thread):
     def run(self) -> None:
         while not self._halt.wait(1.0):
             for cid in self._engine.podman("ps", "-q", "--no-trunc").stdout.split():
-                if self._halt.is_set():
-                    return
-                self._check(cid)
+                if self._claim(cid):
+                    threading.Thread(target=self._check, args=(cid,), daemon=True).start()
+
+    def _claim(self, cid: str) -> bool:
+        due = HEALTHY_EVERY_S if self._healthy.get(cid) else 0.0
+        with self._lock:
+            if cid in self._busy or cid in self._none:
+                return False
+            if time.monotonic() - self._last.get(cid, 0.0) < due:
+                return False
+            self._busy.add(cid)
+            return True
 
     def _check(self, cid: str) -> None:
-        due = HEALTHY_EVERY_S if self._healthy.get(cid) else 0.0
-        if cid in self._none or time.monotonic() - self._last.get(cid, 0.0) < due:
-            return
         try:
             r = self._engine.podman("healthcheck", "run", cid, timeout=60)
+            healthy, none = r.returncode == 0, "no defined healthcheck" in r.stderr
         except subprocess.TimeoutExpired:
-            self._healthy[cid] = False
-            return
-        self._last[cid] = time.monotonic()
-        if "no defined healthcheck" in r.stderr or "has no healthcheck" in r.stderr:
-            self._none.add(cid)
-        self._healthy[cid] = r.returncode == 0
+            healthy, none = False, False
+        with self._lock:
+            self._last[cid] = time.monotonic()
+            self._healthy[cid] = healthy
+            if none:
+                self._none.add(cid)
+            self._busy.discard(cid)
