@@ -1,6 +1,7 @@
 """Incremental builds read the rows loaded since their previous build began (its mark): a bulk
 load built once is not read again, and a load whose transaction was open while a build began
-(its rows stamped before the build, committed after) is still built by the next one."""
+(its rows stamped before the build, committed after) is still built by the next one. Views are
+created again only when their SQL changed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ MARKED = (
 )
 
 
+VIEWS = (
+    "staging.stg_polygon__stock_bars_daily",
+    "staging.stg_polygon__tickers",
+    "marts.fct_adjusted_bars",
+    "marts.fct_daily_returns",
+)
+
+
 @dataclass(frozen=True)
 class LateLoad:
     """A bar inserted in a transaction left open across a build, committed after it."""
@@ -36,12 +45,23 @@ class LateLoad:
     built_during: Build
     built_after: Build
     full_refresh: Build
+    views_before: dict[str, int]  # each view's oid: a view created again gets a new one
+    views_after: dict[str, int]  # after the build while the load was open and the next one
+    views_refreshed: dict[str, int]  # after the full refresh
 
 
 def marks(project: DbtProject) -> dict[str, dt.datetime]:
     """Each marked model's mark, by table (schema.name)."""
     rows = project.read("intermediate.dbt_model_marks")
     return {row["model"].split(".", 1)[1].replace('"', ""): row["visible_since"] for row in rows}
+
+
+def view_oids(project: DbtProject) -> dict[str, int]:
+    with project.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "select v, to_regclass(v)::oid::bigint from unnest(%s::text[]) as v", (list(VIEWS),)
+        )
+        return dict(cur.fetchall())
 
 
 def newest_raw_load(project: DbtProject) -> dt.datetime:
@@ -89,6 +109,7 @@ def marked_project(
 def late_load(marked_project: tuple[DbtProject, Build], raw_bars: list[RawBar]) -> LateLoad:
     project, _ = marked_project
     bar = next_bar(raw_bars)
+    views_before = view_oids(project)
     conn = open_insert(project, bar)
     try:
         with conn.cursor() as cur:
@@ -100,7 +121,19 @@ def late_load(marked_project: tuple[DbtProject, Build], raw_bars: list[RawBar]) 
     finally:
         conn.close()
     after = build(project)
-    return LateLoad(bar, stamped_at, marks_during, during, after, build(project, "--full-refresh"))
+    views_after = view_oids(project)
+    full_refresh = build(project, "--full-refresh")
+    return LateLoad(
+        bar,
+        stamped_at,
+        marks_during,
+        during,
+        after,
+        full_refresh,
+        views_before,
+        views_after,
+        view_oids(project),
+    )
 
 
 class TestMarks:
@@ -148,3 +181,38 @@ class TestLateCommit:
         actual = {m: plain_rows(rows) for m, rows in late_load.built_after.marts.items()}
 
         assert expected == actual
+
+
+class TestViews:
+    def test_an_incremental_build_leaves_unchanged_views_as_they_are(
+        self, late_load: LateLoad
+    ) -> None:
+        """Two incremental builds later, every view is the one the first build created."""
+        assert late_load.views_before == late_load.views_after
+
+    def test_a_full_refresh_creates_every_view_again(self, late_load: LateLoad) -> None:
+        """--full-refresh re-creates the views (and a view whose table was replaced is new)."""
+        changed = {
+            view: late_load.views_refreshed[view] != late_load.views_after[view] for view in VIEWS
+        }
+
+        assert {view: True for view in VIEWS} == changed
+
+    def test_a_view_whose_sql_changed_is_created_again(
+        self, marked_project: tuple[DbtProject, Build], late_load: LateLoad
+    ) -> None:
+        """A view whose stored signature differs (an older project version's SQL) is replaced
+        by the next build, which stores the current signature."""
+        project, _ = marked_project
+        view = "staging.stg_polygon__tickers"
+        with project.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"comment on view {view} is 'stocks_elt sql md5 of an older version'")
+        before = view_oids(project)[view]
+
+        build(project)
+
+        with project.connect() as conn, conn.cursor() as cur:
+            cur.execute("select obj_description(%s::regclass, 'pg_class')", (view,))
+            comment = cur.fetchone()[0]
+        assert before != view_oids(project)[view]
+        assert comment.startswith("stocks_elt sql md5 ") and "older" not in comment
