@@ -63,6 +63,7 @@ def chart(
         # imported here: matplotlib takes a second to import, which every other command skips
         from .chart_png import draw_png
 
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(draw_png(rows, title))
         typer.echo(f"wrote {output} ({len(rows)} bars)")
         return

@@ -75,5 +75,6 @@ def report(
     if got is None:
         typer.echo(f"no run {run_id}", err=True)
         raise typer.Exit(1)
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_report(got), encoding="utf-8")
     typer.echo(f"wrote {output}")
