@@ -28,8 +28,13 @@ def _lines() -> list[str]:
 
 
 def _values() -> dict[str, str]:
-    """The value .env.example gives each variable, set or commented out."""
-    return {m["name"]: m["value"] for line in _lines() if (m := _ASSIGNMENT.match(line))}
+    """The value .env.example gives each variable, set or commented out, unquoted as bash,
+    compose and dotenv read it (a value with spaces is quoted, for bash)."""
+    return {
+        m["name"]: re.sub(r'^"(.*)"$', r"\1", m["value"])
+        for line in _lines()
+        if (m := _ASSIGNMENT.match(line))
+    }
 
 
 def _unexplained() -> list[str]:
