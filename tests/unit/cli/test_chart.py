@@ -8,16 +8,20 @@ import math
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib import image
 from numpy.typing import NDArray
+from typer.testing import CliRunner
 
+from services.cli import chart
 from services.cli.braille import Series, plot
 from services.cli.chart_png import draw_png
 from services.cli.chart_series import PRICE_LINES, VOLATILITY_LINE, ChartRow, Line
 from services.cli.chart_text import terminal_chart
+from services.cli.main import app
 
 pytestmark = pytest.mark.unit
 
@@ -165,3 +169,39 @@ class TestTerminal:
         text = terminal_chart(rows, "AAA", colour=False)
 
         assert "no values" in text
+
+
+class TestCommand:
+    def test_writes_the_png_of_the_range_asked(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """--from and --to reach the read as dates; -o writes a PNG there."""
+        asked: list[tuple[str, date | None, date | None]] = []
+
+        async def fetch(ticker: str, start: date | None, end: date | None) -> list[ChartRow]:
+            asked.append((ticker, start, end))
+            return _rows(40)
+
+        monkeypatch.setattr(chart, "_fetch", fetch)
+        out = tmp_path / "charts" / "a.png"
+
+        result = CliRunner().invoke(
+            app, ["chart", "BRK.A", "--from", "2025-01-01", "--to", "2025-03-01", "-o", str(out)]
+        )
+
+        assert 0 == result.exit_code, result.output
+        assert [("BRK.A", date(2025, 1, 1), date(2025, 3, 1))] == asked
+        assert b"\x89PNG" == out.read_bytes()[:4]
+
+    def test_no_bars_is_an_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A ticker or range without bars: exit 1 and why, nothing drawn."""
+
+        async def fetch(ticker: str, start: date | None, end: date | None) -> list[ChartRow]:
+            return []
+
+        monkeypatch.setattr(chart, "_fetch", fetch)
+
+        result = CliRunner().invoke(app, ["chart", "NOPE"])
+
+        assert 1 == result.exit_code
+        assert "no bars of NOPE" in result.output

@@ -7,9 +7,13 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from services.cli import report as report_command
+from services.cli.main import app
 from services.cli.report_html import render_report
 from services.cli.report_model import (
     Alert,
@@ -218,3 +222,35 @@ class TestModel:
         figures = dict(api_requests(_fixture_run()))
 
         assert figures["total"] == sum(v for k, v in figures.items() if k != "total")
+
+
+class TestCommand:
+    def test_writes_the_page(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """The run asked for, rendered to the file given."""
+        asked: list[str] = []
+
+        async def fetch(run_id: str) -> RunReport | None:
+            asked.append(run_id)
+            return _fixture_run()
+
+        monkeypatch.setattr(report_command, "_fetch", fetch)
+        out = tmp_path / "run.html"
+
+        result = CliRunner().invoke(app, ["report", "r-7", "-o", str(out)])
+
+        assert 0 == result.exit_code, result.output
+        assert ["r-7"] == asked
+        assert render_report(_fixture_run()) == out.read_text(encoding="utf-8")
+
+    def test_no_such_run(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """Exit 1 and no file."""
+
+        async def fetch(run_id: str) -> RunReport | None:
+            return None
+
+        monkeypatch.setattr(report_command, "_fetch", fetch)
+
+        result = CliRunner().invoke(app, ["report", "nope", "-o", str(tmp_path / "x.html")])
+
+        assert 1 == result.exit_code
+        assert not (tmp_path / "x.html").exists()
