@@ -18,6 +18,9 @@ from .engine import Engine
 REPO = Path(__file__).resolve().parents[2]
 STANDINS = REPO / "deploy" / "standins"
 BASE = "localhost/debian:bookworm"
+ROOTFS = "localhost/debian:bookworm-rootfs"
+LOCAL_CAS = Path("/usr/local/share/ca-certificates")
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 COMPOSE_MODULE, COMPOSE_VERSION = "github.com/docker/compose/v2", "v2.40.3"
 LABEL = "stocks-elt.standin.inputs"
 
@@ -79,11 +82,33 @@ def base_image(engine: Engine, cache: Path) -> str:
         Path(f"{tarball}.partial").rename(tarball)
         shutil.rmtree(rootfs)
     wanted = _digest(tarball.name.encode())
-    if _label(engine, BASE) != wanted:
-        engine.check("import", "--change", f"LABEL {LABEL}={wanted}", str(tarball), BASE)
+    if _label(engine, ROOTFS) != wanted:
+        engine.check("import", "--change", f"LABEL {LABEL}={wanted}", str(tarball), ROOTFS)
+    _trust_this_machines_cas(engine, cache, wanted)
     for alias in base_aliases():
         engine.check("tag", BASE, alias)
     return engine.check("image", "inspect", "--format", "{{.Id}}", BASE).strip()
+
+
+def _trust_this_machines_cas(engine: Engine, cache: Path, rootfs_key: str) -> None:
+    """BASE is the rootfs plus the CAs this machine trusts beyond Debian's (its egress proxy's):
+    without them pip and go inside builds refuse every registry's certificate."""
+    extra = sorted(LOCAL_CAS.glob("*.crt"))
+    key = _digest("\n".join([rootfs_key, *(_digest(p.read_bytes()) for p in extra)]).encode())
+    if _label(engine, BASE) == key:
+        return
+    ctx = cache / "ctx" / "base"
+    shutil.rmtree(ctx, ignore_errors=True)
+    (ctx / "cas").mkdir(parents=True)
+    for ca in extra:
+        shutil.copy2(ca, ctx / "cas" / ca.name)
+    shutil.copy2(CA_BUNDLE, ctx / "ca-certificates.crt")
+    (ctx / "Containerfile").write_text(
+        f"FROM {ROOTFS}\nCOPY cas/ /usr/local/share/ca-certificates/\n"
+        "COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n"
+    )
+    engine.check("build", "--format", "docker", "--label", f"{LABEL}={key}", "-t", BASE, str(ctx))
+    shutil.rmtree(ctx)
 
 
 def _check(cmd: list[str]) -> None:

@@ -60,7 +60,9 @@ def build_standins(engine: Engine, cache: Path, base_id: str) -> dict[str, str]:
                 shutil.copytree(src, ctx / rel)
             else:
                 shutil.copy2(src, ctx / rel)
-        engine.check("build", "--label", f"{LABEL}={key}", "-t", tag, str(ctx))
+        engine.check(
+            "build", "--format", "docker", "--label", f"{LABEL}={key}", "-t", tag, str(ctx)
+        )
         shutil.rmtree(ctx)
         built[name] = tag
     return built
