@@ -295,11 +295,13 @@ async def stale_run(pipeline: Pipeline, scraped: dict[str, dict[str, float]]) ->
         await conn.execute(
             "update raw.stock_bars_daily set loaded_at = loaded_at - interval '10 days'"
         )
-        ticker, day = await conn.fetchrow(
-            "select b.ticker, max(b.trading_date) from raw.stock_bars_daily b"
+        row = await conn.fetchrow(
+            "select b.ticker, max(b.trading_date) as day from raw.stock_bars_daily b"
             " where not exists (select 1 from raw.stock_splits s where s.ticker = b.ticker)"
             " group by b.ticker order by b.ticker limit 1"
         )
+        assert row is not None, "no bars of a ticker that never split"
+        ticker, day = row["ticker"], row["day"]
     finally:
         await conn.close()
     mark = await end_offsets(pipeline.kafka, topics.ALERTS)
