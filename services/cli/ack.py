@@ -15,8 +15,7 @@ from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
-from rich import box
-from rich.table import Table
+from rich.text import Text
 
 from shared.clients.db import connect
 from shared.settings import PostgresSettings
@@ -128,8 +127,11 @@ def revoke_command(test: str, key: str) -> None:
 
 @ack_app.command("list")
 def list_command() -> None:
-    """The acknowledgements in force: test, key, who, when and why."""
-    table = Table("test", "key", "by", "at UTC", "why", box=box.SIMPLE_HEAD)
-    for a in _with_db(acknowledgements):
-        table.add_row(a.test_name, a.key, a.by, f"{a.at:%Y-%m-%d %H:%M}", a.why)
-    views.console.print(table)
+    """The acknowledgements in force: test and key, then who, when and why."""
+    found = _with_db(acknowledgements)
+    if not found:
+        views.console.print("no acknowledgements")
+    for a in found:
+        # Two lines each, never cut: the test's name is what `ack revoke` needs.
+        views.console.print(Text(f"{a.test_name} {a.key}", style="bold"))
+        views.console.print(Text(f"  by {a.by} at {a.at:%Y-%m-%d %H:%M} UTC: {a.why}"))
