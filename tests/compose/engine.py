@@ -23,9 +23,6 @@ runtime = "runc"
 [network]
 network_backend = "netavark"
 """
-# A healthy container is checked at about Docker's usual interval; a starting or unhealthy
-# one on every pass, so `depends_on: service_healthy` and `--wait` are not slowed down.
-HEALTHY_EVERY_S = 10.0
 
 
 def install_packages() -> None:
@@ -126,8 +123,9 @@ def _wait_for(ok: Callable[[], bool], timeout_s: float, proc: subprocess.Popen[b
 
 class HealthDriver(threading.Thread):
     """Runs every running container's healthcheck, as Docker's engine does (podman schedules
-    them with systemd timers, and there is no systemd here). Each check runs in its own thread,
-    so a slow one (Kafka's starts a JVM) holds up no other container."""
+    them with systemd timers, and there is no systemd here): every container's check at its own
+    interval, as Docker does, so start periods and retries mean what the compose file says.
+    Each check runs in its own thread: a slow one (Kafka's starts a JVM) holds up no other."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(name="healthcheck-driver", daemon=True)
@@ -135,7 +133,7 @@ class HealthDriver(threading.Thread):
         self._halt = threading.Event()
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
-        self._healthy: dict[str, bool] = {}
+        self._every: dict[str, float] = {}
         self._busy: set[str] = set()
         self._none: set[str] = set()
 
@@ -151,7 +149,12 @@ class HealthDriver(threading.Thread):
                     threading.Thread(target=self._check, args=(cid,), daemon=True).start()
 
     def _claim(self, cid: str) -> bool:
-        due = HEALTHY_EVERY_S if self._healthy.get(cid) else 0.0
+        if cid not in self._every:
+            out = self._engine.podman(
+                "inspect", "--format", "{{.Config.Healthcheck.Interval}}", cid
+            ).stdout.strip()
+            self._every[cid] = int(out) / 1e9 if out.isdigit() and int(out) > 0 else 30.0
+        due = self._every[cid]
         with self._lock:
             if cid in self._busy or cid in self._none:
                 return False
@@ -163,12 +166,11 @@ class HealthDriver(threading.Thread):
     def _check(self, cid: str) -> None:
         try:
             r = self._engine.podman("healthcheck", "run", cid, timeout=60)
-            healthy, none = r.returncode == 0, "no defined healthcheck" in r.stderr
+            none = "no defined healthcheck" in r.stderr
         except subprocess.TimeoutExpired:
-            healthy, none = False, False
+            none = False
         with self._lock:
             self._last[cid] = time.monotonic()
-            self._healthy[cid] = healthy
             if none:
                 self._none.add(cid)
             self._busy.discard(cid)
