@@ -82,10 +82,10 @@ def docker_env(
 
 
 def _clean(engine: Engine) -> None:
-    """Nothing of the tier keeps running or holds data; the images stay (they are the cache)."""
+    """Nothing of the tier keeps running or holds data. The images stay, untagged build stages
+    too: they are the layer cache that makes the next `up --build` quick."""
     engine.podman("rm", "--all", "--force", "--time", "0")
     engine.podman("volume", "prune", "--force")
-    engine.podman("image", "prune", "--force")
 
 
 @pytest.fixture(scope="session")
