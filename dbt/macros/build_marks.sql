@@ -12,10 +12,13 @@
       database not migrated yet) the mark is the build's start minus the lookback.
     - mark_model_built (post-hook, in the model's transaction, so it commits with its rows): the
       model was built up to this build's mark; `previous_since` keeps what this build read from.
-    - incremental_since(model, fallback): a timestamp literal, the model's mark, compiled in so
-      the planner sees the bound (a scalar subquery is estimated at a third of the table, and
-      scanned); the `fallback` expression (the old bound: newest row minus the lookback) while
-      the model has no mark (built before marks existed).
+    - incremental_since(model, fallback): the model's mark, as a one-value subquery: the planner
+      then guesses a third of the table, as it did for the old bound, and plans hash joins. As a
+      literal (`literal=true`) it sees a bound past its statistics, estimates one row, and plans
+      nested loops over the candidates that take minutes on 10,000 tickers (measured); a plain
+      filter (a data test's `where`) wants the literal, which reads the index. The `fallback`
+      expression (the old bound: newest row minus the lookback) while the model has no mark
+      (built before marks existed).
 
     An upstream model's rows keep their raw loaded_at (inputs_loaded_at), so a mart reading
     int_stock_bars_adjusted by it is bounded by the mart's own mark: every row int wrote since
@@ -77,10 +80,12 @@
         set visible_since = excluded.visible_since, previous_since = excluded.previous_since
 {%- endmacro %}
 
-{% macro incremental_since(model, fallback) -%}
+{% macro incremental_since(model, fallback, literal=false) -%}
     {%- set since = model_mark(model, 'visible_since') -%}
-    {%- if since is not none -%}
+    {%- if since is not none and literal -%}
         '{{ since }}'::timestamptz
+    {%- elif since is not none -%}
+        (select '{{ since }}'::timestamptz)
     {%- else -%}
         ({{ fallback }})
     {%- endif -%}

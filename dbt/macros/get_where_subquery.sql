@@ -33,6 +33,7 @@
                 intermediate_relation(model),
                 "select " ~ var('udf_schema') ~ ".high_watermark('intermediate." ~ model
                 ~ "', 'loaded_at') - interval '" ~ var('incremental_lookback') ~ "'",
+                literal=true,
             ) -%}
             {%- set resolved.where = resolved.where | replace(
                 '__since_build_of(' ~ model ~ ')__', since
