@@ -4,6 +4,7 @@ the unit tests pass the fakes in tests/fakes/."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from shared.clients.polygon import PolygonApi
@@ -22,8 +23,16 @@ class FetcherRepository(Protocol):
         """The batch as registered when its message left the tickers out; else itself."""
         ...
 
-    async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
-        """The batch's object is stored under `key`, for `api_requests` requests."""
+    async def mark_fetched(
+        self,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
+        """The batch's object is stored under `key`, for `api_requests` requests, counted by
+        outcome in `api_statuses` ("200": 3, "429": 1)."""
         ...
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 import asyncpg
 
 from shared.clients.db import through_restart
@@ -43,17 +46,26 @@ class BatchRepository:
             raise LookupError(f"batch {batch.batch_id} has no registered command")
         return FetchBatch.model_validate_json(command)
 
-    async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
-        """Set, not add: a re-fetched batch records its own request count, not a sum. Waits
+    async def mark_fetched(
+        self,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
+        """Set, not add: a re-fetched batch records its own request counts, not a sum. Waits
         out a database restart: the object is stored, and a failure here would have the batch
         fetched again, every request paid twice."""
         await through_restart(
             lambda: self._pool.execute(
                 "update control.batches set fetched_at = now(), object_key = $3,"
-                " api_requests = $4 where run_id = $1 and batch_id = $2",
+                " api_requests = $4, api_statuses = $5::jsonb"
+                " where run_id = $1 and batch_id = $2",
                 run_id,
                 batch_id,
                 key,
                 api_requests,
+                json.dumps(dict(api_statuses)),
             )
         )

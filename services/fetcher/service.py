@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from shared.clients.polygon import DailyBar, PolygonError
+from shared.clients.polygon import DailyBar, PolygonError, outcomes_since
 from shared.clients.storage import put_stream
 from shared.messages import FetchBatch
 from shared.messages.raw_objects import TickerError, encode_header, encode_object, object_key
@@ -61,6 +61,7 @@ async def _fetch_bars(fetcher: Fetcher, batch: FetchBatch) -> None:
     started = time.monotonic()
     # One batch at a time per client (the subscriber's default), so the difference is exact.
     requests_before = fetcher.api.requests_made
+    statuses_before = fetcher.api.requests_by_status
     tally = Tally()
     source = _grouped_lines if batch.days is not None else _range_lines
     lines = tally.counted(source(fetcher, batch, tally))
@@ -72,7 +73,8 @@ async def _fetch_bars(fetcher: Fetcher, batch: FetchBatch) -> None:
     key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
     await put_stream(fetcher.store, key, lines, head, "application/x-ndjson")
     requests = fetcher.api.requests_made - requests_before
-    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    statuses = outcomes_since(statuses_before, fetcher.api.requests_by_status)
+    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests, statuses)
     metrics.BATCHES_FETCHED.inc()
     log.info(
         "batch_fetched",
@@ -138,6 +140,7 @@ async def _grouped_lines(fetcher: Fetcher, batch: FetchBatch, tally: Tally) -> A
 async def _fetch_actions(fetcher: Fetcher, batch: FetchBatch) -> None:
     """A corporate-action batch: the events as sent, or why they could not be read."""
     started, requests_before = time.monotonic(), fetcher.api.requests_made
+    statuses_before = fetcher.api.requests_by_status
     events: list[dict[str, Any]] = []
     error = None
     try:
@@ -146,10 +149,11 @@ async def _fetch_actions(fetcher: Fetcher, batch: FetchBatch) -> None:
         log.warning("corporate_actions_failed", kind=exc.kind)
         error = TickerError(kind=exc.kind, reason=str(exc))
     requests = fetcher.api.requests_made - requests_before
+    statuses = outcomes_since(statuses_before, fetcher.api.requests_by_status)
     key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
     body = encode_object(action_header(batch, len(events), requests, error), events)
     await fetcher.store.put(key, body, "application/x-ndjson")
-    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests)
+    await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests, statuses)
     metrics.BATCHES_FETCHED.inc()
     log.info(
         "corporate_actions_fetched",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from services.fetcher.ports import FetcherRepository
 from shared.messages import FetchBatch
@@ -13,7 +13,7 @@ from ._network import network_pause
 class FakeBatchRepository:
     """`FetcherRepository` over dicts keyed like control.batches (run_id, batch_id): a batch is
     wanted while `wanted` (the lister registered it, its run is running) and it is not fetched;
-    `mark_fetched` sets its key and request count, as the UPDATE does."""
+    `mark_fetched` sets its key and request counts, as the UPDATE does."""
 
     def __init__(
         self, wanted: bool = True, registered: Iterable[FetchBatch] = (), refetch: bool = False
@@ -22,6 +22,7 @@ class FakeBatchRepository:
         self.refetch = refetch  # True: a fetched batch stays wanted (its object was lost)
         self.registered = {(c.run_id, c.batch_id): c for c in registered}
         self.fetched: dict[tuple[str, str], tuple[str, int]] = {}
+        self.statuses: dict[tuple[str, str], dict[str, int]] = {}  # api_statuses, set not added
         self.marks = 0  # mark_fetched calls
 
     async def wants(self, run_id: str, batch_id: str) -> bool:
@@ -33,9 +34,17 @@ class FakeBatchRepository:
             return batch
         return self.registered[(batch.run_id, batch.batch_id)]
 
-    async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
+    async def mark_fetched(
+        self,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
         await network_pause()
         self.fetched[(run_id, batch_id)] = (key, api_requests)
+        self.statuses[(run_id, batch_id)] = dict(api_statuses)
         self.marks += 1
 
 

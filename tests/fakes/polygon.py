@@ -1,17 +1,20 @@
 """The Polygon API's fake (`PolygonApi`): canned tickers, bars, corporate actions and errors,
-with requests counted as the real client counts them."""
+with requests counted as the real client counts them, in all and by outcome."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from shared.clients.polygon import (
+    TRANSPORT_ERROR,
     CorporateActionKind,
     DailyBar,
     PolygonApi,
     PolygonError,
+    PolygonGaveUp,
     TickerRef,
 )
 
@@ -45,10 +48,20 @@ class FakePolygonClient:
         self.grouped_calls: list[tuple[date, bool, bool]] = []
         self.action_calls: list[tuple[str, date, date, str | None]] = []
         self._requests = 0
+        self._outcomes: Counter[str] = Counter()
 
     @property
     def requests_made(self) -> int:
         return self._requests
+
+    @property
+    def requests_by_status(self) -> dict[str, int]:
+        return dict(self._outcomes)
+
+    def _answered(self, error: Exception | None = None) -> None:
+        """One request sent (counted when sent, like the real transport) and how it ended."""
+        self._requests += 1
+        self._outcomes[_outcome(error)] += 1
 
     async def list_tickers(
         self,
@@ -66,7 +79,7 @@ class FakePolygonClient:
         self.listing_calls.append((ticker, active))
         pages = [chosen[i : i + limit] for i in range(0, len(chosen), limit)] or [[]]
         for page in pages:
-            self._requests += 1
+            self._answered(self.listing_error)
             await network_pause()
             if self.listing_error is not None:
                 raise self.listing_error
@@ -76,7 +89,7 @@ class FakePolygonClient:
     async def daily_bars(
         self, ticker: str, start: date, end: date, *, adjusted: bool = True, limit: int = 50000
     ) -> list[DailyBar]:
-        self._requests += 1  # counted when sent, like the real transport
+        self._answered(self.errors.get(ticker))
         self.bar_calls.append((ticker, start, end, adjusted))
         await network_pause()
         if ticker in self.errors:
@@ -86,7 +99,7 @@ class FakePolygonClient:
     async def grouped_daily(
         self, day: date, *, adjusted: bool = True, include_otc: bool = False
     ) -> list[DailyBar]:
-        self._requests += 1
+        self._answered(self.day_errors.get(day))
         self.grouped_calls.append((day, adjusted, include_otc))
         await network_pause()
         if day in self.day_errors:
@@ -115,7 +128,7 @@ class FakePolygonClient:
         size = min(limit, self.events_page_size)
         pages = [chosen[i : i + size] for i in range(0, len(chosen), size)] or [[]]
         for page in pages:
-            self._requests += 1
+            self._answered(self.events_error)
             await network_pause()
             if self.events_error is not None:
                 raise self.events_error
@@ -123,6 +136,21 @@ class FakePolygonClient:
 
 
 _EVENT_DATES = {"splits": "execution_date", "dividends": "ex_dividend_date"}
+# The status each permanent error comes from, when the canned error does not name one.
+_STATUS_OF_KIND = {"auth": 401, "not_entitled": 403, "not_found": 404, "bad_request": 400}
+
+
+def _outcome(error: Exception | None) -> str:
+    """The outcome the real transport would count for a canned answer: 200 (also for an error
+    that is not the API's, a bug after the answer), the error's status, or "error" for a
+    give-up with none (timeouts). A canned give-up stands for one request here, as every canned
+    error does."""
+    if not isinstance(error, PolygonError):
+        return "200"
+    status = error.status or _STATUS_OF_KIND.get(error.kind)
+    if status is None:
+        return TRANSPORT_ERROR if isinstance(error, PolygonGaveUp) else "200"
+    return str(status)
 
 
 def _within(value: Any, start: date, end: date) -> bool:

@@ -127,7 +127,9 @@ class TestEachRoleRunsItsServicesStatements:
             RunStatus.RUNNING,
             RunStatus.LISTING,
         )
-        await BatchRepository(ingest).mark_fetched(RUN, "b1", "raw/polygon/lp/b1.jsonl", 1)
+        await BatchRepository(ingest).mark_fetched(
+            RUN, "b1", "raw/polygon/lp/b1.jsonl", 1, {"200": 1}
+        )
         loader = RawRepository(ingest)
         assert await loader.run_exists(RUN)
         error = TickerError(kind="gave_up", reason="x")

@@ -15,6 +15,7 @@ from ._errors import (
     PolygonUnexpectedStatus,
 )
 from ._models import DailyBar, TickerRef, trading_date_of
+from ._outcomes import TRANSPORT_ERROR, outcomes_since
 from ._pg_rate_limit import PostgresRateLimiter
 from ._port import PolygonApi
 from ._rate_limit import InProcessRateLimiter, RateLimiter
@@ -22,6 +23,7 @@ from ._retry import RETRY_MALFORMED_RESPONSES
 
 __all__ = [
     "RETRY_MALFORMED_RESPONSES",
+    "TRANSPORT_ERROR",
     "CorporateActionKind",
     "DailyBar",
     "InProcessRateLimiter",
@@ -41,5 +43,6 @@ __all__ = [
     "RateLimiter",
     "TickerRef",
     "deployment_client",
+    "outcomes_since",
     "trading_date_of",
 ]

@@ -86,6 +86,12 @@ class PolygonClient:
         """HTTP requests sent so far: every page and every retry counts."""
         return self._getter.requests_made
 
+    @property
+    def requests_by_status(self) -> dict[str, int]:
+        """The requests sent so far by how they ended: HTTP status ("200", "429") or "error"
+        (no answer); a copy, adding up to `requests_made`."""
+        return dict(self._getter.outcomes)
+
     async def __aenter__(self) -> Self:
         await self._http.__aenter__()
         return self

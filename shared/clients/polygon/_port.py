@@ -3,7 +3,7 @@ tests' fake implements too, so the fake cannot drift from the client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 from typing import Any, Protocol
 
@@ -15,6 +15,12 @@ class PolygonApi(Protocol):
     @property
     def requests_made(self) -> int:
         """Requests sent so far (retries included): a batch's cost is a difference of two."""
+        ...
+
+    @property
+    def requests_by_status(self) -> Mapping[str, int]:
+        """The same requests by outcome, HTTP status ("200", "503") or "error" (no answer): a
+        snapshot adding up to `requests_made`; a batch's share is `outcomes_since` of two."""
         ...
 
     def list_tickers(

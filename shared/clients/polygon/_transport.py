@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from ._errors import (
     PolygonNotFound,
     PolygonUnexpectedStatus,
 )
+from ._outcomes import TRANSPORT_ERROR
 from ._rate_limit import Clock, RateLimiter, Sleep
 from ._retry import Backoff, is_retryable_error, is_retryable_status, parse_retry_after
 from ._urls import redact
@@ -67,6 +69,8 @@ class RetryingGetter:
         self._backoff, self._max_retry_s = backoff, max_retry_s
         self._sleep, self._clock = sleep, clock
         self.requests_made = 0
+        # Every request sent ends in exactly one outcome, so these add up to requests_made.
+        self.outcomes: Counter[str] = Counter()
 
     async def get(self, target: str, params: Mapping[str, str] | None, parse: Parse[T]) -> T:
         """The parsed body of GET `target`; raises PolygonError subclasses, PolygonGaveUp last."""
@@ -100,12 +104,16 @@ class RetryingGetter:
             metrics.RATE_LIMIT_WAIT_SECONDS.inc(waited)
         self.requests_made += 1
         sent = self._clock()
+        outcome = TRANSPORT_ERROR  # also when cancelled mid-request: it was sent
         try:
             response = await self._http.get(target, params=params)
+            outcome = str(response.status_code)
         except httpx.TransportError as exc:  # timeouts, refused and dropped connections
             log.debug("polygon_request_failed", url=url, attempt=attempt, error=type(exc).__name__)
             metrics.API_REQUESTS.labels(type(exc).__name__).inc()
             raise _Transient(type(exc).__name__, None, None) from None
+        finally:
+            self.outcomes[outcome] += 1
         status = response.status_code
         metrics.API_REQUESTS.labels(str(status)).inc()
         elapsed_ms = round((self._clock() - sent) * 1000, 1)

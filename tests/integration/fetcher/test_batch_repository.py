@@ -3,6 +3,8 @@ only a listed, unfetched batch of a running run; a redelivered one costs no API 
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 import pytest
 
@@ -29,7 +31,7 @@ class TestWants:
         batches = await _setup(ingest_pool, "running", listed=True)
 
         before = await batches.wants("r1", "b00000")
-        await batches.mark_fetched("r1", "b00000", "raw/polygon/r1/b00000.jsonl", 3)
+        await batches.mark_fetched("r1", "b00000", "raw/polygon/r1/b00000.jsonl", 3, {"200": 3})
 
         assert (True, False) == (before, await batches.wants("r1", "b00000"))
 
@@ -45,3 +47,22 @@ class TestWants:
     async def test_an_unknown_run_is_not(self, ingest_pool: asyncpg.Pool) -> None:
         """No such run at all."""
         assert False is await BatchRepository(ingest_pool).wants("nope", "b00000")
+
+
+class TestMarkFetched:
+    async def test_the_requests_by_status_are_set_not_added(
+        self, ingest_pool: asyncpg.Pool
+    ) -> None:
+        """A re-fetched batch records its own requests, by status, not the sum of both."""
+        batches = await _setup(ingest_pool, "running", listed=True)
+        key = "raw/polygon/r1/b00000.jsonl"
+
+        await batches.mark_fetched("r1", "b00000", key, 4, {"200": 2, "429": 1, "error": 1})
+        await batches.mark_fetched("r1", "b00000", key, 3, {"200": 2, "503": 1})
+
+        row = await ingest_pool.fetchrow(
+            "select api_requests, api_statuses::text as statuses from control.batches"
+            " where run_id = 'r1' and batch_id = 'b00000'"
+        )
+        assert row is not None
+        assert (3, {"200": 2, "503": 1}) == (row["api_requests"], json.loads(row["statuses"]))

@@ -151,9 +151,10 @@ class TestRequestsAndErrors:
         async with TestKafkaBroker(broker):
             lines = await deliver(fetcher, action_batch())
 
-        assert ({("r1", "splits"): ("raw/polygon/r1/splits.jsonl", 2)}, 2) == (
+        assert ({("r1", "splits"): ("raw/polygon/r1/splits.jsonl", 2)}, 2, {"200": 2}) == (
             fetcher.batches.fetched,
             orjson.loads(lines[0])["api_requests"],
+            fetcher.batches.statuses[("r1", "splits")],
         )
 
     async def test_an_api_error_is_recorded_in_the_header_not_raised(self) -> None:

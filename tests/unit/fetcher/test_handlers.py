@@ -259,6 +259,27 @@ class TestRequestCount:
         assert (3, 3) == (fetcher.api.requests_made, fetcher.lines()[0]["api_requests"])
 
 
+class TestRequestsByStatus:
+    async def test_the_batch_records_its_requests_by_status(self, fetcher: Fetcher) -> None:
+        """Two tickers answered 200, one 403: control.batches gets those counts, adding up to
+        its request count."""
+        await deliver(fetcher)
+
+        statuses = fetcher.batches.statuses[("r1", "b00003")]
+        assert ({"200": 2, "403": 1}, 3) == (statuses, sum(statuses.values()))
+
+    async def test_only_the_batchs_own_requests(self, fetcher: Fetcher) -> None:
+        """The client's earlier requests (another batch's) are not counted again."""
+        await fetcher.api.daily_bars("AAPL", date(2005, 4, 1), date(2005, 4, 4))
+
+        await deliver(fetcher)
+
+        assert ({"200": 2, "403": 1}, {"200": 3, "403": 1}) == (
+            fetcher.batches.statuses[("r1", "b00003")],
+            fetcher.api.requests_by_status,
+        )
+
+
 JUL = [date(2024, 7, d) for d in (1, 2, 3)]
 GROUPED_KEY = "raw/polygon/r1/g00000.jsonl"
 
@@ -352,6 +373,17 @@ class TestGroupedBatch:
         await deliver_grouped(grouped, grouped_batch([]))
 
         assert {("r1", "g00000"): (GROUPED_KEY, 3)} == grouped.batches.fetched
+
+    async def test_a_day_given_up_counts_by_its_status(self) -> None:
+        """Two days answered, one given up on 503s: recorded as such."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore())
+        fetcher.api.day_errors = {JUL[1]: PolygonGaveUp("HTTP 503", status=503, attempts=7)}
+
+        async with TestKafkaBroker(broker):
+            await deliver_grouped(fetcher, grouped_batch([]))
+
+        assert {"200": 2, "503": 1} == fetcher.batches.statuses[("r1", "g00000")]
 
     async def test_named_tickers_and_own_starts_filter_the_days(self, grouped: Fetcher) -> None:
         """Only the batch's tickers are written, and MSFT only from its own start."""

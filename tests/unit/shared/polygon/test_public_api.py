@@ -14,13 +14,14 @@ class TestPublicSurface:
     def test_exported_names(self) -> None:
         """Renaming or dropping a public name must be deliberate."""
         expected = {
-            "RETRY_MALFORMED_RESPONSES", "CorporateActionKind", "DailyBar", "InProcessRateLimiter",
+            "RETRY_MALFORMED_RESPONSES", "TRANSPORT_ERROR", "CorporateActionKind", "DailyBar",
+            "InProcessRateLimiter",
             "PolygonApi", "PolygonAuthError",
             "PolygonBadRequest", "PolygonClient", "PolygonError", "PolygonGaveUp",
             "PolygonIncompleteResponse",
             "PolygonMalformedResponse", "PolygonNotEntitled", "PolygonNotFound",
             "PolygonPaginationLoop", "PolygonUnexpectedStatus", "PostgresRateLimiter",
-            "RateLimiter", "TickerRef", "deployment_client", "trading_date_of",
+            "RateLimiter", "TickerRef", "deployment_client", "outcomes_since", "trading_date_of",
         }  # fmt: skip
 
         assert expected == set(polygon.__all__)
