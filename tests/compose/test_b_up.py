@@ -49,10 +49,12 @@ class TestUp:
         assert {"10001"} == uids
 
     def test_dbt_commands_work_inside_the_transformer(self, running: Compose) -> None:
-        """`dbt debug` and `dbt ls` from /app as the transform role, with compose's settings."""
+        """`dbt debug --connection` and `dbt ls` from /app as the transform role, with compose's
+        settings. (Plain `dbt debug` also wants git, which the image, like python:slim, lacks.)"""
         debug = running.exec(
-            "transformer", "dbt", "debug", "--project-dir", "dbt", "--profiles-dir", "dbt"
-        )
+            "transformer", "dbt", "debug", "--connection", "--project-dir", "dbt",
+            "--profiles-dir", "dbt",
+        )  # fmt: skip
         models = running.exec(
             "transformer", "dbt", "ls", "--project-dir", "dbt", "--profiles-dir", "dbt",
             "--resource-type", "model", "--output", "name", "--quiet",
