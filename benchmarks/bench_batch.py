@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,14 @@ class _Marks:
     async def with_tickers(self, batch: FetchBatch) -> FetchBatch:
         return batch
 
-    async def mark_fetched(self, run_id: str, batch_id: str, key: str, api_requests: int) -> None:
+    async def mark_fetched(
+        self,
+        run_id: str,
+        batch_id: str,
+        key: str,
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
         self.requests = api_requests
 
 
