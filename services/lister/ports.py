@@ -4,6 +4,7 @@ adapters; the unit tests pass the fakes in tests/fakes/lister.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
@@ -44,16 +45,25 @@ class ListerRepository(Protocol):
         commands: list[FetchBatch],
         tickers_total: int,
         api_requests: int,
+        api_statuses: Mapping[str, int],
         tickers_batch: tuple[str, str],
         plan: FetchPlan,
     ) -> None:
-        """Record every batch with its command, the listing's batch and the total; the run is
-        then running."""
+        """Record every batch with its command, the listing's batch and the total, and the
+        listing's requests, by outcome too ("200": 3); the run is then running."""
         ...
 
-    async def fail(self, run_id: str, reason: str, events: list[OutboxMessage]) -> None:
-        """Fail a run still listing, with the events that announce it in the outbox (one
-        transaction); a run no longer listing is left alone, and so are its events."""
+    async def fail(
+        self,
+        run_id: str,
+        reason: str,
+        events: list[OutboxMessage],
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
+        """Fail a run still listing, with the requests its listing made (by outcome too) and the
+        events that announce it in the outbox (one transaction); a run no longer listing is left
+        alone, and so are its events."""
         ...
 
     async def stored_refs(self, tickers: list[str]) -> dict[str, TickerRef]:

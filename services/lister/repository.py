@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -81,6 +82,7 @@ class RunRepository:
         commands: list[FetchBatch],
         tickers_total: int,
         api_requests: int,
+        api_statuses: Mapping[str, int],
         tickers_batch: tuple[str, str],
         plan: FetchPlan,
     ) -> None:
@@ -106,8 +108,8 @@ class RunRepository:
             await conn.execute(
                 f"""
                 update control.runs set status = '{RunStatus.RUNNING}', total_batches = $2,
-                    tickers_total = $3, api_requests = $4, plan = $5, plan_reason = $6,
-                    listed_at = now(), updated_at = now()
+                    tickers_total = $3, api_requests = $4, api_statuses = $7::jsonb, plan = $5,
+                    plan_reason = $6, listed_at = now(), updated_at = now()
                 where run_id = $1 and status = '{RunStatus.LISTING}'
                 """,
                 run_id,
@@ -116,18 +118,29 @@ class RunRepository:
                 api_requests,
                 plan.kind,
                 plan.reason,
+                json.dumps(dict(api_statuses)),
             )
 
-    async def fail(self, run_id: str, reason: str, events: list[OutboxMessage]) -> None:
-        """Fail a run still listing, and put the events that announce it in the outbox, in one
-        transaction; a run no longer listing is left alone."""
+    async def fail(
+        self,
+        run_id: str,
+        reason: str,
+        events: list[OutboxMessage],
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
+        """Fail a run still listing, with its listing's requests, and put the events that
+        announce it in the outbox, in one transaction; a run no longer listing is left alone."""
         async with self._pool.acquire() as conn, conn.transaction():
             failed = await conn.fetchval(
                 f"update control.runs set status = '{RunStatus.FAILED}', reason = $2,"
-                " finished_at = now(), updated_at = now()"
-                f" where run_id = $1 and status = '{RunStatus.LISTING}' returning true",
+                " api_requests = $3, api_statuses = $4::jsonb, finished_at = now(),"
+                f" updated_at = now() where run_id = $1 and status = '{RunStatus.LISTING}'"
+                " returning true",
                 run_id,
                 reason,
+                api_requests,
+                json.dumps(dict(api_statuses)),
             )
             if failed:
                 await write_outbox(conn, events)

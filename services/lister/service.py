@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from shared.clients.polygon import PolygonError, TickerRef
+from shared.clients.polygon import PolygonError, TickerRef, outcomes_since
 from shared.db.control import TICKERS_BATCH_ID, RunStatus, batch_count
 from shared.db.outbox import OutboxMessage
 from shared.fetch_plan import FetchPlan, plan_fetch
@@ -97,6 +97,7 @@ class Lister:
 
     async def list_and_publish(self, spec: RunSpec) -> None:
         started, requests_before = time.monotonic(), self._api.requests_made
+        statuses_before = self._api.requests_by_status
         try:
             listed, fetched, missing = await self._references(spec)
         except PolygonError as exc:
@@ -104,7 +105,9 @@ class Lister:
             failed = _run_event(spec.run_id, RunEventKind.FINISHED, RunStatus.FAILED, detail=reason)
             # Through the outbox: a crash after the commit cannot lose the event.
             events = [OutboxMessage.of(failed, topics.RUN_EVENTS)]
-            await self._repo.fail(spec.run_id, reason, events)
+            requests = self._api.requests_made - requests_before
+            statuses = outcomes_since(statuses_before, self._api.requests_by_status)
+            await self._repo.fail(spec.run_id, reason, events, requests, statuses)
             metrics.RUNS.labels(RunStatus.FAILED.value).inc()
             log.error("run_listing_failed", error=str(exc))
             return
@@ -123,9 +126,16 @@ class Lister:
         plan = plan_fetch(starts, spec.end, sessions, spec.plan, whole_market)
         commands = await self._commands(spec, plan, starts, whole_market)
         requests = self._api.requests_made - requests_before
+        statuses = outcomes_since(statuses_before, self._api.requests_by_status)
         key = await self._store_listing(spec, fetched, set(tickers), requests)
         await self._repo.register_batches(
-            spec.run_id, commands, len(named), requests, (TICKERS_BATCH_ID, key), plan
+            spec.run_id,
+            commands,
+            len(named),
+            requests,
+            statuses,
+            (TICKERS_BATCH_ID, key),
+            plan,
         )
         await self._publish(commands)
         event = _run_event(

@@ -25,6 +25,7 @@ class FakeRun:
     total_batches: int | None = None
     tickers_total: int | None = None
     api_requests: int = 0
+    api_statuses: dict[str, int] | None = None  # null until listed or failed
     reason: str | None = None
     plan: str | None = None
     plan_reason: str | None = None
@@ -77,6 +78,7 @@ class FakeRunRepository:
         commands: list[FetchBatch],
         tickers_total: int,
         api_requests: int,
+        api_statuses: Mapping[str, int],
         tickers_batch: tuple[str, str],
         plan: FetchPlan,
     ) -> None:
@@ -89,12 +91,21 @@ class FakeRunRepository:
         if run.status == RunStatus.LISTING:
             run.status, run.total_batches = RunStatus.RUNNING, batch_count(len(commands))
             run.tickers_total, run.api_requests = tickers_total, api_requests
+            run.api_statuses = dict(api_statuses)
             run.plan, run.plan_reason = plan.kind, plan.reason
 
-    async def fail(self, run_id: str, reason: str, events: list[OutboxMessage]) -> None:
+    async def fail(
+        self,
+        run_id: str,
+        reason: str,
+        events: list[OutboxMessage],
+        api_requests: int,
+        api_statuses: Mapping[str, int],
+    ) -> None:
         run = self.runs[run_id]
         if run.status == RunStatus.LISTING:
             run.status, run.reason = RunStatus.FAILED, reason
+            run.api_requests, run.api_statuses = api_requests, dict(api_statuses)
             self.outbox.extend(e for e in events if e not in self.outbox)
 
     async def stored_refs(self, tickers: list[str]) -> dict[str, TickerRef]:

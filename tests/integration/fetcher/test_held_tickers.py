@@ -42,7 +42,13 @@ class TestHeldTickers:
         command = grouped_batch()
         plan = FetchPlan("grouped_daily", [], command.days or [], TICKERS, "test")
         await RunRepository(ingest_pool).register_batches(
-            "r1", [command], len(TICKERS), 1, ("tickers", "raw/polygon/r1/tickers.jsonl"), plan
+            "r1",
+            [command],
+            len(TICKERS),
+            1,
+            {"200": 1},
+            ("tickers", "raw/polygon/r1/tickers.jsonl"),
+            plan,
         )
         sent = as_published(command)
 

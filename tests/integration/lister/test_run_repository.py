@@ -1,9 +1,11 @@
 """The lister's failure of a run on real control tables, as the ingest role: the run fails and
 its event waits in the outbox for the transformer's relay, in one transaction; a run no longer
-listing is left alone, and so is the outbox."""
+listing is left alone, and so is the outbox. Failed or listed, the run keeps its listing's API
+requests, by status too."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -12,6 +14,8 @@ import pytest
 from services.lister.repository import RunRepository
 from shared.db.control import RunStatus
 from shared.db.outbox import OutboxMessage
+from shared.fetch_plan import FetchPlan
+from shared.messages import FetchBatch
 from testbed.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -51,8 +55,8 @@ class TestFail:
         failure is recorded."""
         runs = RunRepository(ingest_pool)
 
-        await runs.fail("r1", "listing tickers failed: HTTP 503", [EVENT])
-        await runs.fail("r1", "listing tickers failed: HTTP 503", [EVENT])
+        await runs.fail("r1", "listing tickers failed: HTTP 503", [EVENT], 2, {"503": 2})
+        await runs.fail("r1", "listing tickers failed: HTTP 503", [EVENT], 2, {"503": 2})
 
         expected_row = ("r1/finished", "stocks.run-events", "r1", '{"status": "failed"}')
         assert (RunStatus.FAILED, "listing tickers failed: HTTP 503", [expected_row]) == (
@@ -67,6 +71,42 @@ class TestFail:
             "update control.runs set status = $1 where run_id = 'r1'", RunStatus.RUNNING
         )
 
-        await RunRepository(ingest_pool).fail("r1", "listing tickers failed", [EVENT])
+        await RunRepository(ingest_pool).fail(
+            "r1", "listing tickers failed", [EVENT], 1, {"200": 1}
+        )
 
         assert (RunStatus.RUNNING, None, []) == await _state(admin)
+
+    async def test_the_listings_requests_are_recorded_by_status(
+        self, ingest_pool: asyncpg.Pool, admin: asyncpg.Connection
+    ) -> None:
+        """The failed run keeps the requests its listing made, by status."""
+        await RunRepository(ingest_pool).fail("r1", "gave up", [EVENT], 3, {"200": 1, "503": 2})
+
+        assert (3, {"200": 1, "503": 2}) == await _requests(admin)
+
+
+async def _requests(admin: asyncpg.Connection) -> tuple[int, dict[str, int]]:
+    row = await admin.fetchrow(
+        "select api_requests, api_statuses::text as statuses from control.runs where run_id = 'r1'"
+    )
+    assert row is not None
+    return row["api_requests"], json.loads(row["statuses"])
+
+
+class TestRegisterBatches:
+    async def test_the_listings_requests_are_recorded_by_status(
+        self, ingest_pool: asyncpg.Pool, admin: asyncpg.Connection
+    ) -> None:
+        """The run, now running, keeps its listing's requests in all and by status."""
+        command = FetchBatch.model_validate(
+            {"run_id": "r1", "message_id": "r1/b00000/fetch", "batch_id": "b00000", "seq": 0,
+             "total_batches": 2, "tickers": ["AAA"], "from": "2024-01-02", "to": "2024-01-05"}
+        )  # fmt: skip
+        plan = FetchPlan("per_ticker", ["AAA"], [], ["AAA"], "test")
+
+        await RunRepository(ingest_pool).register_batches(
+            "r1", [command], 1, 3, {"200": 2, "429": 1}, ("tickers", "raw/r1/tickers.jsonl"), plan
+        )
+
+        assert (3, {"200": 2, "429": 1}) == await _requests(admin)

@@ -124,6 +124,15 @@ class TestRunRequest:
         run = lister.repo.runs["r1"]
         assert (RunStatus.RUNNING, 6, 5) == (run.status, run.total_batches, run.tickers_total)
 
+    async def test_the_run_records_its_listings_requests_by_status(
+        self, lister: ListerUnderTest
+    ) -> None:
+        """Listed and delisted names, a page each: two requests, both answered 200."""
+        await deliver(lister, REQUEST)
+
+        run = lister.repo.runs["r1"]
+        assert (2, {"200": 2}) == (run.api_requests, run.api_statuses)
+
     async def test_the_listing_is_stored_as_sent_for_the_loader(
         self, lister: ListerUnderTest
     ) -> None:
@@ -445,6 +454,20 @@ class TestListingFails:
         )
         assert "listing tickers failed" in (repo.runs["r1"].reason or "")
         assert repo.runs["r1"].reason == event["detail"]
+
+    async def test_a_failed_listing_records_its_requests_by_status(self) -> None:
+        """The listing given up on 503s: the run keeps that request and its status."""
+        broker = KafkaBroker()
+        gave_up = PolygonGaveUp("HTTP 503", status=503, attempts=6)
+        under_test = lister_on(
+            broker, FakePolygonClient(LISTING, listing_error=gave_up), FakeRunRepository()
+        )
+
+        async with TestKafkaBroker(broker) as br:
+            await br.publish(REQUEST, topic=topics.RUN_REQUESTS)
+
+        run = under_test.repo.runs["r1"]
+        assert (RunStatus.FAILED, 1, {"503": 1}) == (run.status, run.api_requests, run.api_statuses)
 
     async def test_a_redelivered_failed_request_adds_no_second_event(self) -> None:
         """The request delivered again after its listing failed: the run stays failed and the
