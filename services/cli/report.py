@@ -54,7 +54,25 @@ async def read_report(conn: asyncpg.Connection, run_id: str) -> RunReport | None
         {r["kind"]: r["n"] for r in kinds},
         [DataTestResult(*t) for t in tests],
         [alert_from_payload(json.loads(a["payload"])) for a in alerts],
+        await _requests_by_status(conn, run_id),
     )
+
+
+async def _requests_by_status(conn: asyncpg.Connection, run_id: str) -> dict[str, int]:
+    """The lister's requests (on the run) and its batches', by outcome, added up; rows written
+    before outcomes were recorded (null) add nothing."""
+    rows = await conn.fetch(
+        """
+        select s.status, sum(s.n::bigint) as n
+        from (select api_statuses from control.runs where run_id = $1
+              union all
+              select api_statuses from control.batches where run_id = $1) as r,
+             jsonb_each_text(r.api_statuses) as s (status, n)
+        group by s.status
+        """,
+        run_id,
+    )
+    return {r["status"]: int(r["n"]) for r in rows}
 
 
 async def _fetch(run_id: str) -> RunReport | None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
+from http import HTTPStatus
 from typing import Any
 
-from .report_model import RunReport, api_requests, tests_by_status
+from .report_model import RunReport, api_requests, requests_by_status, tests_by_status
 from .report_timeline import FETCHED_COLOUR, LOADED_COLOUR, timeline_svg
 
 _CSS = """
@@ -92,15 +93,28 @@ def _timeline(report: RunReport) -> str:
     return f'<section id="timeline"><h2>Timeline</h2>{svg}{legend}{details}</section>'
 
 
+def _meaning(status: str) -> str:
+    """What an outcome stands for: the HTTP reason phrase, or why there was no answer."""
+    if status == "error":
+        return "no answer (timeout, refused or dropped connection)"
+    try:
+        return HTTPStatus(int(status)).phrase
+    except ValueError:  # a code Python does not name, or "not recorded", "total"
+        return ""
+
+
 def _api(report: RunReport) -> str:
     errors = _table(("kind", "tickers"), sorted(report.errors_by_kind.items()))
+    by_status = [(s, _meaning(s), n) for s, n in requests_by_status(report)]
     return (
         '<section id="api"><h2>API requests</h2>'
         + _table(("requests", "count"), api_requests(report))
+        + "<h3>API requests by status</h3><p>Every page and every retry, the lister's and the"
+        " batches' (a batch fetched again counts its last fetch).</p>"
+        + _table(("status", "meaning", "requests"), by_status)
         + "<h3>Tickers without bars, by why</h3>"
         + (errors if report.errors_by_kind else "<p>None.</p>")
-        + "<p>Answers by HTTP status are counted per service process (the metric "
-        "<code>stocks_elt_api_requests{status}</code>), not per run.</p></section>"
+        + "</section>"
     )
 
 

@@ -51,6 +51,8 @@ class RunReport:
     errors_by_kind: dict[str, int]
     tests: list[DataTestResult]
     alerts: list[Alert]
+    # the run's API requests by outcome ("200", "429", "error"): the lister's and its batches'
+    statuses: dict[str, int]
 
 
 def alert_from_payload(payload: dict[str, Any]) -> Alert:
@@ -85,6 +87,19 @@ def api_requests(report: RunReport) -> list[tuple[str, int]]:
         ("batches fetched, not loaded", unloaded),
         ("total", report.run.api_requests),
     ]
+
+
+def requests_by_status(report: RunReport) -> list[tuple[str, int]]:
+    """The run's API requests by outcome, HTTP statuses in order then "error" (no answer), then
+    those recorded before outcomes were (rows older than migration 0015), and the total."""
+    codes = sorted(
+        report.statuses, key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s)
+    )
+    rows = [(s, report.statuses[s]) for s in codes if report.statuses[s]]
+    unrecorded = report.run.api_requests - sum(n for _, n in rows)
+    if unrecorded > 0:
+        rows.append(("not recorded", unrecorded))
+    return [*rows, ("total", report.run.api_requests)]
 
 
 def tests_by_status(tests: list[DataTestResult]) -> dict[str, int]:

@@ -25,24 +25,38 @@ AT = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
 
 async def _fixture_run(admin: asyncpg.Connection) -> None:
-    """Run r1: listing and two batches (one loaded), a ticker error, two tests, one alert;
-    run r2: an alert of its own that r1's report must not show."""
+    """Run r1: listing and two batches (one loaded), 6 API requests by status (the lister's
+    one 200; b1's two 200s and a 429; b2's 200 and a timeout), a ticker error, two tests, one
+    alert; run r2: an alert and requests of its own that r1's report must not show."""
     s = [AT + timedelta(seconds=n) for n in range(100)]
     await admin.execute(
         "insert into control.runs (run_id, request, status, total_batches, tickers_total,"
-        " api_requests, requested_at, listed_at, transform_started_at, finished_at, dbt_result)"
-        " values ('r1', '{}', 'succeeded_with_errors', 3, 4, 1, $1, $2, $3, $4, $5),"
-        " ('r2', '{}', 'succeeded', 1, 1, 0, $1, $2, $3, $4, null)",
+        " api_requests, requested_at, listed_at, transform_started_at, finished_at, dbt_result,"
+        " api_statuses)"
+        " values ('r1', '{}', 'succeeded_with_errors', 3, 4, 1, $1, $2, $3, $4, $5,"
+        " '{\"200\": 1}'), ('r2', '{}', 'succeeded', 1, 1, 9, $1, $2, $3, $4, null,"
+        " '{\"200\": 1, \"503\": 8}')",
         s[0], s[2], s[30], s[60], json.dumps({"models_built": 14, "failed_nodes": []}),
     )  # fmt: skip
     await admin.executemany(
         "insert into control.batches (run_id, batch_id, tickers, fetched_at, loaded_at,"
-        " api_requests, bars_loaded, listed, command) values ('r1', $1, $2, $3, $4, $5, $6,"
-        " true, $7)",
+        " api_requests, bars_loaded, listed, command, api_statuses) values ($8, $1, $2, $3,"
+        " $4, $5, $6, true, $7, $9)",
         [
-            ("tickers", [], s[1], s[2], 0, 4, None),
-            ("b1", ["AAA", "BBB"], s[10], s[20], 3, 500, '{"seq": 1}'),
-            ("b2", ["CCC"], s[12], None, 2, None, '{"seq": 2}'),
+            ("tickers", [], s[1], s[2], 0, 4, None, "r1", None),
+            (
+                "b1",
+                ["AAA", "BBB"],
+                s[10],
+                s[20],
+                3,
+                500,
+                '{"seq": 1}',
+                "r1",
+                '{"200": 2, "429": 1}',
+            ),
+            ("b2", ["CCC"], s[12], None, 2, None, '{"seq": 2}', "r1", '{"200": 1, "error": 1}'),
+            ("b1", ["AAA"], s[10], s[20], 8, 1, '{"seq": 1}', "r2", '{"503": 8}'),
         ],
     )
     await admin.execute(
@@ -100,6 +114,17 @@ class TestReadReport:
         assert [("dbt test", "test.p.bad")] == [(a.kind, a.subject) for a in report.alerts]
         assert 6 == report.run.api_requests  # the lister's 1 and the batches' 3 + 2
 
+    async def test_the_runs_requests_by_status(self, reader: asyncpg.Connection) -> None:
+        """The lister's and r1's batches' statuses added up (none of r2's), as many as the
+        run's requests."""
+        report = await read_report(reader, "r1")
+
+        assert report is not None
+        assert ({"200": 4, "429": 1, "error": 1}, 6) == (
+            report.statuses,
+            sum(report.statuses.values()),
+        )
+
     async def test_no_such_run(self, reader: asyncpg.Connection) -> None:
         """None, for the command to say so."""
         assert None is await read_report(reader, "nope")
@@ -113,3 +138,7 @@ class TestReadReport:
 
         assert "test.p.bad" in html
         assert '<td>batches fetched, not loaded</td><td class="n">2</td>' in html
+        assert (
+            '<tr><td>200</td><td>OK</td><td class="n">4</td></tr>'
+            '<tr><td>429</td><td>Too Many Requests</td><td class="n">1</td></tr>'
+        ) in html

@@ -22,6 +22,7 @@ from services.cli.report_model import (
     RunReport,
     alert_from_payload,
     api_requests,
+    requests_by_status,
 )
 from services.cli.runs import BatchRow, RunProgress
 
@@ -36,7 +37,8 @@ def _s(seconds: float) -> datetime:
 
 def _fixture_run() -> RunReport:
     """Listing plus three batches: two loaded, one fetched but not loaded; 10 API requests
-    (1 by the lister); one failed test among five; two alerts."""
+    (1 by the lister): 6 answered 200, 2 rate limited, 1 503, 1 timed out; one failed test
+    among five; two alerts."""
     run = RunProgress(
         "20261127-062100-abc123", "succeeded_with_errors", 4, 4, 3, 5, 3, 1_500, None,
         {"models_built": 14, "models_failed": 0, "models_skipped": 1, "failed_nodes": []},
@@ -69,6 +71,7 @@ def _fixture_run() -> RunReport:
         {"not_entitled": 2, "no_data": 1},
         tests,
         alerts,
+        {"error": 1, "503": 1, "200": 6, "429": 2},
     )
 
 
@@ -105,6 +108,15 @@ class _Page(HTMLParser):
             self._cell.append(data)
 
 
+def _table(html: str, head: list[str]) -> list[list[str]]:
+    """The body rows of the page's table whose header row is `head`."""
+    found = re.search(
+        "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>(.*?)</table>", html
+    )
+    assert found is not None, head
+    return _Page(f'<section id="t"><table>{found[1]}</table></section>').sections["t"]
+
+
 @pytest.fixture
 def html() -> str:
     return render_report(_fixture_run())
@@ -136,13 +148,26 @@ class TestFigures:
     def test_api_requests_by_where_they_stand(self, html: str) -> None:
         """1 by the lister, 7 in loaded batches, 2 in the unloaded one, 10 in all; the
         tickers without bars counted by kind."""
-        rows = _Page(html).sections["api"]
+        rows = _table(html, ["requests", "count"])
 
-        assert ["lister (listing, reference data)", "1"] == rows[1]
-        assert ["batches fetched and loaded", "7"] == rows[2]
-        assert ["batches fetched, not loaded", "2"] == rows[3]
-        assert ["total", "10"] == rows[4]
-        assert [["no_data", "1"], ["not_entitled", "2"]] == rows[6:8]
+        assert ["lister (listing, reference data)", "1"] == rows[0]
+        assert ["batches fetched and loaded", "7"] == rows[1]
+        assert ["batches fetched, not loaded", "2"] == rows[2]
+        assert ["total", "10"] == rows[3]
+        assert [["no_data", "1"], ["not_entitled", "2"]] == _table(html, ["kind", "tickers"])
+
+    def test_api_requests_by_status(self, html: str) -> None:
+        """Each status with its meaning and count, codes in order, then the requests that got
+        no answer, then the total, which is the run's."""
+        rows = _table(html, ["status", "meaning", "requests"])
+
+        assert [
+            ["200", "OK", "6"],
+            ["429", "Too Many Requests", "2"],
+            ["503", "Service Unavailable", "1"],
+            ["error", "no answer (timeout, refused or dropped connection)", "1"],
+            ["total", "", "10"],
+        ] == rows
 
     def test_dbt_tests_counted_and_problems_listed_failures_first(self, html: str) -> None:
         """3 pass, 1 fail, 1 skipped; the failure's message escaped, above the skipped test."""
@@ -222,6 +247,21 @@ class TestModel:
         figures = dict(api_requests(_fixture_run()))
 
         assert figures["total"] == sum(v for k, v in figures.items() if k != "total")
+
+    def test_statuses_add_up_to_the_runs_requests(self) -> None:
+        """Requests by status sum to the run's total."""
+        figures = dict(requests_by_status(_fixture_run()))
+
+        assert (10, 10) == (figures["total"], sum(v for k, v in figures.items() if k != "total"))
+
+    def test_requests_recorded_before_statuses_were_are_named(self) -> None:
+        """A run partly from before statuses were recorded: the rest is "not recorded", so the
+        rows still add up to the total."""
+        older = replace(_fixture_run(), statuses={"200": 3, "1000": 1, "504": 1})
+
+        assert [("200", 3), ("504", 1), ("1000", 1), ("not recorded", 5), ("total", 10)] == (
+            requests_by_status(older)
+        )
 
 
 class TestCommand:
