@@ -123,7 +123,8 @@ class TestFaultySimulator:
     async def test_truth_survives_5xx_429_latency_null_and_delayed(
         self, faulty_sim: Simulator, market: Market
     ) -> None:
-        """Under injected faults the client still returns exactly the truth, using retries."""
+        """Under injected faults the client still returns exactly the truth, using retries, and
+        counts its requests by status as the simulator answered them."""
         tickers = sample_tickers(market)
         async with PolygonClient(faulty_sim.settings()) as client:
             # Concurrent, so the simulator's 10-per-second budget answers 429 too.
@@ -145,3 +146,5 @@ class TestFaultySimulator:
             bars, days, listed, "429" in faults_seen and len(faults_seen) > 1,
             client.requests_made == sum(stats.values()),
         )  # fmt: skip
+        # The client's count by status is the simulator's, 429s and 5xx retries included.
+        assert {k: n for k, n in stats.items() if n} == client.requests_by_status
