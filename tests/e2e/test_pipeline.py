@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.cli.processes import Replica
+from services.cli.report import read_report
 from shared.clients.broker import REASON_HEADER
 from shared.db.control import TICKERS_BATCH_ID
 from shared.messages import topics
@@ -36,6 +37,21 @@ class TestRunCompletes:
 
         assert sum(map(len, truth.values())) == sum(map(len, loaded.values()))
         assert truth == loaded
+
+    async def test_the_runs_requests_by_status_add_up_to_its_requests(
+        self, pipeline: Pipeline, first_run: dict[str, Any]
+    ) -> None:
+        """The lister's and the batches' requests by HTTP status, as the report reads them, are
+        as many as the run's requests; most were answered 200."""
+        conn = await pipeline.connect()
+        try:
+            report = await read_report(conn, first_run["run_id"])
+        finally:
+            await conn.close()
+        assert report is not None
+
+        assert report.run.api_requests == sum(report.statuses.values())
+        assert report.statuses.get("200", 0) > report.run.api_requests / 2
 
     async def test_staging_has_one_row_per_ticker_and_day(
         self, pipeline: Pipeline, first_run: dict[str, Any]
