@@ -29,6 +29,7 @@ from benchmarks.bench_dbt_data import generate_history, load_next_day
 from services.transformer.dbt_worker import BUILD_EXCLUDES
 from shared.bootstrap.database import bootstrap_database
 from shared.clients.db import connect
+from shared.clients.dbt import dbt_environment
 from shared.settings import PostgresAdminSettings, PostgresSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,15 +38,7 @@ DBT = REPO / ".venv" / "bin" / "dbt"
 
 def dbt_build(pg: PostgresSettings, work: Path, *args: str) -> dict[str, Any]:
     """`dbt build` as the transform role; its run_results.json."""
-    env = {
-        **os.environ,
-        "PG_HOST": pg.host,
-        "PG_PORT": str(pg.port),
-        "PG_DATABASE": pg.database,
-        "PG_USER": pg.user,
-        "PG_PASSWORD": pg.password.get_secret_value(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_environment(pg)
     target = work / "target"
     paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
     done = subprocess.run(

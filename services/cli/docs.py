@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import shutil
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from shared.clients.dbt import dbt_environment
 from shared.settings import PostgresAdminSettings, PostgresSettings
 
 from .processes import TRANSFORM_ROLE
@@ -58,15 +58,7 @@ def generate_command(project: Path, target: Path) -> list[str]:
 def generate(project: Path, pg: PostgresSettings, target: Path) -> None:
     """The site's files into `target`; the profile reads the PG_* variables, as the
     transformer's dbt does."""
-    env = {
-        **os.environ,
-        "PG_HOST": pg.host,
-        "PG_PORT": str(pg.port),
-        "PG_DATABASE": pg.database,
-        "PG_USER": pg.user,
-        "PG_PASSWORD": pg.password.get_secret_value(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_environment(pg)
     done = subprocess.run(
         generate_command(project, target), env=env, capture_output=True, text=True, check=False
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from shared.clients.dbt import dbt_environment
 from shared.observability import metrics
 from shared.settings import PostgresSettings
 
@@ -46,18 +46,6 @@ class DbtRunner:
         self._output: deque[str] = deque(maxlen=20)  # dbt's last lines, for error messages
         self._lock = asyncio.Lock()  # one build at a time through one worker
         self._asked = 0  # the id of the last request: an answer to an older one is skipped
-
-    def _env(self) -> dict[str, str]:
-        # The profile reads the same PG_ variables as the services.
-        return {
-            **os.environ,
-            "PG_HOST": self._pg.host,
-            "PG_PORT": str(self._pg.port),
-            "PG_DATABASE": self._pg.database,
-            "PG_USER": self._pg.user,
-            "PG_PASSWORD": self._pg.password.get_secret_value(),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
 
     async def build(self, run_id: str, on_progress: OnProgress | None = None) -> DbtOutcome:
         """`dbt build`, then `dbt source freshness`: the outcome carries both."""
@@ -149,7 +137,7 @@ class DbtRunner:
             "-m",
             "services.transformer.dbt_worker",
             str(self._project),
-            env=self._env(),
+            env=dbt_environment(self._pg),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
