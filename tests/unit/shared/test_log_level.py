@@ -23,6 +23,13 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     """No .env and no LOG_LEVEL from the machine; structlog and the root handlers restored."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LOG_LEVEL", raising=False)
+    # As a fresh service process has them: in the full suite an earlier in-process test left
+    # a library logger disabled (some libraries' logging.config calls do), and CI failed here.
+    for name in ("", "aiokafka", "asyncpg"):
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "disabled", False)
+        monkeypatch.setattr(logger, "propagate", True)
+        monkeypatch.setattr(logger, "level", logging.WARNING if name == "" else logging.NOTSET)
     saved, handlers = structlog.get_config(), list(logging.getLogger().handlers)
     yield
     structlog.configure(**saved)
