@@ -11,9 +11,9 @@ import pytest
 
 from shared.bootstrap import bootstrap_database
 from shared.db.control import RunStatus
-from shared.settings import PostgresSettings
 from testbed.names import unique_db
 from testbed.stack import Stack, drop_database
+from tests.support.pools import role_pool
 
 from .rig import Db, tables_fingerprint
 from .tally import summary_lines
@@ -22,20 +22,6 @@ from .tally import summary_lines
 # its first loaded batch (the transformer then claims and builds it, with a fake dbt).
 SEEDED_RUNS = {"fz-run": 1000, "fz-one": 1}
 SEEDED_BATCHES = ("b00000", "b00001", "splits", "dividends", "tickers")
-
-
-async def _pool(pg: PostgresSettings, user: str, password: str) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=user,
-        password=password,
-        min_size=1,
-        max_size=4,
-    )
-    assert pool is not None
-    return pool
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +35,7 @@ async def db(stack: Stack) -> AsyncIterator[Db]:
             ("elt_transform", admin.transform_password),
             (admin.user, admin.password),
         ):
-            pools.append(await _pool(pg, user, password.get_secret_value()))
+            pools.append(await role_pool(pg, user, password.get_secret_value()))
         ingest, transform, checks = pools
         await _seed(checks)
         yield Db(ingest, transform, checks, await tables_fingerprint(checks))

@@ -18,6 +18,7 @@ from shared.bootstrap import bootstrap_database
 from shared.db.control import RunStatus
 from testbed.names import unique_db
 from testbed.stack import Stack, drop_database
+from tests.support.pools import role_pool
 
 pytestmark = pytest.mark.integration
 
@@ -38,21 +39,10 @@ async def db(stack: Stack) -> AsyncIterator[Db]:
     pg = stack.postgres.model_copy(update={"database": unique_db()})
     await bootstrap_database(pg, stack.admin)
 
-    async def pool(user: str, password: str) -> asyncpg.Pool:
-        made = await asyncpg.create_pool(
-            host=pg.host,
-            port=pg.port,
-            database=pg.database,
-            user=user,
-            password=password,
-            min_size=1,
-            max_size=2,
-        )
-        assert made is not None
-        return made
-
-    ingest = await pool(pg.user, pg.password.get_secret_value())
-    transform = await pool("elt_transform", stack.admin.transform_password.get_secret_value())
+    ingest = await role_pool(pg, pg.user, pg.password.get_secret_value(), max_size=2)
+    transform = await role_pool(
+        pg, "elt_transform", stack.admin.transform_password.get_secret_value(), max_size=2
+    )
     await ingest.executemany(
         "insert into control.runs (run_id, request) values ($1, '{}')", [("r1",), ("r2",), ("r3",)]
     )
