@@ -22,8 +22,7 @@ pytestmark = pytest.mark.e2e
 BAD_TICKER = "ZZBAD"  # not in the simulated universe: no run loads or overwrites it
 BAD_DAY = date(2024, 3, 4)  # a trading day the run below loads, so the calendar holds it
 RUN_RANGE = (date(2024, 3, 1), date(2024, 3, 8))
-LOW_LE_HIGH = "stg_polygon__stock_bars_daily_low_le_high"
-SOURCE_OHLC = "source_polygon_stock_bars_daily_ohlc_consistent"
+OHLC = "stg_polygon__stock_bars_daily_ohlc_consistent"
 # dbt's tables that keep what they merged, by ticker
 _BUILT = """select c.table_schema || '.' || c.table_name from information_schema.columns c
             join information_schema.tables t using (table_schema, table_name)
@@ -54,12 +53,12 @@ async def _remove_bad_bar(p: Pipeline) -> None:
 
 
 async def _alerts(p: Pipeline, mark: Any, run_id: str) -> list[DataTestFailed]:
-    """The run's alerts from `mark` on: until the low <= high one and a quiet second after it."""
+    """The run's alerts from `mark` on: until the OHLC test's and a quiet second after it."""
     found: list[DataTestFailed] = []
     async with tail(p.kafka, topics.ALERTS, start=mark) as t:
         try:
             while True:
-                timeout = 1 if any(short_name(a.unique_id) == LOW_LE_HIGH for a in found) else 30
+                timeout = 1 if any(short_name(a.unique_id) == OHLC for a in found) else 30
                 rec = await t.wait_for(lambda r: r.key == run_id.encode(), timeout_s=timeout)
                 if b'"unique_id"' in rec.value:  # a test's alert, not a stale source's
                     found.append(DataTestFailed.model_validate_json(rec.value))
@@ -109,26 +108,25 @@ class TestABadBarFailsTheRunsTests:
     async def test_the_run_ends_with_errors_naming_the_failed_test(
         self, bad_bar_run: dict[str, Any]
     ) -> None:
-        """succeeded_with_errors, and the reason names the low <= high test."""
+        """succeeded_with_errors, and the reason names the OHLC test."""
         row = bad_bar_run["row"]
 
         assert "succeeded_with_errors" == row["status"], row["reason"]
-        assert LOW_LE_HIGH in row["reason"]
+        assert OHLC in row["reason"]
 
     async def test_every_test_of_the_build_is_stored_for_the_run(
         self, bad_bar_run: dict[str, Any]
     ) -> None:
-        """control.run_test_results holds the failed test with its one failing row, the warned
-        source test, and the tests that passed."""
+        """control.run_test_results holds the failed test with its one failing row, and the
+        tests that passed."""
         by_name = {short_name(r["unique_id"]): r for r in bad_bar_run["results"]}
 
-        assert ("fail", 1) == (by_name[LOW_LE_HIGH]["status"], by_name[LOW_LE_HIGH]["failures"])
-        assert ("warn", 1) == (by_name[SOURCE_OHLC]["status"], by_name[SOURCE_OHLC]["failures"])
+        assert ("fail", 1) == (by_name[OHLC]["status"], by_name[OHLC]["failures"])
         assert "pass" in {r["status"] for r in bad_bar_run["results"]}
 
     async def test_each_failed_or_warned_test_is_alerted(self, bad_bar_run: dict[str, Any]) -> None:
         """One DataTestFailed per failed or warned test with a failure new since the previous
-        build (the bad bar's two), keyed by run, ids `<run>/<test>`; exactly those stored
+        build (the bad bar's), keyed by run, ids `<run>/<test>`; exactly those stored
         non-passing tests (a test failing as in the previous build raises none)."""
         run_id, alerts = bad_bar_run["run_id"], bad_bar_run["alerts"]
         with_new = {
@@ -140,10 +138,9 @@ class TestABadBarFailsTheRunsTests:
 
         assert with_new == {a.unique_id: a.status for a in alerts}
         assert ("fail", "error", 1, 1) == (
-            by_name[LOW_LE_HIGH].status,
-            by_name[LOW_LE_HIGH].severity,
-            by_name[LOW_LE_HIGH].failures,
-            by_name[LOW_LE_HIGH].new_failures,
+            by_name[OHLC].status,
+            by_name[OHLC].severity,
+            by_name[OHLC].failures,
+            by_name[OHLC].new_failures,
         )
-        assert ("warn", "warn") == (by_name[SOURCE_OHLC].status, by_name[SOURCE_OHLC].severity)
         assert {f"{run_id}/{a.unique_id}" for a in alerts} == {a.message_id for a in alerts}

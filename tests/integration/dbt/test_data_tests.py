@@ -11,13 +11,7 @@ from tests.integration.dbt.writers import insert_bars
 
 pytestmark = pytest.mark.integration
 
-OHLC_TESTS = [
-    "stg_polygon__stock_bars_daily_low_le_open",
-    "stg_polygon__stock_bars_daily_low_le_close",
-    "stg_polygon__stock_bars_daily_open_le_high",
-    "stg_polygon__stock_bars_daily_close_le_high",
-    "stg_polygon__stock_bars_daily_low_le_high",
-]
+OHLC_TEST = "stg_polygon__stock_bars_daily_ohlc_consistent"
 # warns while the raw rows hold rejected corporate actions (they do, on purpose)
 REJECTED_WARN_TEST = "fct_rejected_corporate_actions_none"
 
@@ -62,24 +56,24 @@ class TestFirstBuild:
 
 
 class TestBadBarFailsItsTest:
-    def test_low_above_open_fails_only_low_le_open(
+    def test_low_above_open_fails_naming_only_low_le_open(
         self, dbt_project: DbtProject, first_build: Build
     ) -> None:
-        """A new raw bar with low > open makes the staging low <= open test fail, and only
-        that one (the staging tests check the bars loaded since the last build)."""
-        statuses = {name: "pass" for name in OHLC_TESTS}
-        statuses["stg_polygon__stock_bars_daily_low_le_open"] = "fail"
-        expected = (1, statuses)
+        """A new raw bar with low > open fails the staging OHLC test (which checks the bars
+        loaded since the last build) with that one bar, whose stored failing row names low <=
+        open and no other rule."""
+        expected = (1, "fail", [("BAD", ["low_le_open"])])
 
         insert_bars(dbt_project, [bad_bar()])
         try:
             invocation = dbt_project.invoke("test", "--select", "stg_polygon__stock_bars_daily")
+            failing = [
+                (row["ticker"], row["broken_rules"])
+                for row in dbt_project.read(f"dbt_test__audit.{OHLC_TEST}")
+            ]
         finally:
             with dbt_project.connect() as conn, conn.cursor() as cur:
                 cur.execute("delete from raw.stock_bars_daily where ticker = 'BAD'")
-        actual = (
-            invocation.returncode,
-            {name: invocation.status_of(name) for name in OHLC_TESTS},
-        )
+        actual = (invocation.returncode, invocation.status_of(OHLC_TEST), failing)
 
         assert expected == actual
