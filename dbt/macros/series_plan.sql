@@ -113,21 +113,3 @@ plan as (
 )
 
 {% endmacro %}
-
-{#- The rows of `upstream` a build writes, with their ticker's plan (is_rebuilt, last_bar_number):
-    a rebuilt ticker's whole series (by index), an appended ticker's new rows (already read as
-    candidates: no second probe a ticker). Two branches, not one `is_rebuilt or date > last`
-    filter, so the appended branch never reads a ticker's history. -#}
-{% macro series_rows_to_write(upstream) %}
-    select upstream_rows.*, plan.is_rebuilt, plan.last_bar_number
-    from plan
-    inner join {{ upstream }} as upstream_rows on upstream_rows.ticker = plan.ticker
-    where plan.is_rebuilt
-
-    union all
-
-    select new_rows.*, plan.is_rebuilt, plan.last_bar_number
-    from plan
-    inner join new_rows on new_rows.ticker = plan.ticker
-    where not plan.is_rebuilt and new_rows.trading_date > plan.last_trading_date
-{% endmacro %}

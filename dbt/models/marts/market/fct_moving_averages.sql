@@ -7,60 +7,22 @@
 {%- set ema_fast = var('ema_fast_window') | int -%}
 {%- set ema_slow = var('ema_slow_window') | int -%}
 {%- set ema_longest = [ema_fast, ema_slow] | max -%}
-{#- an appended ticker's EMAs continue from its last built row once both are past seeding -#}
-{%- set continues_ema = 'last_bar_number >= ' ~ ema_longest %}
 
 with
 
 {% if is_incremental() %}
 
-{{ series_plan_ctes(
+-- an appended ticker continues from its last built row (running sum, stored EMAs) and needs,
+-- for SMA n, the running sums of the bars n back from its new ones; a ticker with fewer built
+-- bars than the longest EMA (still seeding) is written again whole
+{{ mart_plan_ctes(
     upstream=ref('int_stock_bars_adjusted'),
-    change_column='inputs_loaded_at',
-    built_change_column='inputs_loaded_at',
+    windows=[sma_short, sma_medium, sma_long],
+    rebuild_below=ema_longest,
 ) }},
 
-written as (
-
-    {{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}
-
-),
-
--- an appended ticker continues from its last built row (running sum, stored EMAs) and needs,
--- for SMA n, the running sums of the bars n back from its new ones; while an EMA is still
--- seeding (fewer built bars than the longest EMA window) it needs all its built closes
-lookup_bars as (
-
-    select
-        plan.ticker,
-        wanted.bar_number,
-        wanted.bar_number = plan.last_bar_number as is_last,
-        plan.last_bar_number
-    from plan
-    inner join (
-        select ticker, max(bar_number) as newest_bar_number from written group by ticker
-    ) as newest on plan.ticker = newest.ticker
-    cross join lateral (
-        select plan.last_bar_number
-        {%- for n in [sma_short, sma_medium, sma_long] %}
-        union
-        select bar_number
-        from generate_series(
-            greatest(plan.last_bar_number + 1 - {{ n }}, 1),
-            least(newest.newest_bar_number - {{ n }}, plan.last_bar_number)
-        ) as bar_number
-        {%- endfor %}
-        union
-        select bar_number
-        from generate_series(1, plan.last_bar_number) as bar_number
-        where plan.last_bar_number < {{ ema_longest }}
-    ) as wanted (bar_number)
-    where not plan.is_rebuilt
-
-),
-
--- the EMAs continue from the ticker's last built row when both are past seeding (ema_base: its
--- bar number, whose stored EMAs restart the recursion); else they start again from bar 1
+-- the EMAs continue from the ticker's last built row (ema_base: its bar number, whose stored
+-- EMAs restart the recursion); a rebuilt ticker's start again from bar 1
 bars as (
 
     select
@@ -69,8 +31,7 @@ bars as (
         null::double precision as stored_running_sum,
         null::double precision as stored_ema_12,
         null::double precision as stored_ema_26,
-        case when not is_rebuilt and {{ continues_ema }} then last_bar_number else 1 end
-            as ema_base,
+        case when is_rebuilt then 1 else last_bar_number end as ema_base,
         true as is_written
     from written
 
@@ -80,20 +41,16 @@ bars as (
     select
         built.ticker, built.trading_date, built.bar_number, built.bar_id, built.adj_close,
         built.inputs_loaded_at,
-        case when lookup_bars.is_last then built.adj_close_running_sum else 0 end,
+        case
+            when built.bar_number = plan.last_bar_number then built.adj_close_running_sum else 0
+        end,
         built.adj_close_running_sum,
-        case when lookup_bars.is_last and {{ continues_ema }} then built.ema_12 end,
-        case when lookup_bars.is_last and {{ continues_ema }} then built.ema_26 end,
-        case when {{ continues_ema }} then lookup_bars.last_bar_number else 1 end,
+        case when built.bar_number = plan.last_bar_number then built.ema_12 end,
+        case when built.bar_number = plan.last_bar_number then built.ema_26 end,
+        plan.last_bar_number,
         false
-    from lookup_bars
-    -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
-    cross join lateral (
-        select *
-        from {{ this }} as built
-        where built.ticker = lookup_bars.ticker and built.bar_number = lookup_bars.bar_number
-        limit 1
-    ) as built
+    from built_rows as built
+    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
 
 ),
 

@@ -7,42 +7,9 @@ with
 
 {% if is_incremental() %}
 
-{{ series_plan_ctes(
-    upstream=ref('int_stock_bars_adjusted'),
-    change_column='inputs_loaded_at',
-    built_change_column='inputs_loaded_at',
-) }},
-
-written as (
-
-    {{ series_rows_to_write(ref('int_stock_bars_adjusted')) }}
-
-),
-
 -- an appended ticker continues the running totals from its last built row and needs the
 -- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
-lookup_bars as (
-
-    select
-        plan.ticker,
-        wanted.bar_number,
-        wanted.bar_number = plan.last_bar_number as is_last
-    from plan
-    inner join (
-        select ticker, max(bar_number) as newest_bar_number from written group by ticker
-    ) as newest on plan.ticker = newest.ticker
-    cross join lateral (
-        select plan.last_bar_number
-        union
-        select bar_number
-        from generate_series(
-            greatest(plan.last_bar_number + 1 - {{ window_size }}, 1),
-            least(newest.newest_bar_number - {{ window_size }}, plan.last_bar_number)
-        ) as bar_number
-    ) as wanted (bar_number)
-    where not plan.is_rebuilt
-
-),
+{{ mart_plan_ctes(upstream=ref('int_stock_bars_adjusted'), windows=[window_size]) }},
 
 bars as (
 
@@ -64,21 +31,25 @@ bars as (
         built.ticker, built.trading_date, built.bar_number, built.bar_id, built.log_return,
         built.inputs_loaded_at,
         -- int, as the written rows' term: sum(int) is bigint, sum(bigint) numeric
-        (case when lookup_bars.is_last then built.log_return_running_count else 0 end)::int,
-        case when lookup_bars.is_last then built.log_return_running_sum else 0 end,
-        case when lookup_bars.is_last then built.log_return_running_sum_of_squares else 0 end,
+        (case
+            when built.bar_number = plan.last_bar_number then built.log_return_running_count
+            else 0
+        end)::int,
+        case
+            when built.bar_number = plan.last_bar_number then built.log_return_running_sum
+            else 0
+        end,
+        case
+            when built.bar_number = plan.last_bar_number
+                then built.log_return_running_sum_of_squares
+            else 0
+        end,
         built.log_return_running_count,
         built.log_return_running_sum,
         built.log_return_running_sum_of_squares,
         false
-    from lookup_bars
-    -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
-    cross join lateral (
-        select *
-        from {{ this }} as built
-        where built.ticker = lookup_bars.ticker and built.bar_number = lookup_bars.bar_number
-        limit 1
-    ) as built
+    from built_rows as built
+    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
 
 ),
 

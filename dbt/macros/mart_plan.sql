@@ -1,0 +1,115 @@
+{#-
+    The CTEs that decide what an incremental build of a per-bar mart of int_stock_bars_adjusted
+    (`upstream`) writes, and the built rows it reads to continue a series.
+
+    int's inputs_loaded_at never decreases along a ticker's series: it is the running maximum of
+    its bars' loads, and its corporate actions' one load stamps every bar of the ticker. So the
+    rows int wrote since the mart's previous build (inputs_loaded_at at or after the mark) are
+    always a tail of each series, from bar `first_new` on, and the bars before it are the ones
+    the mart built. No lookup of the mart's last row is needed to know where a ticker stands:
+    int's bar numbers say it.
+
+    candidates   upstream rows loaded at or after the mark of {{ this }} (macro incremental_since)
+    spans        one row per ticker: first_new, its first candidate bar, and the date int has
+                 before it (previous_trading_date; previous dates rise with the bar number)
+    wanted       bar numbers of built rows to read: first_new - 1 (the last built row, where the
+                 running totals continue) and, for each window n in `windows`, the bars n back
+                 from the candidates that are not candidates themselves
+    built_rows   those rows of {{ this }}, one index probe each (ticker, bar_number)
+    plan         ticker, last_bar_number (first_new - 1), is_rebuilt: the whole series is
+                 written again when it starts at bar 1 (new, or rebuilt by int: a late bar, a
+                 corporate action), when fewer than `rebuild_below` bars are built (a series still
+                 seeding), or when the mart is out of step with int (its row first_new - 1 is
+                 missing or on another date)
+    written      a rebuilt ticker's whole series from upstream (by index), an appended ticker's
+                 candidates; each with is_rebuilt and last_bar_number
+-#}
+{% macro mart_plan_ctes(upstream, windows, rebuild_below=1) %}
+
+candidates as (
+
+    select *
+    from {{ upstream }}
+    where inputs_loaded_at >= {{ incremental_since(
+        this,
+        "(select coalesce(max(inputs_loaded_at), '-infinity'::timestamptz) from "
+        ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
+    ) }}
+
+),
+
+spans as (
+
+    select
+        ticker,
+        min(bar_number) as first_new,
+        min(previous_trading_date) as previous_trading_date
+    from candidates
+    group by ticker
+
+),
+
+wanted as (
+
+    select ticker, first_new - 1 as bar_number
+    from spans
+    where first_new - 1 >= greatest({{ rebuild_below }}, 1)
+
+    union
+
+    select candidates.ticker, candidates.bar_number - windows.n
+    from candidates
+    inner join spans on candidates.ticker = spans.ticker
+    cross join (values
+        {%- for n in windows | unique %} ({{ n }}){{ ',' if not loop.last }}{% endfor %}
+    ) as windows (n)
+    where spans.first_new - 1 >= greatest({{ rebuild_below }}, 1)
+      and candidates.bar_number - windows.n between 1 and spans.first_new - 1
+
+),
+
+built_rows as (
+
+    select built.*
+    from wanted
+    -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
+    cross join lateral (
+        select *
+        from {{ this }} as built
+        where built.ticker = wanted.ticker and built.bar_number = wanted.bar_number
+        limit 1
+    ) as built
+
+),
+
+plan as (
+
+    select
+        spans.ticker,
+        spans.first_new - 1 as last_bar_number,
+        spans.first_new - 1 < greatest({{ rebuild_below }}, 1)
+            or last_built.trading_date is distinct from spans.previous_trading_date
+            as is_rebuilt
+    from spans
+    left join built_rows as last_built
+        on spans.ticker = last_built.ticker and last_built.bar_number = spans.first_new - 1
+
+),
+
+written as (
+
+    select upstream_rows.*, plan.is_rebuilt, plan.last_bar_number
+    from plan
+    inner join {{ upstream }} as upstream_rows on upstream_rows.ticker = plan.ticker
+    where plan.is_rebuilt
+
+    union all
+
+    select candidates.*, plan.is_rebuilt, plan.last_bar_number
+    from plan
+    inner join candidates on candidates.ticker = plan.ticker
+    where not plan.is_rebuilt
+
+)
+
+{% endmacro %}
