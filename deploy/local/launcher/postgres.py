@@ -11,6 +11,12 @@ from .layout import Layout
 from .steps import StepFailed, run_logged
 
 NAME = "postgres"
+# The warehouse server's settings, the same in docker-compose.yml (tests/unit/deploy checks):
+# the services' pools and the tests' databases need more than 100 connections; the defaults'
+# 128 MB of shared buffers re-read a history from the OS cache on every incremental build's
+# index probes, and 1 GB of WAL between checkpoints made a full dbt build checkpoint every
+# 16 s (a year of the whole market writes about 3 GB of tables and indexes).
+SERVER_SETTINGS = {"max_connections": "200", "shared_buffers": "1GB", "max_wal_size": "4GB"}
 
 
 def bin_dir() -> Path | None:
@@ -81,9 +87,8 @@ def start(lay: Layout, admin_user: str, admin_password: str) -> None:
     log.touch()
     if os.geteuid() == 0:
         shutil.chown(log, "postgres")
-    opts = (
-        f"-p {lay.postgres.port} -k {sock} -c listen_addresses={lay.postgres.host} "
-        "-c max_connections=200"
+    opts = f"-p {lay.postgres.port} -k {sock} -c listen_addresses={lay.postgres.host} " + " ".join(
+        f"-c {name}={value}" for name, value in SERVER_SETTINGS.items()
     )
     # pg_ctl -w waits until the server accepts connections, then returns.
     run_logged(
