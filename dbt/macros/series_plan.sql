@@ -11,9 +11,11 @@
                  or, with `actions`, corporate actions loaded since its series was built;
                  else its new rows are appended after last_trading_date / last_bar_number.
 
-    Every lookup of {{ this }} is by index: max(change_column), and the last row per ticker.
+    Every lookup of {{ this }} is by index: max(change_column), and the last row per ticker,
+    whose `carried` columns built_last keeps as last_<column> (the model continues from them
+    without reading the row again).
 -#}
-{% macro series_plan_ctes(upstream, change_column, built_change_column, actions=none) %}
+{% macro series_plan_ctes(upstream, change_column, built_change_column, actions=none, carried=[]) %}
 
 candidates as (
 
@@ -53,6 +55,9 @@ built_last as (
         last_built.trading_date as last_trading_date,
         last_built.bar_number as last_bar_number,
         last_built.{{ built_change_column }} as last_change
+        {%- for column in carried %},
+        last_built.{{ column }} as last_{{ column }}
+        {%- endfor %}
         {%- if actions is not none %},
         last_built.actions_loaded_at as last_actions_loaded_at
         {%- endif %}

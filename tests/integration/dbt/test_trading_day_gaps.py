@@ -35,10 +35,13 @@ class TestTradingDayGaps:
         self, dbt_project: DbtProject, first_build: Build
     ) -> None:
         """Two missing days inside GAP's span: once GAP's bars are built, the check warns (one
-        ticker), the build does not fail."""
+        ticker), the build does not fail. The check reads int's rows through its view
+        fct_daily_returns (so that it does not hold back the marts): both are selected."""
         insert_bars(dbt_project, gap_bars())
         try:
-            invocation = dbt_project.invoke("build", "--select", "int_stock_bars_adjusted")
+            invocation = dbt_project.invoke(
+                "build", "--select", "int_stock_bars_adjusted", "fct_daily_returns"
+            )
             with dbt_project.connect() as conn, conn.cursor() as cur:
                 cur.execute(
                     "select trading_days_missing from"

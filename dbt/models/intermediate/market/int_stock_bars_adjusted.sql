@@ -34,10 +34,11 @@ factors as (
     change_column='loaded_at',
     built_change_column='bars_loaded_at',
     actions=ref('int_adjustment_factors'),
+    carried=['close_price'],
 ) }},
 
--- a rebuilt ticker's whole series, an appended ticker's last built row (to continue from) and
--- its new bars
+-- a rebuilt ticker's whole series, an appended ticker's last built row (to continue from: its
+-- date, close and loads, kept by built_last; it is not written) and its new bars
 series_input as (
 
     select
@@ -65,14 +66,11 @@ series_input as (
     union all
 
     select
-        built.ticker, built.trading_date, built.open_price, built.high_price,
-        built.low_price, built.close_price, built.volume, built.vwap_price,
-        built.transaction_count, built.is_otc, built.source_endpoint, built.bar_timestamp_ms,
-        built.run_id, built.object_key, built.bars_loaded_at,
+        plan.ticker, plan.last_trading_date, null, null, null, built_last.last_close_price,
+        null, null, null, null, null, null, null, null, built_last.last_change,
         plan.last_bar_number - 1, true
     from plan
-    inner join {{ this }} as built
-        on built.ticker = plan.ticker and built.trading_date = plan.last_trading_date
+    inner join built_last on built_last.ticker = plan.ticker
     where not plan.is_rebuilt
 
 ),
