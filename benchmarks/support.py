@@ -245,3 +245,36 @@ def straight_share(logs: list[Path]) -> float | None:
                 straight += entry["copied_straight"]
                 rows += entry["rows"]
     return round(straight / rows, 3) if rows else None
+
+
+# Every load time in the warehouse: raw's loaded_at, what dbt derived from it, and dbt's build
+# marks. Control's run records are left alone: no build reads them to scope its work.
+_LOAD_TIMES = """
+select c.table_schema, c.table_name, array_agg(c.column_name::text order by c.column_name)
+from information_schema.columns c
+join information_schema.tables t using (table_schema, table_name)
+where c.table_schema in ('raw', 'intermediate', 'marts')
+  and t.table_type = 'BASE TABLE'
+  and c.data_type = 'timestamp with time zone'
+group by c.table_schema, c.table_name
+order by 1, 2
+"""
+
+
+async def age_warehouse(connect: Connect, hours: float) -> list[str]:
+    """Move every load time of the warehouse `hours` into the past, then vacuum and analyze the
+    tables: the day that passes between a backfill and the next daily run, without waiting it.
+    Without it a daily run started minutes after a backfill is not the one users see: the data
+    tests that check the rows loaded within `tested_rows_window` (6 hours) of the newest would
+    test the whole backfill again. The tables aged, as schema.table."""
+    conn = await connect()
+    try:
+        aged = []
+        for schema, table, columns in await conn.fetch(_LOAD_TIMES):
+            shift = ", ".join(f'"{c}" = "{c}" - interval \'{hours} hours\'' for c in columns)
+            await conn.execute(f'update "{schema}"."{table}" set {shift}')
+            await conn.execute(f'vacuum analyze "{schema}"."{table}"')
+            aged.append(f"{schema}.{table}")
+        return aged
+    finally:
+        await conn.close()
