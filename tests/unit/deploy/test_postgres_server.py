@@ -24,4 +24,3 @@ def compose_server_settings() -> dict[str, str]:
 
 def test_compose_runs_postgres_with_the_native_stacks_settings() -> None:
     assert SERVER_SETTINGS == compose_server_settings()
-
