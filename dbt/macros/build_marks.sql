@@ -80,6 +80,16 @@
         set visible_since = excluded.visible_since, previous_since = excluded.previous_since
 {%- endmacro %}
 
+{#- The filter of an incremental model's candidates: `column` at or after {{ this }}'s mark;
+    without a mark yet, its newest `column` less the lookback (the old bound). -#}
+{% macro changed_since_own_mark(column) -%}
+    {{ column }} >= {{ incremental_since(
+        this,
+        "(select coalesce(max(" ~ column ~ "), '-infinity'::timestamptz) from "
+        ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
+    ) }}
+{%- endmacro %}
+
 {% macro incremental_since(model, fallback, literal=false) -%}
     {%- set since = model_mark(model, 'visible_since') -%}
     {%- if since is not none and literal -%}

@@ -9,7 +9,7 @@
     the mart built. No lookup of the mart's last row is needed to know where a ticker stands:
     int's bar numbers say it.
 
-    candidates   upstream rows loaded at or after the mark of {{ this }} (macro incremental_since)
+    candidates   upstream rows loaded at or after the mark of {{ this }} (changed_since_own_mark)
     spans        one row per ticker: first_new, its first candidate bar, and the date int has
                  before it (previous_trading_date; previous dates rise with the bar number)
     wanted       bar numbers of built rows to read: first_new - 1 (the last built row, where the
@@ -23,18 +23,18 @@
                  missing or on another date)
     written      a rebuilt ticker's whole series from upstream (by index), an appended ticker's
                  candidates; each with is_rebuilt and last_bar_number
+    lookups      the built rows an appended ticker continues from, with is_last (its row
+                 first_new - 1, which holds the running totals) and last_bar_number
 -#}
 {% macro mart_plan_ctes(upstream, windows, rebuild_below=1) %}
+{#- the fewest built bars a ticker is continued from -#}
+{%- set min_built = [rebuild_below, 1] | max %}
 
 candidates as (
 
     select *
     from {{ upstream }}
-    where inputs_loaded_at >= {{ incremental_since(
-        this,
-        "(select coalesce(max(inputs_loaded_at), '-infinity'::timestamptz) from "
-        ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
-    ) }}
+    where {{ changed_since_own_mark('inputs_loaded_at') }}
 
 ),
 
@@ -53,7 +53,7 @@ wanted as (
 
     select ticker, first_new - 1 as bar_number
     from spans
-    where first_new - 1 >= greatest({{ rebuild_below }}, 1)
+    where first_new - 1 >= {{ min_built }}
 
     union
 
@@ -63,7 +63,7 @@ wanted as (
     cross join (values
         {%- for n in windows | unique %} ({{ n }}){{ ',' if not loop.last }}{% endfor %}
     ) as windows (n)
-    where spans.first_new - 1 >= greatest({{ rebuild_below }}, 1)
+    where spans.first_new - 1 >= {{ min_built }}
       and candidates.bar_number - windows.n between 1 and spans.first_new - 1
 
 ),
@@ -87,7 +87,7 @@ plan as (
     select
         spans.ticker,
         spans.first_new - 1 as last_bar_number,
-        spans.first_new - 1 < greatest({{ rebuild_below }}, 1)
+        spans.first_new - 1 < {{ min_built }}
             or last_built.trading_date is distinct from spans.previous_trading_date
             as is_rebuilt
     from spans
@@ -109,6 +109,17 @@ written as (
     from plan
     inner join candidates on candidates.ticker = plan.ticker
     where not plan.is_rebuilt
+
+),
+
+lookups as (
+
+    select
+        built.*,
+        built.bar_number = plan.last_bar_number as is_last,
+        plan.last_bar_number
+    from built_rows as built
+    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
 
 )
 

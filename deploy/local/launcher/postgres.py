@@ -12,10 +12,9 @@ from .steps import StepFailed, run_logged
 
 NAME = "postgres"
 # The warehouse server's settings, the same in docker-compose.yml (tests/unit/deploy checks):
-# the services' pools and the tests' databases need more than 100 connections; the defaults'
-# 128 MB of shared buffers re-read a history from the OS cache on every incremental build's
-# index probes, and 1 GB of WAL between checkpoints made a full dbt build checkpoint every
-# 16 s (a year of the whole market writes about 3 GB of tables and indexes).
+# the services' pools and the tests' databases need more than 100 connections; with the
+# defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints) a full dbt build of a
+# whole-market year checkpointed every 16 s (benchmarks/RESULTS.md has the builds with both).
 SERVER_SETTINGS = {"max_connections": "200", "shared_buffers": "1GB", "max_wal_size": "4GB"}
 
 

@@ -65,9 +65,14 @@ series_input as (
 
     union all
 
+    -- only its date, close and loads are read (lag, running max); the rest is never written
     select
-        plan.ticker, plan.last_trading_date, null, null, null, built_last.last_close_price,
-        null, null, null, null, null, null, null, null, built_last.last_change,
+        plan.ticker, plan.last_trading_date,
+        null as open_price, null as high_price, null as low_price,
+        built_last.last_close_price as close_price,
+        null as volume, null as vwap_price, null as transaction_count, null as is_otc,
+        null as source_endpoint, null as bar_timestamp_ms, null as run_id, null as object_key,
+        built_last.last_change as loaded_at,
         plan.last_bar_number - 1, true
     from plan
     inner join built_last on built_last.ticker = plan.ticker

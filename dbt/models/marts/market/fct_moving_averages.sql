@@ -41,16 +41,13 @@ bars as (
     select
         built.ticker, built.trading_date, built.bar_number, built.bar_id, built.adj_close,
         built.inputs_loaded_at,
-        case
-            when built.bar_number = plan.last_bar_number then built.adj_close_running_sum else 0
-        end,
+        case when built.is_last then built.adj_close_running_sum else 0 end,
         built.adj_close_running_sum,
-        case when built.bar_number = plan.last_bar_number then built.ema_12 end,
-        case when built.bar_number = plan.last_bar_number then built.ema_26 end,
-        plan.last_bar_number,
+        case when built.is_last then built.ema_12 end,
+        case when built.is_last then built.ema_26 end,
+        built.last_bar_number,
         false
-    from built_rows as built
-    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
+    from lookups as built
 
 ),
 

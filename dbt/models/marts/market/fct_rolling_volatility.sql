@@ -31,25 +31,14 @@ bars as (
         built.ticker, built.trading_date, built.bar_number, built.bar_id, built.log_return,
         built.inputs_loaded_at,
         -- int, as the written rows' term: sum(int) is bigint, sum(bigint) numeric
-        (case
-            when built.bar_number = plan.last_bar_number then built.log_return_running_count
-            else 0
-        end)::int,
-        case
-            when built.bar_number = plan.last_bar_number then built.log_return_running_sum
-            else 0
-        end,
-        case
-            when built.bar_number = plan.last_bar_number
-                then built.log_return_running_sum_of_squares
-            else 0
-        end,
+        (case when built.is_last then built.log_return_running_count else 0 end)::int,
+        case when built.is_last then built.log_return_running_sum else 0 end,
+        case when built.is_last then built.log_return_running_sum_of_squares else 0 end,
         built.log_return_running_count,
         built.log_return_running_sum,
         built.log_return_running_sum_of_squares,
         false
-    from built_rows as built
-    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
+    from lookups as built
 
 ),
 
