@@ -124,6 +124,16 @@ def outcome_from_run_results(results: dict[str, Any], exit_code: int) -> DbtOutc
     )
 
 
+def slowest_nodes(results: dict[str, Any], n: int = 5) -> list[tuple[str, float]]:
+    """The build's n slowest nodes by dbt's own execution time, slowest first: where a build's
+    time went, logged with every build (run_results.json lives only in a temporary directory)."""
+    timed = [
+        (short_name(str(r.get("unique_id", ""))), float(r.get("execution_time") or 0.0))
+        for r in results.get("results", [])
+    ]
+    return sorted(timed, key=lambda t: t[1], reverse=True)[:n]
+
+
 def final_status(dbt: DbtOutcome, tickers_failed: int) -> tuple[RunStatus, str | None]:
     """Failed when dbt could not build the models; with errors when tickers or tests failed.
 

@@ -21,7 +21,7 @@ from shared.clients.dbt import dbt_environment
 from shared.observability import metrics
 from shared.settings import PostgresSettings
 
-from .core import DbtOutcome, outcome_from_run_results
+from .core import DbtOutcome, outcome_from_run_results, slowest_nodes
 from .dbt_worker import MARKER
 from .freshness import SourceFreshness, failed_check, results_from_sources_json
 
@@ -61,6 +61,7 @@ class DbtRunner:
         """`dbt source freshness` of the sources that declare it; a worker that died during
         the check is started again once; a check that could not run is a result too (runtime
         error)."""
+        started = time.monotonic()
         for attempt in range(1, attempts + 1):
             async with self._lock:
                 results, worker_died = await self._check_freshness(run_id)
@@ -69,7 +70,11 @@ class DbtRunner:
             log.warning("freshness_retried", attempt=attempt, why=results[0].message)
         for r in results:
             metrics.SOURCE_FRESHNESS.labels(r.status).inc()
-        log.info("sources_checked", stale=[r.source for r in results if r.stale])
+        log.info(
+            "sources_checked",
+            stale=[r.source for r in results if r.stale],
+            elapsed_s=round(time.monotonic() - started, 2),
+        )
         return results
 
     async def _check_freshness(self, run_id: str) -> tuple[list[SourceFreshness], bool]:
@@ -91,6 +96,7 @@ class DbtRunner:
             return failed_check(f"dbt source freshness did not run: {why}"), died
 
     async def _build_once(self, run_id: str, on_progress: OnProgress | None) -> DbtOutcome:
+        started = time.monotonic()
         async with self._lock:
             with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
                 try:
@@ -107,10 +113,17 @@ class DbtRunner:
                     why = answer.get("error") or " | ".join(self._output)
                     await self.close()  # whatever state it is in, the next build gets a new one
                     return DbtOutcome(ok=False, error=f"dbt build did not run: {why}")
-                outcome = outcome_from_run_results(
-                    json.loads(results.read_text()), 0 if answer.get("success") else 1
-                )
-        log.info("dbt_built", success=answer.get("success"), **outcome.counts())
+                run_results = json.loads(results.read_text())
+                outcome = outcome_from_run_results(run_results, 0 if answer.get("success") else 1)
+        log.info(
+            "dbt_built",
+            success=answer.get("success"),
+            # dbt's own figure, and ours: the gap is the worker's start and dbt's set-up
+            elapsed_s=round(float(run_results.get("elapsed_time") or 0.0), 2),
+            wall_s=round(time.monotonic() - started, 2),
+            slowest=[f"{name} {s:.2f}s" for name, s in slowest_nodes(run_results)],
+            **outcome.counts(),
+        )
         return outcome
 
     async def _build(

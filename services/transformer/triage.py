@@ -5,6 +5,8 @@ before the next build replaces the failing-row tables or records its own failure
 
 from __future__ import annotations
 
+import time
+
 import structlog
 
 from shared.clients.db import DB_DOWN
@@ -28,6 +30,7 @@ async def triage(
     would without it: better a repeated alert than a missed one."""
     if not outcome.tests:
         return outcome
+    started = time.monotonic()
     try:
         found: list[Failure] = []
         for test in outcome.tests:
@@ -46,6 +49,7 @@ async def triage(
         return outcome
     log.info(
         "failures_triaged",
+        elapsed_s=round(time.monotonic() - started, 2),
         **{s.value: sum(f.state == s for f in classified) for s in FailureState},
     )
     return with_triage(outcome, counts(classified))

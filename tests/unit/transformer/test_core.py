@@ -11,6 +11,7 @@ from services.transformer.core import (
     DbtOutcome,
     final_status,
     outcome_from_run_results,
+    slowest_nodes,
 )
 from shared.messages import RunStatus
 
@@ -111,6 +112,23 @@ class TestOutcomeFromRunResults:
             outcome_from_run_results({"results": []}, 0),
             outcome_from_run_results({}, 0),
         )
+
+
+class TestSlowestNodes:
+    def test_slowest_first_by_execution_time_with_short_names(self) -> None:
+        timed = [
+            {**result("model.p.int_bars", "success"), "execution_time": 1.5},
+            {**result("test.p.ohlc_consistent.8a1f", "pass"), "execution_time": 0.2},
+            {**result("model.p.fct_moving_averages", "success"), "execution_time": 2.75},
+            {**result("model.p.stg_bars", "success"), "execution_time": None},
+        ]
+
+        assert [("fct_moving_averages", 2.75), ("int_bars", 1.5)] == slowest_nodes(
+            {"results": timed}, n=2
+        )
+
+    def test_a_build_without_results_has_no_slowest(self) -> None:
+        assert [] == slowest_nodes({})
 
 
 class TestFinalStatus:
