@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.support import (
     age_warehouse,
+    dbt_breakdown,
     loader_rows_per_s,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
@@ -83,6 +84,7 @@ def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
         "loader_rows_per_s": round(loader_rps),
         "bars": int(bars),
         "api_requests": int(stages["api_requests"]),
+        **dbt_breakdown(p.supervisor.log(Replica("transformer", 1)), run_id),
     }
 
 

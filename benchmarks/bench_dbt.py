@@ -79,7 +79,7 @@ async def admin_connection(pg: PostgresSettings, admin: PostgresAdminSettings) -
     return await connect(pg, admin)
 
 
-async def next_day(pg: PostgresSettings, admin: PostgresAdminSettings) -> int:
+async def next_day(pg: PostgresSettings, admin: PostgresAdminSettings) -> tuple[int, int]:
     conn = await admin_connection(pg, admin)
     try:
         return await load_next_day(conn)
@@ -123,8 +123,8 @@ def main() -> None:
             full = report("full build", dbt_build(pg, Path(tmp), *args), a.top)
             daily: list[float] = []
             for day in range(a.days):
-                added = asyncio.run(next_day(pg, admin))
-                label = f"daily build {day + 1} ({added} new bars)"
+                added, events = asyncio.run(next_day(pg, admin))
+                label = f"daily build {day + 1} ({added} new bars, {events} splits and dividends)"
                 daily.append(report(label, dbt_build(pg, Path(tmp), *args), a.top))
     finally:
         if not a.keep:

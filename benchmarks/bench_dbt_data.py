@@ -109,8 +109,10 @@ async def generate_history(conn: Any, tickers: int, years: int) -> int:
     return int(await conn.fetchval("select count(*) from raw.stock_bars_daily"))
 
 
-async def load_next_day(conn: Any) -> int:
-    """One new bar for every ticker on the weekday after the newest, loaded now; how many."""
+async def load_next_day(conn: Any) -> tuple[int, int]:
+    """One new bar for every ticker on the weekday after the newest, and the splits and
+    dividends dated that day (as a day brings them: a dividend's ex-date changes its ticker's
+    whole total-return history), loaded now; how many bars and events."""
     days = """(
         select tickers.i, latest.day_index + 1 as day_index, latest.next_date as trading_date
         from (select substr(ticker, 2)::int as i from raw.tickers) as tickers
@@ -121,11 +123,18 @@ async def load_next_day(conn: Any) -> int:
             from raw.stock_bars_daily
         ) as latest
     ) as days"""
+    # the day's events first: they read the newest day before its bars are in
+    events = 0
+    for query in (_SPLITS, _DIVIDENDS):
+        day_events = query.replace("from generate_series(1, $1) as i\ncross join bench_days", "")
+        day_events = day_events.replace("where i %", f"from {days} where i %", 1)
+        done: str = await conn.execute(day_events.replace("$2", "now()"))
+        events += int(done.rsplit(" ", 1)[1])
     # not vacuumed: the daily build runs right after the loader, as in the pipeline
     status: str = await conn.execute(
         _BARS.replace("from days", f"from {days}").replace("$1", "now()")
     )
-    return int(status.rsplit(" ", 1)[1])
+    return int(status.rsplit(" ", 1)[1]), events
 
 
 async def _vacuum(conn: Any) -> None:

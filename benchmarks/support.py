@@ -198,6 +198,27 @@ def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[floa
     return (rows / seconds if seconds else 0.0), rows
 
 
+def dbt_breakdown(log: Path, run_id: str) -> dict[str, Any]:
+    """Where a run's dbt stage went, from the transformer's own lines: dbt's elapsed time and
+    the build's wall time, its slowest nodes, then source freshness and triage."""
+    found: dict[str, Any] = {}
+    for line in log.read_bytes().splitlines():
+        if run_id.encode() not in line:
+            continue
+        entry = json.loads(line)
+        if entry.get("run_id") != run_id:
+            continue
+        if entry.get("event") == "dbt_built":
+            found["dbt_build_elapsed_s"] = entry.get("elapsed_s")
+            found["dbt_build_wall_s"] = entry.get("wall_s")
+            found["dbt_slowest"] = entry.get("slowest")
+        elif entry.get("event") == "sources_checked":
+            found["freshness_s"] = entry.get("elapsed_s")
+        elif entry.get("event") == "failures_triaged":
+            found["triage_s"] = entry.get("elapsed_s")
+    return found
+
+
 def peak_rss_by_kind(pids: dict[str, int]) -> dict[str, float | None]:
     """The largest VmHWM among each service's replicas (`fetcher-2` is a fetcher)."""
     peaks: dict[str, float | None] = {}
