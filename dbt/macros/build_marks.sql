@@ -81,11 +81,12 @@
 {%- endmacro %}
 
 {#- The filter of an incremental model's candidates: `column` at or after {{ this }}'s mark;
-    without a mark yet, its newest `column` less the lookback (the old bound). -#}
-{% macro changed_since_own_mark(column) -%}
+    without a mark yet, its newest `own_column` (its own copy of `column`) less the lookback
+    (the old bound). -#}
+{% macro changed_since_own_mark(column, own_column=none) -%}
     {{ column }} >= {{ incremental_since(
         this,
-        "(select coalesce(max(" ~ column ~ "), '-infinity'::timestamptz) from "
+        "(select coalesce(max(" ~ (own_column or column) ~ "), '-infinity'::timestamptz) from "
         ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
     ) }}
 {%- endmacro %}

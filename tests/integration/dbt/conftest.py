@@ -2,8 +2,9 @@
 
 The builds run once per session, in this order: first build, an identical second build, new raw
 rows with an incremental build and a full refresh, then a new split for one ticker with an
-incremental build and a full refresh. Each fixture keeps a snapshot of what it built, so a test
-reads the state of its step whatever ran before it.
+incremental build and a full refresh, then a new dividend for another the same way. Each
+fixture keeps a snapshot of what it built, so a test reads the state of its step whatever ran
+before it.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from tests.integration.dbt.raw_data import (
     build_raw_bars,
     build_splits,
 )
-from tests.integration.dbt.writers import create_raw, insert_bars, insert_splits
+from tests.integration.dbt.writers import create_raw, insert_bars, insert_dividends, insert_splits
 
 # BRK.A's new split (a vendor correction found a 3-for-1 split): after its raw bars end
 BRK_NEW_SPLIT = Split("E-BRK-NEW", "BRK.A", dt.date(2023, 2, 1), 1.0, 3.0)
+# AAA's new dividend (a special one, found late): within its history, after its split
+AAA_NEW_DIVIDEND = Dividend("E-AAA-NEW", "AAA", dt.date(2023, 10, 2), 1.25)
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,9 @@ def incremental_and_full_refresh(
 
 
 @dataclass(frozen=True)
-class SplitRebuild:
-    """Row versions (xmin) of every mart row before and after a build that saw a new split."""
+class ActionRebuild:
+    """Row versions (xmin) of every per-bar table's rows before and after a build that saw a new
+    corporate action; that build, and a full refresh after it."""
 
     before: dict[str, dict[str, str]]
     after: dict[str, dict[str, str]]
@@ -149,10 +153,23 @@ class SplitRebuild:
 @pytest.fixture(scope="session")
 def new_split_rebuild(
     dbt_project: DbtProject, incremental_and_full_refresh: tuple[Build, Build]
-) -> SplitRebuild:
+) -> ActionRebuild:
     """A split for BRK.A loaded after the last build: an incremental build, then a full refresh."""
     before = dbt_project.row_versions()
     insert_splits(dbt_project, [BRK_NEW_SPLIT])
     incremental = build(dbt_project)
     after = dbt_project.row_versions()
-    return SplitRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+    return ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+
+
+@pytest.fixture(scope="session")
+def new_dividend_rebuild(
+    dbt_project: DbtProject, new_split_rebuild: ActionRebuild
+) -> ActionRebuild:
+    """A dividend for AAA loaded after the last build: an incremental build, then a full
+    refresh."""
+    before = dbt_project.row_versions()
+    insert_dividends(dbt_project, [AAA_NEW_DIVIDEND])
+    incremental = build(dbt_project)
+    after = dbt_project.row_versions()
+    return ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))

@@ -1,12 +1,18 @@
 """Rejected corporate actions: listed in the ledger with why, never in the factors, and warned
-about by a test whose stored failures name them; a new split rebuilds only its ticker."""
+about by a test whose stored failures name them; a new split rebuilds only its ticker; a new
+dividend rewrites its ticker in int and no mart row."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.integration.dbt.comparing import approx_rows, plain_rows
-from tests.integration.dbt.conftest import BRK_NEW_SPLIT, Build, SplitRebuild
+from tests.integration.dbt.conftest import (
+    AAA_NEW_DIVIDEND,
+    BRK_NEW_SPLIT,
+    ActionRebuild,
+    Build,
+)
 from tests.integration.dbt.project import DbtProject
 from tests.integration.dbt.raw_data import BRK_REVERSE_SPLIT_DAY, DBT_REJECTED, LOADER_REJECTS
 
@@ -61,30 +67,35 @@ class TestRejectedEvents:
         assert expected == actual
 
 
+def rewritten(rebuild: ActionRebuild, tables: list[str], ticker: str) -> str:
+    """Whether the build wrote a new version (xmin) of every row of `ticker` in `tables`, of
+    none of them, or of some."""
+    changes = {
+        rebuild.before[table][key] != version
+        for table in tables
+        for key, version in rebuild.after[table].items()
+        if key.startswith(f"{ticker}|")
+    }
+    return {frozenset({True}): "all rewritten", frozenset({False}): "untouched"}.get(
+        frozenset(changes), "mixed"
+    )
+
+
 class TestNewSplitRebuildsOnlyItsTicker:
     def test_the_splits_ticker_is_rewritten_whole_and_the_others_untouched(
-        self, new_split_rebuild: SplitRebuild
+        self, new_split_rebuild: ActionRebuild
     ) -> None:
         """Every mart row of BRK.A gets a new row version (xmin); no row of another ticker does."""
         expected = {"BRK.A": "all rewritten", "AAA": "untouched", "KIMpL": "untouched"}
 
-        actual = {}
-        for ticker in expected:
-            changes = {
-                new_split_rebuild.before[mart][key] != version
-                for mart, rows in new_split_rebuild.after.items()
-                for key, version in rows.items()
-                if key.startswith(f"{ticker}|")
-            }
-            actual[ticker] = {
-                frozenset({True}): "all rewritten",
-                frozenset({False}): "untouched",
-            }.get(frozenset(changes), "mixed")
+        actual = {
+            t: rewritten(new_split_rebuild, list(new_split_rebuild.after), t) for t in expected
+        }
 
         assert expected == actual
 
     def test_the_new_split_adjusts_the_history_as_a_full_refresh_does(
-        self, new_split_rebuild: SplitRebuild
+        self, new_split_rebuild: ActionRebuild
     ) -> None:
         """After the incremental build BRK.A's bars between its reverse split and the new split
         carry the new split's 1/3, and every mart equals a full refresh."""
@@ -102,3 +113,52 @@ class TestNewSplitRebuildsOnlyItsTicker:
         assert {m: approx_rows(rows) for m, rows in full_refresh.marts.items()} == {
             m: plain_rows(rows) for m, rows in incremental.marts.items()
         }
+
+
+class TestNewDividendRewritesIntNotTheMarts:
+    INT = "intermediate.int_stock_bars_adjusted"
+    MARTS = ("marts.fct_moving_averages", "marts.fct_rolling_volatility")
+
+    def test_int_rewrites_the_ticker_and_no_mart_row_is_written(
+        self, new_dividend_rebuild: ActionRebuild
+    ) -> None:
+        """The dividend moves AAA's whole total-return history, so int writes every AAA row
+        again; the moving averages and volatility read the split-adjusted series, which it does
+        not move, so they write no row at all."""
+        tickers = ["AAA", "BRK.A", "KIMpL"]
+        expected = {
+            "int": {"AAA": "all rewritten", "BRK.A": "untouched", "KIMpL": "untouched"},
+            "marts": dict.fromkeys(tickers, "untouched"),
+        }
+
+        actual = {
+            "int": {t: rewritten(new_dividend_rebuild, [self.INT], t) for t in tickers},
+            "marts": {t: rewritten(new_dividend_rebuild, list(self.MARTS), t) for t in tickers},
+        }
+
+        assert expected == actual
+
+    def test_the_dividend_moves_the_total_return_only_and_matches_a_full_refresh(
+        self, new_split_rebuild: ActionRebuild, new_dividend_rebuild: ActionRebuild
+    ) -> None:
+        """AAA's bars before the new ex-date get a lower tr_close and the same adjusted close;
+        every mart equals a full refresh."""
+        before = {
+            r["bar_id"]: r
+            for r in new_split_rebuild.full_refresh.marts["fct_adjusted_bars"]
+            if r["ticker"] == "AAA"
+        }
+        incremental = new_dividend_rebuild.incremental
+        moved = {
+            (
+                r["tr_close"] < before[r["bar_id"]]["tr_close"],
+                r["adj_close"] == before[r["bar_id"]]["adj_close"],
+            )
+            for r in incremental.marts["fct_adjusted_bars"]
+            if r["ticker"] == "AAA" and r["trading_date"] < AAA_NEW_DIVIDEND.ex_dividend_date
+        }
+
+        assert {(True, True)} == moved
+        assert {
+            m: approx_rows(rows) for m, rows in new_dividend_rebuild.full_refresh.marts.items()
+        } == {m: plain_rows(rows) for m, rows in incremental.marts.items()}

@@ -26,11 +26,13 @@ valid_event_dates as (
 
 -- every ticker with an event (even only rejected ones) gets a last, open-ended range with
 -- factors 1, carrying when its events last changed: that is how a build finds what to rebuild
+-- (int: any event; the marts, which read the split-adjusted series only: its splits)
 ticker_actions as (
 
     select
         ticker,
-        max(loaded_at) as actions_loaded_at
+        max(loaded_at) as actions_loaded_at,
+        max(loaded_at) filter (where action_kind = 'split') as splits_loaded_at
     from events
     group by ticker
 
@@ -71,6 +73,7 @@ select
     ranges.valid_until_date,
     ranges.split_factor,
     ranges.dividend_factor,
-    ticker_actions.actions_loaded_at
+    ticker_actions.actions_loaded_at,
+    ticker_actions.splits_loaded_at
 from ranges
 inner join ticker_actions on ranges.ticker = ticker_actions.ticker

@@ -10,13 +10,15 @@
 
 with
 
+{{ price_series_cte(ref('int_stock_bars_adjusted'), ref('int_adjustment_factors')) }},
+
 {% if is_incremental() %}
 
 -- an appended ticker continues from its last built row (running sum, stored EMAs) and needs,
 -- for SMA n, the running sums of the bars n back from its new ones; a ticker with fewer built
 -- bars than the longest EMA (still seeding) is written again whole
 {{ mart_plan_ctes(
-    upstream=ref('int_stock_bars_adjusted'),
+    upstream='price_series',
     windows=[sma_short, sma_medium, sma_long],
     rebuild_below=ema_longest,
 ) }},
@@ -63,7 +65,7 @@ bars as (
         null::double precision as stored_ema_26,
         1 as ema_base,
         true as is_written
-    from {{ ref('int_stock_bars_adjusted') }}
+    from price_series
 
 ),
 

@@ -5,11 +5,13 @@
 
 with
 
+{{ price_series_cte(ref('int_stock_bars_adjusted'), ref('int_adjustment_factors')) }},
+
 {% if is_incremental() %}
 
 -- an appended ticker continues the running totals from its last built row and needs the
 -- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
-{{ mart_plan_ctes(upstream=ref('int_stock_bars_adjusted'), windows=[window_size]) }},
+{{ mart_plan_ctes(upstream='price_series', windows=[window_size]) }},
 
 bars as (
 
@@ -55,7 +57,7 @@ bars as (
         null::double precision as stored_sum,
         null::double precision as stored_squares,
         true as is_written
-    from {{ ref('int_stock_bars_adjusted') }}
+    from price_series
 
 ),
 
