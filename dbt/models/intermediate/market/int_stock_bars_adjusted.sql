@@ -47,8 +47,18 @@ series_input as (
         bars.source_endpoint, bars.bar_timestamp_ms, bars.run_id, bars.object_key, bars.loaded_at,
         0::bigint as bar_number_offset,
         false as is_built
-    from {{ ref('stg_polygon__stock_bars_daily') }} as bars
-    inner join plan on bars.ticker = plan.ticker and plan.is_rebuilt
+    from plan
+    -- one index range scan of raw per rebuilt ticker. As a join, the planner guessed plan's
+    -- rows (a CTE: 1,010 for 64) and hashed all of raw: 3.2 s of a 4.2 s daily build on
+    -- 10,000 tickers, a year each. `offset 0` keeps the subquery from being pulled up into
+    -- that join again.
+    cross join lateral (
+        select *
+        from {{ ref('stg_polygon__stock_bars_daily') }} as ticker_bars
+        where ticker_bars.ticker = plan.ticker
+        offset 0
+    ) as bars
+    where plan.is_rebuilt
 
     union all
 
