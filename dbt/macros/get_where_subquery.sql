@@ -2,9 +2,11 @@
     A data test's `where` config, with two additions so a costly test can check only the rows
     the build wrote instead of the whole history:
     - where: written_rows  -> the rows whose inputs_loaded_at is within var('tested_rows_window')
-      of the newest. Written as a join with the one-row bound, so the planner uses the index
-      on inputs_loaded_at (a `col >= (subquery)` filter is estimated at a third of the table
-      and read by a full scan).
+      of the newest. The bound is read when the test runs and written into its SQL as a
+      literal, so the planner compares it with the column's statistics and reads the index on
+      inputs_loaded_at. As a subquery or a join with a one-row bound it is estimated at a third
+      of the table: the two costly tests of int then read all of it (measured in the pipeline's
+      daily run on a year of 10,000 tickers: 5.3 s and 2.6 s, 33,518 rows in the window).
     - __this__ in any other `where` stands for the tested relation, and
       __since_build_of(model)__ for the time since which rows are new to the intermediate
       model's previous build (macro incremental_since; its fallback: the model's newest
@@ -14,14 +16,19 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == 'written_rows' -%}
+        {%- set since = none -%}
+        {%- if execute -%}
+            {%- set found = run_query(
+                "select (max(inputs_loaded_at) - interval '" ~ var('tested_rows_window')
+                ~ "')::text from " ~ relation
+            ) -%}
+            {%- set since = found.columns[0].values()[0] -%}
+        {%- endif -%}
+        {#- no rows (or parsing): nothing to test -#}
         {%- set filtered -%}
             (
-                select tested.*
-                from (
-                    select max(inputs_loaded_at) - interval '{{ var("tested_rows_window") }}' as since
-                    from {{ relation }}
-                ) as bound
-                inner join {{ relation }} as tested on tested.inputs_loaded_at >= bound.since
+                select * from {{ relation }}
+                where {{ "inputs_loaded_at >= '" ~ since ~ "'::timestamptz" if since is not none else "false" }}
             ) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
