@@ -15,7 +15,10 @@ LAST_DAY = "2024-12-31"
 SPLIT_DAY = 126  # a split ticker's split day in each 252-day year
 QUARTER = 63
 
-# (i, day_index, trading_date) -> one bar; loaded_at is $1
+# _BARS, _SPLITS and _DIVIDENDS each read `days` (i, day_index, trading_date) and stamp
+# loaded_at with $LOADED: the history and the next day differ only in those (_insert).
+
+# one bar per day
 _BARS = f"""
 insert into raw.stock_bars_daily (
     ticker, trading_date, adjusted, open, high, low, close, volume, vwap, transactions, otc,
@@ -27,7 +30,7 @@ select
     least(open, close) * (1 - 0.01 * random()),
     close, 1e6 * (1 + random()), close, 1000, false,
     (extract(epoch from trading_date) * 1000)::bigint, 'grouped_daily', 'bench',
-    'bench/' || trading_date, $1
+    'bench/' || trading_date, $LOADED
 from (
     select
         ticker, trading_date, close * exp(0.01 * (random() - 0.5)) as open, close
@@ -76,9 +79,8 @@ insert into raw.stock_splits (
 )
 select 'S-' || i || '-' || day_index, 'T' || lpad(i::text, 5, '0'), trading_date,
     case when i % 500 = 7 then 10 else 1 end, case when i % 500 = 7 then 1 else 2 end,
-    'bench', 'bench/splits', $2
-from generate_series(1, $1) as i
-cross join bench_days
+    'bench', 'bench/splits', $LOADED
+from days
 where i % 100 = 7 and day_index % 252 = {SPLIT_DAY}
 """
 
@@ -88,9 +90,8 @@ insert into raw.stock_dividends (
     object_key, loaded_at
 )
 select 'D-' || i || '-' || day_index, 'T' || lpad(i::text, 5, '0'), trading_date,
-    0.004 * (5 + (i * 7919) % 500), 'USD', 4, 'CD', 'bench', 'bench/dividends', $2
-from generate_series(1, $1) as i
-cross join bench_days
+    0.004 * (5 + (i * 7919) % 500), 'USD', 4, 'CD', 'bench', 'bench/dividends', $LOADED
+from days
 where i % 10 < 4 and day_index > 1 and day_index % {QUARTER} = i % {QUARTER}
 """
 
@@ -100,11 +101,10 @@ async def generate_history(conn: Any, tickers: int, years: int) -> int:
     loaded = "now() - interval '1 day'"
     await conn.execute(_DAYS, years)
     await conn.execute(_TICKERS.replace("$2", loaded), tickers)
-    await conn.execute(_SPLITS.replace("$2", loaded), tickers)
-    await conn.execute(_DIVIDENDS.replace("$2", loaded), tickers)
     days = f"(select i, day_index, trading_date from generate_series(1, {int(tickers)}) as i"
     days += " cross join bench_days) as days"
-    await conn.execute(_BARS.replace("from days", f"from {days}").replace("$1", loaded))
+    for query in (_SPLITS, _DIVIDENDS, _BARS):
+        await _insert(conn, query, days, loaded)
     await _vacuum(conn)
     return int(await conn.fetchval("select count(*) from raw.stock_bars_daily"))
 
@@ -123,18 +123,18 @@ async def load_next_day(conn: Any) -> tuple[int, int]:
             from raw.stock_bars_daily
         ) as latest
     ) as days"""
-    # the day's events first: they read the newest day before its bars are in
-    events = 0
-    for query in (_SPLITS, _DIVIDENDS):
-        day_events = query.replace("from generate_series(1, $1) as i\ncross join bench_days", "")
-        day_events = day_events.replace("where i %", f"from {days} where i %", 1)
-        done: str = await conn.execute(day_events.replace("$2", "now()"))
-        events += int(done.rsplit(" ", 1)[1])
+    # the day's events first: `days` reads the newest day, which its bars would move
+    events = sum([await _insert(conn, query, days, "now()") for query in (_SPLITS, _DIVIDENDS)])
     # not vacuumed: the daily build runs right after the loader, as in the pipeline
+    return await _insert(conn, _BARS, days, "now()"), events
+
+
+async def _insert(conn: Any, query: str, days: str, loaded: str) -> int:
+    """`query` over the day rows `days`, stamped `loaded`; the rows it inserted."""
     status: str = await conn.execute(
-        _BARS.replace("from days", f"from {days}").replace("$1", "now()")
+        query.replace("from days", f"from {days}").replace("$LOADED", loaded)
     )
-    return int(status.rsplit(" ", 1)[1]), events
+    return int(status.rsplit(" ", 1)[1])
 
 
 async def _vacuum(conn: Any) -> None:

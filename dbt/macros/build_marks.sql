@@ -81,14 +81,17 @@
 {%- endmacro %}
 
 {#- The filter of an incremental model's candidates: `column` at or after {{ this }}'s mark;
-    without a mark yet, its newest `own_column` (its own copy of `column`) less the lookback
-    (the old bound). -#}
-{% macro changed_since_own_mark(column, own_column=none) -%}
-    {{ column }} >= {{ incremental_since(
+    without a mark yet, its newest `column` less the lookback (the old bound). `via`: an
+    indexed column never below `column`, filtered on the same bound so the rows are found
+    through its index (the mark is read once). -#}
+{% macro changed_since_own_mark(column, via=none) -%}
+    {%- set since = incremental_since(
         this,
-        "(select coalesce(max(" ~ (own_column or column) ~ "), '-infinity'::timestamptz) from "
+        "(select coalesce(max(" ~ column ~ "), '-infinity'::timestamptz) from "
         ~ this ~ ") - interval '" ~ var('incremental_lookback') ~ "'",
-    ) }}
+    ) -%}
+    {%- if via is not none %}{{ via }} >= {{ since }} and {% endif -%}
+    {{ column }} >= {{ since }}
 {%- endmacro %}
 
 {% macro incremental_since(model, fallback, literal=false) -%}

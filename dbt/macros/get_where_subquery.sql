@@ -25,10 +25,11 @@
             {%- set since = found.columns[0].values()[0] -%}
         {%- endif -%}
         {#- no rows (or parsing): nothing to test -#}
+        {%- set bound = "'" ~ since ~ "'::timestamptz" if since is not none else none -%}
         {%- set filtered -%}
             (
                 select * from {{ relation }}
-                where {{ "inputs_loaded_at >= '" ~ since ~ "'::timestamptz" if since is not none else "false" }}
+                where {{ "inputs_loaded_at >= " ~ bound if bound is not none else "false" }}
             ) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}

@@ -4,8 +4,9 @@
     the ticker's earlier bars (bars_loaded_at) and its splits (int_adjustment_factors'
     splits_loaded_at). A dividend rewrites its ticker's whole total-return history in int, but
     no adjusted close or log return moves, so no mart row does: the marts write the new bars of
-    such a ticker, not its history again (measured: 80 dividends a day on 10,000 tickers made
-    the daily build rewrite a year of their moving averages).
+    such a ticker, not its history again (measured: the simulated market's next day held 105
+    dividends on 10,000 tickers, and the daily build rewrote a year of each one's moving
+    averages and volatility).
 
     `any_inputs_loaded_at` is int's own inputs_loaded_at (dividends included): never below the
     marts' one, and indexed, so a build finds its candidates through it.
@@ -66,8 +67,7 @@ candidates as (
 
     select *
     from {{ upstream }}
-    where {{ changed_since_own_mark('any_inputs_loaded_at', 'inputs_loaded_at') }}
-      and {{ changed_since_own_mark('inputs_loaded_at') }}
+    where {{ changed_since_own_mark('inputs_loaded_at', via='any_inputs_loaded_at') }}
 
 ),
 
