@@ -2,15 +2,16 @@
 next to a plain COPY of the same rows.
 
     .venv/bin/python benchmarks/bench_batch.py [--tickers 1000] [--years 10] [--concurrency 8]
-        [--latency-ms 0] [--grouped-days 0]
+        [--latency-ms 0] [--grouped-days 0] [--actions splits|dividends]
 
 Needs the native stack (MinIO and Postgres). Starts the simulator, then, each in a fresh child
 process so that its VmHWM is its own: the fetcher's service function for one range batch of
 `--tickers` tickers x `--years` years (or, with --grouped-days N, one whole-market grouped batch
-of N days) into a bucket of its own; the loader's service function on that object, into a
-database of its own (new rows); the loader again on the same object (a replay: every row
-conflicts, none changes). Then a plain COPY of the loaded rows into a fresh table of the same
-shape. Prints figures and ends with one JSON line; asserts nothing.
+of N days; with --actions KIND, the whole market's splits or dividends of the --years) into a
+bucket of its own; the loader's service function on that object, into a database of its own
+(new rows); the loader again on the same object (a replay: every row conflicts, none changes).
+Then a plain COPY of the loaded rows into a fresh table of the same shape (bars only). Prints
+figures and ends with one JSON line; asserts nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--latency-ms", type=float, default=0)
     p.add_argument("--grouped-days", type=int, default=0, help="a grouped batch of N days")
     p.add_argument("--universe", type=int, default=0, help="simulated tickers (default tickers)")
+    p.add_argument(
+        "--actions", choices=["splits", "dividends"], help="a whole-market corporate-action batch"
+    )
     p.add_argument("--profile", help="write the first load's cProfile stats to this file")
     p.add_argument("--child", choices=["fetch", "load"], help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
@@ -148,7 +152,9 @@ def batch_message(a: argparse.Namespace, tickers: list[str], start: date) -> dic
         "from": start.isoformat(),
         "to": END.isoformat(),
     }
-    if a.grouped_days:
+    if a.actions:
+        message["tickers"], message["actions"] = [], a.actions
+    elif a.grouped_days:
         sessions = httpx.get(f"{a.sim_url}/_sim/truth/sessions", timeout=60).json()["sessions"]
         message["tickers"] = []
         message["days"] = sessions[-a.grouped_days :]
@@ -186,6 +192,12 @@ def main() -> None:
         key = f"raw/polygon/{RUN_ID}/b00000.jsonl"
         size_mb = env.object_size(key) / 2**20
         loaded = child_json(__file__, "load", {**common, "key": key, "profile": a.profile})
+        if a.actions:
+            events = asyncio.run(_stored_events(env.connect, a.actions))
+            print_figures(
+                f"whole-market {a.actions}", a, actions_figures(fetched, loaded, size_mb, events)
+            )
+            return
         # The machine is shared: COPY right after the load and again after the replay.
         copy_rps = [asyncio.run(plain_copy_rows_per_s(env.connect))[0]]
         replayed = child_json(__file__, "load", {**common, "key": key})
@@ -208,6 +220,32 @@ def main() -> None:
         },
     }
     kind = f"grouped {a.grouped_days} days" if a.grouped_days else f"{a.tickers} tickers"
+    print_figures(kind, a, figures)
+
+
+def actions_figures(
+    fetched: dict[str, Any], loaded: dict[str, Any], size_mb: float, events: int
+) -> dict[str, Any]:
+    """A corporate-action batch's figures: its events and both services' time and memory."""
+    return {
+        "events": events,
+        "object_mb": round(size_mb, 1),
+        "api_requests": fetched["api_requests"],
+        "fetch_s": round(fetched["seconds"], 2),
+        "load_s": round(loaded["seconds"], 2),
+        "peak_rss_mb": {"fetcher": fetched["peak_rss_mb"], "loader": loaded["peak_rss_mb"]},
+    }
+
+
+async def _stored_events(connect: Any, kind: str) -> int:
+    conn = await connect()
+    try:
+        return int(await conn.fetchval(f"select count(*) from raw.stock_{kind}"))
+    finally:
+        await conn.close()
+
+
+def print_figures(kind: str, a: argparse.Namespace, figures: dict[str, Any]) -> None:
     print(f"one batch: {kind} x {a.years} years, concurrency {a.concurrency}")
     for name, value in figures.items():
         print(f"  {name:22} {value}")

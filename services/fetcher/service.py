@@ -8,14 +8,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
 
 import structlog
 
 from shared.clients.polygon import DailyBar, PolygonError, outcomes_since
 from shared.clients.storage import put_stream
 from shared.messages import FetchBatch
-from shared.messages.raw_objects import TickerError, encode_header, encode_object, object_key
+from shared.messages.raw_objects import (
+    TickerError,
+    encode_header,
+    encode_line,
+    encode_object,
+    object_key,
+)
 from shared.observability import metrics
 
 from .core import (
@@ -138,46 +143,53 @@ async def _grouped_lines(fetcher: Fetcher, batch: FetchBatch, tally: Tally) -> A
 
 
 async def _fetch_actions(fetcher: Fetcher, batch: FetchBatch) -> None:
-    """A corporate-action batch: the events as sent, or why they could not be read."""
+    """A corporate-action batch: the events as sent, streamed into the object page by page
+    (five years of the market's dividends are 82,000 events: held as dicts, 500 MB), or why
+    they could not be read."""
     started, requests_before = time.monotonic(), fetcher.api.requests_made
     statuses_before = fetcher.api.requests_by_status
-    events: list[dict[str, Any]] = []
+    key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
+    tally = Tally()
+
+    def head() -> bytes:  # asked for once every event is written: the counts are final
+        requests = fetcher.api.requests_made - requests_before
+        return encode_header(action_header(batch, tally.items, requests, None))
+
     error = None
     try:
-        events = await _events(fetcher, batch)
+        await put_stream(fetcher.store, key, _event_lines(fetcher, batch, tally), head)
     except PolygonError as exc:  # gave up after retries, or permanent: the run names it
         log.warning("corporate_actions_failed", kind=exc.kind)
         error = TickerError(kind=exc.kind, reason=str(exc))
     requests = fetcher.api.requests_made - requests_before
+    if error is not None:
+        # put_stream aborted its upload: a partial range must not look complete, so the
+        # object holds no event and says why (the kind's watermark stays for the next run)
+        tally.items = 0
+        body = encode_object(action_header(batch, 0, requests, error), [])
+        await fetcher.store.put(key, body, "application/x-ndjson")
     statuses = outcomes_since(statuses_before, fetcher.api.requests_by_status)
-    key = object_key(fetcher.raw_prefix, batch.run_id, batch.batch_id)
-    body = encode_object(action_header(batch, len(events), requests, error), events)
-    await fetcher.store.put(key, body, "application/x-ndjson")
     await fetcher.batches.mark_fetched(batch.run_id, batch.batch_id, key, requests, statuses)
     metrics.BATCHES_FETCHED.inc()
     log.info(
         "corporate_actions_fetched",
         actions=batch.actions,
-        events=len(events),
+        events=tally.items,
         failed=error is not None,
         api_requests=requests,
         duration_s=round(time.monotonic() - started, 3),
     )
 
 
-async def _events(fetcher: Fetcher, batch: FetchBatch) -> list[dict[str, Any]]:
-    """One filtered query per ticker for a few tickers, else the market's events of the range,
-    keeping the batch's tickers (all of them for a whole-market batch)."""
+async def _event_lines(fetcher: Fetcher, batch: FetchBatch, tally: Tally) -> AsyncIterator[bytes]:
+    """Each kept event's line as its page arrives: one filtered query per ticker for a few
+    tickers, else the market's events of the range, keeping the batch's tickers (all of them
+    for a whole-market batch)."""
     assert batch.actions is not None
     kind, start, end = batch.actions, batch.from_, batch.to
-    if per_ticker_actions(batch):
-        return [
-            event
-            for ticker in batch.tickers
-            async for page in fetcher.api.corporate_actions(kind, start, end, ticker=ticker)
-            for event in page
-        ]
-    events = []
-    async for page in fetcher.api.corporate_actions(kind, start, end):
-        events.extend(kept_events(page, batch.tickers))
-    return events
+    queries: list[str | None] = [*batch.tickers] if per_ticker_actions(batch) else [None]
+    for ticker in queries:
+        async for page in fetcher.api.corporate_actions(kind, start, end, ticker=ticker):
+            for event in page if ticker is not None else kept_events(page, batch.tickers):
+                tally.items += 1
+                yield encode_line(event)

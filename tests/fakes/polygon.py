@@ -34,6 +34,7 @@ class FakePolygonClient:
         events: Mapping[str, list[dict[str, Any]]] | None = None,
         events_error: PolygonError | None = None,
         events_page_size: int = 1000,
+        events_error_after_pages: int = 0,
     ) -> None:
         self.tickers = list(tickers)
         self.bars = dict(bars or {})
@@ -43,6 +44,7 @@ class FakePolygonClient:
         self.events = {kind: list(items) for kind, items in (events or {}).items()}
         self.events_error = events_error
         self.events_page_size = events_page_size
+        self.events_error_after_pages = events_error_after_pages
         self.listing_calls: list[tuple[str | None, bool | None]] = []  # (ticker=, active=)
         self.bar_calls: list[tuple[str, date, date, bool]] = []
         self.grouped_calls: list[tuple[date, bool, bool]] = []
@@ -117,7 +119,8 @@ class FakePolygonClient:
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of the canned events of `kind` in [start, end] (by their ISO date string; an
         event without a readable date is always sent, odd values are the loader's to judge), of
-        `ticker` or the whole market, as sent. `events_error` is raised at the first request."""
+        `ticker` or the whole market, as sent. `events_error` is raised at the first request after
+        `events_error_after_pages` pages."""
         self.action_calls.append((kind, start, end, ticker))
         on = _EVENT_DATES[kind]
         chosen = [
@@ -127,11 +130,12 @@ class FakePolygonClient:
         ]
         size = min(limit, self.events_page_size)
         pages = [chosen[i : i + size] for i in range(0, len(chosen), size)] or [[]]
-        for page in pages:
-            self._answered(self.events_error)
+        for n, page in enumerate(pages):
+            error = self.events_error if n >= self.events_error_after_pages else None
+            self._answered(error)
             await network_pause()
-            if self.events_error is not None:
-                raise self.events_error
+            if error is not None:
+                raise error
             yield page
 
 

@@ -176,6 +176,28 @@ class TestRequestsAndErrors:
             fetcher.dlq.messages,
         )
 
+    async def test_an_error_after_the_first_page_writes_no_event_of_the_range(self) -> None:
+        """Events stream into the object page by page; the API gave up on page two. The
+        object holds none of page one's events, only the error: a partial range must not look
+        complete (the loader would load it and move the kind's watermark past the rest)."""
+        broker = KafkaBroker()
+        fetcher = fetcher_on(broker, FakeObjectStore())
+        fetcher.api.events, fetcher.api.events_page_size = {"splits": SPLITS}, 2
+        fetcher.api.events_error = PolygonGaveUp("HTTP 503", status=503, attempts=7)
+        fetcher.api.events_error_after_pages = 1
+
+        async with TestKafkaBroker(broker):
+            lines = await deliver(fetcher, action_batch())
+
+        head = orjson.loads(lines[0])
+        assert (1, 0, "gave_up", 2, {"200": 1, "503": 1}) == (
+            len(lines),
+            head["items"],
+            head["error"]["kind"],
+            head["api_requests"],
+            fetcher.batches.statuses[("r1", "splits")],
+        )
+
     async def test_a_batch_fetched_again_overwrites_the_same_object(self) -> None:
         """Fetched again while control still wants it: the same key with the same bytes."""
         broker = KafkaBroker()
