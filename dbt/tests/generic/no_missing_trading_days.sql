@@ -24,11 +24,13 @@ trading_dates as (
     where trading_dates.bar_date is not null
 ),
 
--- every date with at least one bar, numbered in order: the n-th trading day
-trading_calendar as (
-    select
-        bar_date,
-        row_number() over (order by bar_date) as trading_day_number
+-- every date with at least one bar, in order: a date's position is its trading day number,
+-- found by binary search (width_bucket). A join with a numbered calendar was planned as a
+-- nested loop over the tested tickers, estimated at one row: after 5 years of 10,000
+-- tickers, 10,000 tickers x two scans of 1,261 dates, 8.8 s of a daily build. Materialized:
+-- inlined, the array was aggregated again for every ticker
+trading_calendar as materialized (
+    select array_agg(bar_date order by bar_date) as bar_dates
     from trading_dates
     where bar_date is not null
 ),
@@ -60,13 +62,17 @@ select
     series_span.series_key as {{ partition_by }},
     series_span.first_bar_date,
     series_span.last_bar_date,
-    last_day.trading_day_number - first_day.trading_day_number + 1 as trading_days_spanned,
+    spanned.trading_days as trading_days_spanned,
     series_span.bars_present,
-    last_day.trading_day_number - first_day.trading_day_number + 1 - series_span.bars_present
-        as trading_days_missing
+    spanned.trading_days - series_span.bars_present as trading_days_missing
 from series_span
-inner join trading_calendar as first_day on series_span.first_bar_date = first_day.bar_date
-inner join trading_calendar as last_day on series_span.last_bar_date = last_day.bar_date
-where series_span.bars_present < last_day.trading_day_number - first_day.trading_day_number + 1
+cross join trading_calendar
+cross join lateral (
+    select
+        width_bucket(series_span.last_bar_date, trading_calendar.bar_dates)
+        - width_bucket(series_span.first_bar_date, trading_calendar.bar_dates) + 1
+            as trading_days
+) as spanned
+where series_span.bars_present < spanned.trading_days
 
 {% endtest %}
