@@ -10,8 +10,8 @@ import pytest
 
 from tests.integration.dbt.conftest import Build
 from tests.integration.dbt.project import DbtProject
-from tests.integration.dbt.raw_data import RawBar, bad_bar, trading_days
-from tests.integration.dbt.writers import insert_bars
+from tests.integration.dbt.raw_data import Dividend, RawBar, bad_bar, trading_days
+from tests.integration.dbt.writers import insert_bars, insert_dividends
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +57,48 @@ class TestTradingDayGaps:
             invocation.returncode,
             invocation.status_of(GAP_TEST),
             missing,
+        )
+
+    def test_a_dividend_rewriting_old_bars_does_not_test_their_days_again(
+        self, dbt_project: DbtProject, first_build: Build
+    ) -> None:
+        """GAP's bars, with their two missing days, are built; then they count as loaded two
+        days ago, out of the tested window. A dividend now rewrites GAP's whole history in int
+        (its total return moved: new inputs_loaded_at) but moves no date, so the two date
+        checks, which read the rows whose bar is new (loaded_at), pass."""
+        bars = gap_bars()
+        insert_bars(dbt_project, bars)
+        selected = ("+int_stock_bars_adjusted", "fct_daily_returns")
+        try:
+            dbt_project.invoke("build", "--select", *selected)
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute(
+                    "update raw.stock_bars_daily set loaded_at = now() - interval '2 days'"
+                    " where ticker = 'GAP'"
+                )
+            insert_dividends(dbt_project, [Dividend("GAPD", "GAP", bars[-1].trading_date, 0.1)])
+            invocation = dbt_project.invoke("build", "--select", *selected)
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute(
+                    "select count(*) filter (where inputs_loaded_at > now() - interval '1 hour'),"
+                    " count(*) from intermediate.int_stock_bars_adjusted where ticker = 'GAP'"
+                )
+                rewritten = cur.fetchone()
+        finally:
+            with dbt_project.connect() as conn, conn.cursor() as cur:
+                cur.execute("delete from raw.stock_bars_daily where ticker = 'GAP'")
+                cur.execute("delete from raw.stock_dividends where ticker = 'GAP'")
+                for model in (
+                    "int_stock_bars_adjusted",
+                    "int_adjustment_factors",
+                    "int_corporate_actions_validated",
+                ):
+                    cur.execute(f"delete from intermediate.{model} where ticker = 'GAP'")
+
+        assert ((4, 4), "pass", "pass") == (
+            rewritten,
+            invocation.status_of(GAP_TEST),
+            invocation.status_of("int_stock_bars_adjusted_max_days_between_bars"),
         )
 
 
