@@ -97,9 +97,9 @@ async def _load_actions(
     """Splits or dividends: valid events upserted, the others in the ledger with their reason,
     and the kind's watermark moved to the object's end unless the fetch failed."""
     # Off the event loop: a whole-market range is hundreds of thousands of events (235,573
-    # dividends in a demo's daily run, about 20 s of parsing). On the loop it starved the
-    # consumer's heartbeats: the group moved the partition to the other loader before the
-    # commit, which loaded the object again, for ever.
+    # dividends in a demo's scheduled daily run; each load took 25-28 s). On the loop the
+    # parse starved the consumer's heartbeats: the group moved the partition to the other
+    # loader before the commit, and the two loaded the object in turn (66 times).
     rows, rejected = await asyncio.to_thread(event_rows, head.kind, [line async for line in lines])
     await loader.repo.load_actions(head, key, rows, rejected)
     log.info(
