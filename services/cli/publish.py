@@ -6,16 +6,13 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from shared.messages import RunRequest, topics
-from shared.messages.run_rules import InvalidRunRequest
+from shared.messages.run_rules import InvalidRunRequest, market_date
 from shared.settings import KafkaSettings
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 def new_run_id() -> str:
@@ -24,7 +21,7 @@ def new_run_id() -> str:
 
 def today_in_new_york() -> date:
     """The lister's `today` for a request sent now (it reads it off the Kafka timestamp)."""
-    return datetime.now(NEW_YORK).date()
+    return market_date(datetime.now(UTC))
 
 
 def checked_request(fields: dict[str, Any], today: date) -> RunRequest:

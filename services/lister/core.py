@@ -7,15 +7,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.clients.polygon import TickerRef
 from shared.db.control import batch_count
 from shared.fetch_plan import FetchPlan
 from shared.messages import FetchBatch, Plan, RunRequest
 from shared.messages.ids import ID_PATTERN
+from shared.messages.run_rules import market_date
 
-NEW_YORK = ZoneInfo("America/New_York")
 # A published batch stays under this: a quarter of Kafka's 1 MiB default message limit.
 INLINE_BYTES_MAX = 256 * 1024
 
@@ -82,7 +81,7 @@ def resolve_run(request: RunRequest, at: KafkaCoordinates) -> RunSpec:
     tomorrow resolves to the same run. InvalidRunRequest when it cannot be run, by the rules
     the CLI checks too."""
     sent = datetime.fromtimestamp(at.timestamp_ms / 1000, UTC)
-    start, end = request.span(sent.astimezone(NEW_YORK).date())
+    start, end = request.span(market_date(sent))
     tickers = tuple(dict.fromkeys(request.tickers)) if request.tickers is not None else None
     return RunSpec(
         run_id_for(request.run_id, at),

@@ -13,6 +13,7 @@ from croniter import CroniterError, croniter
 
 from shared.messages import RunRequest
 from shared.messages.ids import ID_PATTERN
+from shared.messages.run_rules import market_date
 
 # How many upcoming slots the run-id format is checked against at start.
 _ID_CHECK_SLOTS = 20
@@ -115,8 +116,10 @@ def due_slots(schedule: Schedule, now: datetime, catchup: int, began: datetime) 
 
 def run_request(slot: Slot, extra: dict[str, Any]) -> RunRequest:
     """The slot's incremental run: every ticker from the day after its last bar, through the
-    slot's own date (a catch-up run of a missed slot loads what that evening would have)."""
-    return RunRequest.model_validate({**extra, "run_id": slot.run_id, "to": slot.at.date()})
+    slot's own date in New York (a catch-up run of a missed slot loads what that evening would
+    have). Not its date in the schedule's zone: a slot at 00:30 UTC is the evening before in New
+    York, and the lister refuses a `to` after its New York today."""
+    return RunRequest.model_validate({**extra, "run_id": slot.run_id, "to": market_date(slot.at)})
 
 
 def check_request(extra: dict[str, Any]) -> None:

@@ -5,10 +5,15 @@ so both refuse the same requests with the same reasons."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator
+
+# A run's dates are the market's: a request's `today`, and a scheduled slot's date, are read in
+# New York, whatever zone the sender or the schedule keeps.
+MARKET_ZONE = ZoneInfo("America/New_York")
 
 # No US stock bars before this at Polygon (its history starts in 2003): an earlier date is a
 # typo (0024 for 2024, 1924), and would plan years of requests for nothing.
@@ -45,6 +50,11 @@ def well_formed_ticker(ticker: str) -> str:
 RequestTicker = Annotated[str, AfterValidator(well_formed_ticker)]
 
 
+def market_date(at: datetime) -> date:
+    """The New York date of an aware instant: 00:30 UTC on the 28th is still the 27th there."""
+    return at.astimezone(MARKET_ZONE).date()
+
+
 def run_span(start: date | None, to: date | None, today: date) -> tuple[date | None, date]:
     """(first date or None for incremental, last date) of a run asked on `today` (New York):
     `to` defaults to yesterday; no date before EARLIEST_DATE or after today; from <= to."""
@@ -62,8 +72,10 @@ def run_span(start: date | None, to: date | None, today: date) -> tuple[date | N
 
 __all__ = [
     "EARLIEST_DATE",
+    "MARKET_ZONE",
     "InvalidRunRequest",
     "RequestTicker",
+    "market_date",
     "run_span",
     "well_formed_ticker",
 ]

@@ -209,11 +209,14 @@ class TestEachSlotOnce:
     async def test_each_requested_run_started_once_and_ends(
         self, schedule_story: dict[str, Any], scheduled_runs: dict[str, str]
     ) -> None:
-        """The lister registered every slot's run; each ends (incremental, one ticker)."""
+        """The lister registered every slot's run; each ends (incremental, one ticker), and none
+        is refused: a slot's `to` is its New York date, whatever the clock says in UTC."""
         run_ids = [r["run_id"] for r in schedule_story["slots"]]
+        refused = (RunStatus.REJECTED, RunStatus.FAILED)
 
         assert sorted(run_ids) == sorted(scheduled_runs)
         assert [] == [r for r, s in scheduled_runs.items() if RunStatus(s) not in FINAL_STATUSES]
+        assert {} == {r: s for r, s in scheduled_runs.items() if RunStatus(s) in refused}
 
     async def test_the_scheduler_counts_its_slots(self, schedule_story: dict[str, Any]) -> None:
         """Its /metrics answered while it ran, counting started and already-run slots."""

@@ -15,6 +15,7 @@ from services.scheduler.core import (
     parse_schedule,
     run_request,
 )
+from shared.messages.run_rules import market_date
 
 pytestmark = pytest.mark.unit
 NY = ZoneInfo("America/New_York")
@@ -187,6 +188,18 @@ class TestRunRequest:
             request.to,
             request.max_tickers,
         )
+
+    def test_a_slot_after_midnight_utc_loads_the_new_york_evening_before(self) -> None:
+        """A UTC schedule's slot at 00:30 on the 28th is 19:30 on the 27th in New York: its run
+        loads through the 27th, and the lister's rules (today read in New York) accept it. With
+        the slot's UTC date the lister rejected every such run (`to` in the future)."""
+        schedule = parse_schedule("30 0 * * *", "UTC", "utc-%Y%m%d-%H%M", ny(2026, 11, 1))
+        slot = schedule.previous_slots(datetime(2026, 11, 28, 0, 31, tzinfo=UTC), 1)[0]
+
+        request = run_request(slot, {})
+
+        assert ("utc-20261128-0030", date(2026, 11, 27)) == (request.run_id, request.to)
+        assert (None, date(2026, 11, 27)) == request.span(market_date(slot.at))
 
 
 _US = datetime(2024, 1, 1, 0, 0, 0, 1) - datetime(2024, 1, 1)
