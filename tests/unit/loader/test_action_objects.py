@@ -3,14 +3,19 @@ others in the rejected ledger, the kind's watermark moved, and the batch announc
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.lister.corporate_actions import Coverage
+from services.loader import service as loader_service
+from services.loader.corporate_actions import event_rows
 from services.loader.handlers import build_router
 from services.loader.service import Loader as LoaderService
 from shared.db.control import WHOLE_MARKET
@@ -153,6 +158,43 @@ class TestDividendsObject:
             loader.repo.splits,
             loader.repo.action_marks,
         )
+
+    async def test_the_event_loop_runs_on_while_a_big_object_parses(
+        self, loader: Loader, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A whole-market range is parsed off the event loop. On it, a demo's 235,573 dividends
+        held the loop for about 20 s: the consumer's heartbeats stopped, the group gave the
+        partition to the other loader before the commit, and the two loaded the object in
+        turn. A task ticking on the loop goes on ticking while the events are parsed."""
+        events = [{**DIVIDEND, "id": f"D{i}", "ticker": f"T{i % 5000}"} for i in range(60_000)]
+        loader.store.objects[DIVIDENDS_KEY] = action_object("dividends", events)
+        parsing: list[float] = []
+
+        def timed_event_rows(*args: Any) -> Any:
+            parsing.append(time.monotonic())
+            try:
+                return event_rows(*args)
+            finally:
+                parsing.append(time.monotonic())
+
+        monkeypatch.setattr(loader_service, "event_rows", timed_event_rows)
+        ticks = [time.monotonic()]
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(0.002)
+                ticks.append(time.monotonic())
+
+        ticking = asyncio.create_task(tick())
+        await loader.deliver(event(DIVIDENDS_KEY))
+        ticking.cancel()
+
+        began, ended = parsing
+        # the longest the loop stood still within the parse (the fake's upsert after it runs on
+        # the loop: the real repository's COPY awaits)
+        held = max(min(b, ended) - max(a, began) for a, b in pairwise(ticks))
+        assert (60_000, []) == (len(loader.repo.dividends), loader.dlq.messages)
+        assert held < (ended - began) / 3, (held, ended - began)
 
 
 class TestHostileEvents:
