@@ -72,7 +72,6 @@ def run_span(start: date | None, to: date | None, today: date) -> tuple[date | N
 
 __all__ = [
     "EARLIEST_DATE",
-    "MARKET_ZONE",
     "InvalidRunRequest",
     "RequestTicker",
     "market_date",

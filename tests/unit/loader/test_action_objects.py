@@ -163,9 +163,9 @@ class TestDividendsObject:
         self, loader: Loader, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A whole-market range is parsed off the event loop. On it, a demo's 235,573 dividends
-        held the loop for about 20 s: the consumer's heartbeats stopped, the group gave the
-        partition to the other loader before the commit, and the two loaded the object in
-        turn. A task ticking on the loop goes on ticking while the events are parsed."""
+        (each load 25-28 s) starved the consumer's heartbeats: the group gave the partition to
+        the other loader before the commit, and the two loaded the object in turn (66 loads). A
+        task ticking on the loop goes on ticking while the events are parsed."""
         events = [{**DIVIDEND, "id": f"D{i}", "ticker": f"T{i % 5000}"} for i in range(60_000)]
         loader.store.objects[DIVIDENDS_KEY] = action_object("dividends", events)
         parsing: list[float] = []

@@ -15,7 +15,6 @@ from services.scheduler.core import (
     parse_schedule,
     run_request,
 )
-from shared.messages.run_rules import market_date
 
 pytestmark = pytest.mark.unit
 NY = ZoneInfo("America/New_York")
@@ -199,7 +198,8 @@ class TestRunRequest:
         request = run_request(slot, {})
 
         assert ("utc-20261128-0030", date(2026, 11, 27)) == (request.run_id, request.to)
-        assert (None, date(2026, 11, 27)) == request.span(market_date(slot.at))
+        # 00:31 UTC on the 28th: the lister's today, read in New York, is the 27th
+        assert (None, date(2026, 11, 27)) == request.span(date(2026, 11, 27))
 
 
 _US = datetime(2024, 1, 1, 0, 0, 0, 1) - datetime(2024, 1, 1)
