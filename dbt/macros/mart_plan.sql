@@ -1,30 +1,23 @@
 {#-
     price_series: int_stock_bars_adjusted (`series`) as the marts read it, the split-adjusted
     series only, its inputs_loaded_at the newest load of what those values come from: the bar,
-    the ticker's earlier bars (bars_loaded_at) and its splits (int_adjustment_factors'
-    splits_loaded_at). A dividend rewrites its ticker's whole total-return history in int, but
-    no adjusted close or log return moves, so no mart row does: the marts write the new bars of
-    such a ticker, not its history again (measured: the simulated market's next day held 105
-    dividends on 10,000 tickers, and the daily build rewrote a year of each one's moving
-    averages and volatility).
+    the ticker's earlier bars (bars_loaded_at) and its splits (splits_loaded_at). A dividend
+    moves no adjusted close or log return, so no mart row: the marts never rebuild a ticker for
+    one (measured: the simulated market's next day held 105 dividends on 10,000 tickers, and the
+    daily build rewrote a year of each one's moving averages and volatility).
 
     `any_inputs_loaded_at` is int's own inputs_loaded_at (dividends included): never below the
     marts' one, and indexed, so a build finds its candidates through it.
 -#}
-{% macro price_series_cte(series, factors) %}
+{% macro price_series_cte(series) %}
 
 price_series as not materialized (
 
     select
-        series.ticker, series.trading_date, series.bar_number, series.bar_id,
-        series.previous_trading_date, series.adj_close, series.log_return,
-        series.inputs_loaded_at as any_inputs_loaded_at,
-        greatest(series.bars_loaded_at, coalesce(splits.splits_loaded_at, '-infinity'))
-            as inputs_loaded_at
-    from {{ series }} as series
-    -- a ticker's last range carries its ticker-wide loads (one index probe)
-    left join {{ factors }} as splits
-        on splits.ticker = series.ticker and splits.valid_until_date = 'infinity'
+        ticker, trading_date, bar_number, bar_id, previous_trading_date, adj_close, log_return,
+        inputs_loaded_at as any_inputs_loaded_at,
+        greatest(bars_loaded_at, coalesce(splits_loaded_at, '-infinity')) as inputs_loaded_at
+    from {{ series }}
 
 )
 

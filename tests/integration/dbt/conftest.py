@@ -173,3 +173,52 @@ def new_dividend_rebuild(
     incremental = build(dbt_project)
     after = dbt_project.row_versions()
     return ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+
+
+def next_weekday(day: dt.date) -> dt.date:
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class DailyDividend:
+    """AAA's next trading day loaded with a dividend whose ex-date it is (a daily run), then a
+    full refresh; `day` is that date."""
+
+    day: dt.date
+    rebuild: ActionRebuild
+
+
+@pytest.fixture(scope="session")
+def daily_dividend(
+    dbt_project: DbtProject, raw_bars: list[RawBar], new_dividend_rebuild: ActionRebuild
+) -> DailyDividend:
+    last_day = max(
+        r["trading_date"]
+        for r in new_dividend_rebuild.full_refresh.marts["fct_adjusted_bars"]
+        if r["ticker"] == "AAA"
+    )
+    last = [b for b in raw_bars if b.ticker == "AAA"][-1]
+    day = next_weekday(last_day)
+    bar = replace(last, trading_date=day, open=last.close, close=last.close * 0.99)
+    before = dbt_project.row_versions()
+    insert_bars(dbt_project, [bar])
+    insert_dividends(dbt_project, [Dividend("E-AAA-DAILY", "AAA", day, 0.4)])
+    incremental = build(dbt_project)
+    after = dbt_project.row_versions()
+    rebuild = ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+    return DailyDividend(day, rebuild)
+
+
+@pytest.fixture(scope="session")
+def moved_dividend(dbt_project: DbtProject, daily_dividend: DailyDividend) -> ActionRebuild:
+    """AAA's dividend within its history (AAA_NEW_DIVIDEND) moved past its last bar: a vendor
+    correction that leaves the history, so no changed ex-date falls on a built bar."""
+    before = dbt_project.row_versions()
+    later = next_weekday(next_weekday(daily_dividend.day))
+    insert_dividends(dbt_project, [replace(AAA_NEW_DIVIDEND, ex_dividend_date=later)])
+    incremental = build(dbt_project)
+    after = dbt_project.row_versions()
+    return ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))

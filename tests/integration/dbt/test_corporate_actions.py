@@ -1,6 +1,7 @@
 """Rejected corporate actions: listed in the ledger with why, never in the factors, and warned
-about by a test whose stored failures name them; a new split rebuilds only its ticker; a new
-dividend rewrites its ticker in int and no mart row."""
+about by a test whose stored failures name them; a new split rebuilds only its ticker; a late
+dividend (within the history) rewrites its ticker in int and no mart row; a dividend on a new
+day (the daily run's case) rewrites no stored row at all, yet moves every earlier tr_close."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.integration.dbt.conftest import (
     BRK_NEW_SPLIT,
     ActionRebuild,
     Build,
+    DailyDividend,
 )
 from tests.integration.dbt.project import DbtProject
 from tests.integration.dbt.raw_data import BRK_REVERSE_SPLIT_DAY, DBT_REJECTED, LOADER_REJECTS
@@ -122,8 +124,8 @@ class TestNewDividendRewritesIntNotTheMarts:
     def test_int_rewrites_the_ticker_and_no_mart_row_is_written(
         self, new_dividend_rebuild: ActionRebuild
     ) -> None:
-        """The dividend moves AAA's whole total-return history, so int writes every AAA row
-        again; the moving averages and volatility read the split-adjusted series, which it does
+        """The dividend, within AAA's history, moves its total-return index from the ex-date on,
+        so int writes every AAA row again; the moving averages and volatility read the split-adjusted series, which it does
         not move, so they write no row at all."""
         tickers = ["AAA", "BRK.A", "KIMpL"]
         expected = {
@@ -162,3 +164,70 @@ class TestNewDividendRewritesIntNotTheMarts:
         assert {
             m: approx_rows(rows) for m, rows in new_dividend_rebuild.full_refresh.marts.items()
         } == {m: plain_rows(rows) for m, rows in incremental.marts.items()}
+
+
+def matches_a_full_refresh(rebuild: ActionRebuild) -> bool:
+    incremental, full_refresh = rebuild.incremental, rebuild.full_refresh
+    return {m: approx_rows(rows) for m, rows in full_refresh.marts.items()} == {
+        m: plain_rows(rows) for m, rows in incremental.marts.items()
+    }
+
+
+class TestDividendOnANewDay:
+    TABLES = (
+        "intermediate.int_stock_bars_adjusted",
+        "marts.fct_moving_averages",
+        "marts.fct_rolling_volatility",
+    )
+
+    def test_only_the_new_bar_is_written(self, daily_dividend: DailyDividend) -> None:
+        """The dividend's ex-date is the new bar's date: no stored row of any per-bar table
+        gets a new version (dividends grow the index forward); each gets AAA's new row."""
+        rebuild = daily_dividend.rebuild
+        new_bar = f"AAA|{daily_dividend.day.isoformat()}"
+        expected = {t: ({new_bar}, set()) for t in self.TABLES}
+
+        actual = {
+            t: (
+                set(rebuild.after[t]) - set(rebuild.before[t]),
+                {k for k, v in rebuild.before[t].items() if rebuild.after[t].get(k) != v},
+            )
+            for t in self.TABLES
+        }
+
+        assert expected == actual
+
+    def test_every_earlier_tr_close_moves_and_the_marts_match_a_full_refresh(
+        self, daily_dividend: DailyDividend, new_dividend_rebuild: ActionRebuild
+    ) -> None:
+        """The views apply the new dividend to every AAA bar before its ex-date (a lower
+        tr_close, the same adjusted close), as a full refresh does."""
+        before = {
+            r["bar_id"]: r
+            for r in new_dividend_rebuild.full_refresh.marts["fct_adjusted_bars"]
+            if r["ticker"] == "AAA"
+        }
+        moved = {
+            (
+                r["tr_close"] < before[r["bar_id"]]["tr_close"],
+                r["adj_close"] == before[r["bar_id"]]["adj_close"],
+            )
+            for r in daily_dividend.rebuild.incremental.marts["fct_adjusted_bars"]
+            if r["bar_id"] in before
+        }
+
+        assert {(True, True)} == moved
+        assert matches_a_full_refresh(daily_dividend.rebuild)
+
+
+class TestDividendMovedOffTheHistory:
+    def test_int_rewrites_the_ticker_and_matches_a_full_refresh(
+        self, moved_dividend: ActionRebuild
+    ) -> None:
+        """Its new ex-date is after every bar, but its old one was within the history: int
+        writes AAA again whole (its last row's factors no longer match), as a full refresh."""
+        table = "intermediate.int_stock_bars_adjusted"
+
+        assert rewritten(moved_dividend, [table], "AAA") == "all rewritten"
+        assert rewritten(moved_dividend, [table], "BRK.A") == "untouched"
+        assert matches_a_full_refresh(moved_dividend)

@@ -18,7 +18,7 @@ REJECTED_WARN_TEST = "fct_rejected_corporate_actions_none"
 
 UNIT_TESTS = [
     "test_int_corporate_actions_validated_factor_math_and_rejects",
-    "test_int_adjustment_factors_cumulate_backwards",
+    "test_int_adjustment_factors_splits_backward_dividends_forward",
     "test_int_stock_bars_adjusted_split_day_and_total_return",
     "test_int_stock_bars_adjusted_returns_span_gaps_and_start_null",
     "test_fct_moving_averages_null_until_full_and_sma_seeded_ema",

@@ -63,9 +63,10 @@ class TestTradingDayGaps:
         self, dbt_project: DbtProject, first_build: Build
     ) -> None:
         """GAP's bars, with their two missing days, are built; then they count as loaded two
-        days ago, out of the tested window. A dividend now rewrites GAP's whole history in int
-        (its total return moved: new inputs_loaded_at) but moves no date, so the two date
-        checks, which read the rows whose bar is new (loaded_at), pass."""
+        days ago, out of the tested window. A dividend on the first bar after the gap, within
+        the history, makes int write GAP again whole, and the bars from its ex-date on (the gap
+        bar and the last) get new inputs_loaded_at (their total return moved). It moves no date,
+        so the two date checks, which read the rows whose bar is new (loaded_at), pass."""
         bars = gap_bars()
         insert_bars(dbt_project, bars)
         selected = ("+int_stock_bars_adjusted", "fct_daily_returns")
@@ -76,7 +77,7 @@ class TestTradingDayGaps:
                     "update raw.stock_bars_daily set loaded_at = now() - interval '2 days'"
                     " where ticker = 'GAP'"
                 )
-            insert_dividends(dbt_project, [Dividend("GAPD", "GAP", bars[-1].trading_date, 0.1)])
+            insert_dividends(dbt_project, [Dividend("GAPD", "GAP", bars[2].trading_date, 0.1)])
             invocation = dbt_project.invoke("build", "--select", *selected)
             with dbt_project.connect() as conn, conn.cursor() as cur:
                 cur.execute(
@@ -95,7 +96,7 @@ class TestTradingDayGaps:
                 ):
                     cur.execute(f"delete from intermediate.{model} where ticker = 'GAP'")
 
-        assert ((4, 4), "pass", "pass") == (
+        assert ((2, 4), "pass", "pass") == (
             rewritten,
             invocation.status_of(GAP_TEST),
             invocation.status_of("int_stock_bars_adjusted_max_days_between_bars"),

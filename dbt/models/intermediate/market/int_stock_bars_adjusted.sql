@@ -11,13 +11,18 @@
             {'columns': ['trading_date']},
         ],
         pre_hook=[big_build_settings(), "set local datestyle = 'ISO, YMD'", full_build_marker()],
-        post_hook=[analyze_after_full_build(), mark_model_built()],
+        post_hook=[analyze_after_full_build(), mark_model_built(), store_layout()],
+        meta={'layout': 'forward-dividends'},
     )
 }}
 
 {#- Incremental: new bars are appended after each ticker's last built row; a ticker whose
-    corporate actions changed, or with a bar at or before its last built date (re-pulled or
-    late), is rebuilt whole. See docs/dbt.md "Incremental design". -#}
+    splits changed, with a dividend changed on or before its last built date, or with a bar at
+    or before that date (re-pulled or late), is rebuilt whole. A dividend on a new day changes
+    no built row: dividends grow the total-return index forward (int_adjustment_factors). See
+    docs/dbt.md "Incremental design". -#}
+
+-- depends_on: {{ ref('int_corporate_actions_validated') }} (the incremental plan's dividends)
 
 with
 
@@ -33,12 +38,13 @@ factors as (
     upstream=ref('stg_polygon__stock_bars_daily'),
     change_column='loaded_at',
     built_change_column='bars_loaded_at',
-    actions=ref('int_adjustment_factors'),
-    carried=['close_price'],
+    factors=ref('int_adjustment_factors'),
+    events=ref('int_corporate_actions_validated'),
+    carried=['close_price', 'tr_index'],
 ) }},
 
 -- a rebuilt ticker's whole series, an appended ticker's last built row (to continue from: its
--- date, close and loads, kept by built_last; it is not written) and its new bars
+-- date, closes and loads, kept by built_last; it is not written) and its new bars
 series_input as (
 
     select
@@ -46,6 +52,7 @@ series_input as (
         bars.close_price, bars.volume, bars.vwap_price, bars.transaction_count, bars.is_otc,
         bars.source_endpoint, bars.bar_timestamp_ms, bars.run_id, bars.object_key, bars.loaded_at,
         0::bigint as bar_number_offset,
+        null::double precision as built_tr_index,
         false as is_built
     from plan
     -- one index range scan of raw per rebuilt ticker. As a join, the planner guessed plan's
@@ -68,6 +75,7 @@ series_input as (
         new_rows.transaction_count, new_rows.is_otc, new_rows.source_endpoint,
         new_rows.bar_timestamp_ms, new_rows.run_id, new_rows.object_key, new_rows.loaded_at,
         plan.last_bar_number - 1,
+        null,
         false
     from new_rows
     inner join plan on new_rows.ticker = plan.ticker and not plan.is_rebuilt
@@ -75,7 +83,7 @@ series_input as (
 
     union all
 
-    -- only its date, close and loads are read (lag, running max); the rest is never written
+    -- only its date, closes and bar loads are read (lag, running max); it is never written
     select
         plan.ticker, plan.last_trading_date,
         null as open_price, null as high_price, null as low_price,
@@ -83,7 +91,9 @@ series_input as (
         null as volume, null as vwap_price, null as transaction_count, null as is_otc,
         null as source_endpoint, null as bar_timestamp_ms, null as run_id, null as object_key,
         built_last.last_change as loaded_at,
-        plan.last_bar_number - 1, true
+        plan.last_bar_number - 1,
+        built_last.last_tr_index,
+        true
     from plan
     inner join built_last on built_last.ticker = plan.ticker
     where not plan.is_rebuilt
@@ -99,6 +109,7 @@ series_input as (
         ticker, trading_date, open_price, high_price, low_price, close_price, volume, vwap_price,
         transaction_count, is_otc, source_endpoint, bar_timestamp_ms, run_id, object_key, loaded_at,
         0::bigint as bar_number_offset,
+        null::double precision as built_tr_index,
         false as is_built
     from {{ ref('stg_polygon__stock_bars_daily') }}
 
@@ -111,8 +122,9 @@ adjusted as (
     select
         series_input.*,
         coalesce(factors.split_factor, 1) as split_factor,
-        coalesce(factors.dividend_factor, 1) as dividend_factor,
-        factors.actions_loaded_at
+        coalesce(factors.dividend_growth, 1) as dividend_growth,
+        factors.splits_loaded_at,
+        factors.dividends_loaded_at
     from series_input
     left join factors
         on series_input.ticker = factors.ticker
@@ -126,11 +138,14 @@ sequenced as (
     select
         *,
         close_price * split_factor as adj_close,
-        close_price * split_factor * dividend_factor as tr_close,
+        -- the built row's own index, not one recomputed from today's factors: equal unless
+        -- a dividend on or before it changed, which rebuilds the ticker
+        coalesce(built_tr_index, close_price * split_factor * dividend_growth) as tr_index,
         bar_number_offset + row_number() over ticker_series as bar_number,
         lag(trading_date) over ticker_series as previous_trading_date,
         lag(close_price * split_factor) over ticker_series as previous_adj_close,
-        lag(close_price * split_factor * dividend_factor) over ticker_series as previous_tr_close,
+        lag(coalesce(built_tr_index, close_price * split_factor * dividend_growth))
+            over ticker_series as previous_tr_index,
         -- the newest load among this bar and the ones before it (the default frame: a running
         -- max in the same window pass): a re-pulled bar changes it for every later bar
         max(loaded_at) over ticker_series as bars_loaded_at
@@ -161,13 +176,15 @@ final as (
 
         ---------- adjustment
         split_factor,
-        dividend_factor,
+        dividend_growth,
         open_price * split_factor as adj_open,
         high_price * split_factor as adj_high,
         low_price * split_factor as adj_low,
         adj_close,
         volume / split_factor as adj_volume,
-        tr_close,
+        -- the total-return index: x the product of all the ticker's dividend ratios, it is
+        -- tr_close (fct_adjusted_bars); the ratio of two days' indexes is the total return
+        tr_index,
 
         ---------- returns on the split-adjusted and the total-return series
         previous_adj_close,
@@ -176,8 +193,8 @@ final as (
             when adj_close > 0 and previous_adj_close > 0
                 then ln(adj_close / previous_adj_close)
         end as log_return,
-        previous_tr_close,
-        tr_close / nullif(previous_tr_close, 0) - 1 as total_return,
+        previous_tr_index,
+        tr_index / nullif(previous_tr_index, 0) - 1 as total_return,
 
         ---------- lineage
         is_otc,
@@ -187,8 +204,13 @@ final as (
         object_key,
         loaded_at,
         bars_loaded_at,
-        actions_loaded_at,
-        greatest(bars_loaded_at, coalesce(actions_loaded_at, '-infinity')) as inputs_loaded_at
+        splits_loaded_at,
+        dividends_loaded_at,
+        greatest(
+            bars_loaded_at,
+            coalesce(splits_loaded_at, '-infinity'),
+            coalesce(dividends_loaded_at, '-infinity')
+        ) as inputs_loaded_at
 
     from sequenced
     where not is_built

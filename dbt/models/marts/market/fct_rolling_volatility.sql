@@ -5,7 +5,7 @@
 
 with
 
-{{ price_series_cte(ref('int_stock_bars_adjusted'), ref('int_adjustment_factors')) }},
+{{ price_series_cte(ref('int_stock_bars_adjusted')) }},
 
 {% if is_incremental() %}
 
