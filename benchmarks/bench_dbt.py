@@ -1,6 +1,8 @@
 """dbt alone: a full build over generated bars, then the daily incremental build of one new day.
 
     .venv/bin/python benchmarks/bench_dbt.py [--tickers 10000] [--years 1] [--keep]
+    .venv/bin/python benchmarks/bench_dbt.py --database NAME --more-days 3
+
 
 No services, no Kafka: a scratch database (bootstrapped like the real one, dbt as elt_transform
 without CREATE on it) gets `years` x 252 weekdays of as-traded bars for `tickers` tickers,
@@ -104,6 +106,14 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN)")
     ap.add_argument("--top", type=int, default=12, help="slowest nodes printed per build")
     ap.add_argument(
+        "--more-days",
+        type=int,
+        default=0,
+        help="on a database kept by an earlier run (--database): only this many more daily"
+        " builds, no generation and no full build (an A/B of two projects on their own"
+        " databases, day after day)",
+    )
+    ap.add_argument(
         "--unit-tests",
         action="store_true",
         help="run dbt's unit tests too (the transformer's builds leave them out; CI runs them)",
@@ -113,31 +123,33 @@ def main() -> None:
     pg = PostgresSettings(
         database=a.database, user="elt_transform", password=admin.transform_password
     )
+    resumed = a.more_days > 0
     try:
         t0 = time.monotonic()
-        bars = asyncio.run(prepare(pg, admin, a))
+        bars = 0 if resumed else asyncio.run(prepare(pg, admin, a))
         print(f"generated {bars} bars in {time.monotonic() - t0:.0f} s into {a.database}")
         with tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp:
             # the transformer's builds: without unit tests unless asked
             args = [] if a.unit_tests else BUILD_EXCLUDES
-            full = report("full build", dbt_build(pg, Path(tmp), *args), a.top)
+            full = 0.0 if resumed else report("full build", dbt_build(pg, Path(tmp), *args), a.top)
             daily: list[float] = []
-            for day in range(a.days):
+            for day in range(a.more_days or a.days):
                 added, events = asyncio.run(next_day(pg, admin))
                 label = f"daily build {day + 1} ({added} new bars, {events} splits and dividends)"
                 daily.append(report(label, dbt_build(pg, Path(tmp), *args), a.top))
     finally:
-        if not a.keep:
+        if not (a.keep or resumed):
             asyncio.run(drop(pg, admin))
     figures = {
-        "full_build_s": round(full, 2),
+        "full_build_s": None if resumed else round(full, 2),
         # the last daily build; every one, the first after the full build included, in
         # daily_dbt_runs_s
         "daily_dbt_s": round(daily[-1], 2),
         "daily_dbt_runs_s": [round(d, 2) for d in daily],
-        "history_years": a.years,
-        "tickers": a.tickers,
-        "bars": bars,
+        # a resumed run does not know the history it continues
+        "history_years": None if resumed else a.years,
+        "tickers": None if resumed else a.tickers,
+        "bars": None if resumed else bars,
         "unit_tests": a.unit_tests,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }

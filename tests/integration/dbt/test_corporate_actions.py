@@ -124,9 +124,9 @@ class TestNewDividendRewritesIntNotTheMarts:
     def test_int_rewrites_the_ticker_and_no_mart_row_is_written(
         self, new_dividend_rebuild: ActionRebuild
     ) -> None:
-        """The dividend, within AAA's history, moves its total-return index from the ex-date on,
-        so int writes every AAA row again; the moving averages and volatility read the split-adjusted series, which it does
-        not move, so they write no row at all."""
+        """The dividend, within AAA's history, moves its total-return index from the ex-date
+        on, so int writes every AAA row again; the moving averages and volatility read the
+        split-adjusted series, which it does not move, so they write no row at all."""
         tickers = ["AAA", "BRK.A", "KIMpL"]
         expected = {
             "int": {"AAA": "all rewritten", "BRK.A": "untouched", "KIMpL": "untouched"},
@@ -185,7 +185,9 @@ class TestDividendOnANewDay:
         gets a new version (dividends grow the index forward); each gets AAA's new row."""
         rebuild = daily_dividend.rebuild
         new_bar = f"AAA|{daily_dividend.day.isoformat()}"
-        expected = {t: ({new_bar}, set()) for t in self.TABLES}
+        expected: dict[str, tuple[set[str], set[str]]] = {
+            t: ({new_bar}, set()) for t in self.TABLES
+        }
 
         actual = {
             t: (

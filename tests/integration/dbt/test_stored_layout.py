@@ -1,0 +1,73 @@
+"""A warehouse whose int_stock_bars_adjusted was stored by an earlier version, with another
+layout (backward dividend factors): the next build rebuilds it in full once, and only once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.dbt.project import DbtProject
+from tests.integration.dbt.raw_data import Dividend, RawBar, Split
+from tests.integration.dbt.writers import create_raw
+
+pytestmark = pytest.mark.integration
+INT = "intermediate.int_stock_bars_adjusted"
+SELECT = ("--select", "+int_stock_bars_adjusted", "fct_adjusted_bars")
+
+
+def _state(project: DbtProject) -> tuple[str | None, int, bool, bool]:
+    """int's comment, its rows marked -1, whether the old layout's column is there, and
+    whether the view on it exists."""
+    with project.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            f"select obj_description('{INT}'::regclass, 'pg_class'),"
+            f" (select count(*) from {INT} where tr_index = -1),"
+            " exists (select from information_schema.columns where table_schema ="
+            " 'intermediate' and table_name = 'int_stock_bars_adjusted'"
+            " and column_name = 'actions_loaded_at'),"
+            " to_regclass('marts.fct_adjusted_bars') is not null"
+        )
+        row = cur.fetchone()
+        assert row is not None
+        return row[0], row[1], row[2], row[3]
+
+
+def _mark_rows(project: DbtProject, sql: str = "") -> None:
+    """Three rows marked with an index no build computes; `sql` runs first."""
+    with project.connect() as conn, conn.cursor() as cur:
+        if sql:
+            cur.execute(sql)
+        cur.execute(
+            f"update {INT} set tr_index = -1 where bar_id in"
+            f" (select bar_id from {INT} order by bar_id limit 3)"
+        )
+        conn.commit()
+
+
+def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(
+    throwaway_project: Iterator[DbtProject],
+    raw_bars: list[RawBar],
+    splits: list[Split],
+    dividends: list[Dividend],
+) -> None:
+    project = next(throwaway_project)
+    create_raw(project, raw_bars, splits, dividends)
+    assert 0 == project.invoke("build", *SELECT).returncode
+    # as an earlier version left it: no layout comment, a column of its own (which fails an
+    # incremental build: on_schema_change='fail')
+    _mark_rows(
+        project,
+        f"comment on table {INT} is null;"
+        f" alter table {INT} add column actions_loaded_at timestamptz",
+    )
+
+    upgrade = project.invoke("build", *SELECT)
+    upgraded = _state(project)
+    # the layout is now current: a later build is incremental again and leaves the rows be
+    _mark_rows(project)
+    later = project.invoke("build", *SELECT)
+    after_later = _state(project)
+
+    assert (0, ("layout forward-dividends", 0, False, True)) == (upgrade.returncode, upgraded)
+    assert (0, ("layout forward-dividends", 3, False, True)) == (later.returncode, after_later)
