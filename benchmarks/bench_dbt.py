@@ -127,7 +127,8 @@ def main() -> None:
     try:
         t0 = time.monotonic()
         bars = 0 if resumed else asyncio.run(prepare(pg, admin, a))
-        print(f"generated {bars} bars in {time.monotonic() - t0:.0f} s into {a.database}")
+        if not resumed:
+            print(f"generated {bars} bars in {time.monotonic() - t0:.0f} s into {a.database}")
         with tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp:
             # the transformer's builds: without unit tests unless asked
             args = [] if a.unit_tests else BUILD_EXCLUDES
