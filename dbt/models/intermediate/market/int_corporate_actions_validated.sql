@@ -1,13 +1,18 @@
 {#- Incremental: a build re-validates only what may have changed since the last one (see
     `to_check`), so a daily run costs its new events, not one previous-close lookup per dividend
-    ever paid. -#}
+    ever paid. The index on ticker: the marts' views read a ticker's dividend product (macro
+    dividend_products); without it a one-ticker query on them scanned all the events, 13 ms of
+    14 after five years. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['action_kind', 'event_id'],
         on_schema_change='fail',
-        indexes=[{'columns': ['action_kind', 'event_id'], 'unique': True}],
+        indexes=[
+            {'columns': ['action_kind', 'event_id'], 'unique': True},
+            {'columns': ['ticker']},
+        ],
     )
 }}
 
