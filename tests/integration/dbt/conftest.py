@@ -105,6 +105,20 @@ def dbt_project(
     return project
 
 
+@pytest.fixture
+def own_project(
+    throwaway_project: Iterator[DbtProject],
+    raw_bars: list[RawBar],
+    splits: list[Split],
+    dividends: list[Dividend],
+) -> DbtProject:
+    """A database of the test's own with every raw row, for a test that alters what a build
+    stored (the shared one's builds must not see it)."""
+    project = next(throwaway_project)
+    create_raw(project, raw_bars, splits, dividends)
+    return project
+
+
 @pytest.fixture(scope="session")
 def first_build(dbt_project: DbtProject) -> Build:
     return build(dbt_project)

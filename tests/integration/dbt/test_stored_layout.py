@@ -3,13 +3,9 @@ layout (backward dividend factors): the next build rebuilds it in full once, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.integration.dbt.project import DbtProject
-from tests.integration.dbt.raw_data import Dividend, RawBar, Split
-from tests.integration.dbt.writers import create_raw
 
 pytestmark = pytest.mark.integration
 INT = "intermediate.int_stock_bars_adjusted"
@@ -45,14 +41,8 @@ def _mark_rows(project: DbtProject, sql: str = "") -> None:
         conn.commit()
 
 
-def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(
-    throwaway_project: Iterator[DbtProject],
-    raw_bars: list[RawBar],
-    splits: list[Split],
-    dividends: list[Dividend],
-) -> None:
-    project = next(throwaway_project)
-    create_raw(project, raw_bars, splits, dividends)
+def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(own_project: DbtProject) -> None:
+    project = own_project
     first = project.invoke("build", *SELECT)
     assert 0 == first.returncode, first.output[-3000:]
     # as an earlier version left it: no layout comment, a column of its own (which fails an

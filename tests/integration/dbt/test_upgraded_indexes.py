@@ -3,13 +3,9 @@ the next build adds the index, so the unique key its tests rely on is guarded ag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.integration.dbt.project import DbtProject
-from tests.integration.dbt.raw_data import Dividend, RawBar, Split
-from tests.integration.dbt.writers import create_raw
 
 pytestmark = pytest.mark.integration
 MODEL = "int_corporate_actions_validated"
@@ -26,14 +22,8 @@ def _unique_indexes(project: DbtProject) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def test_an_incremental_build_adds_the_index_an_older_table_lacks(
-    throwaway_project: Iterator[DbtProject],
-    raw_bars: list[RawBar],
-    splits: list[Split],
-    dividends: list[Dividend],
-) -> None:
-    project = next(throwaway_project)
-    create_raw(project, raw_bars, splits, dividends)
+def test_an_incremental_build_adds_the_index_an_older_table_lacks(own_project: DbtProject) -> None:
+    project = own_project
     assert 0 == project.invoke("build", *SELECT).returncode
     made_by_dbt = _unique_indexes(project)
     with project.connect() as conn, conn.cursor() as cur:
