@@ -88,6 +88,7 @@ class Engine:
         Yields the DOCKER_HOST value."""
         sock.parent.mkdir(parents=True, exist_ok=True)
         sock.unlink(missing_ok=True)
+        log.parent.mkdir(parents=True, exist_ok=True)  # a fresh machine has no cache yet
         with log.open("ab") as out:
             service = subprocess.Popen(
                 ["podman", "system", "service", "--time=0", f"unix://{sock}"],
