@@ -174,8 +174,13 @@ class Transformer:
     async def _build_once(self, run_id: str) -> tuple[DbtOutcome, bool]:
         async with self._repo.dbt_lock() as lock:
             outcome = await self._dbt.build(run_id, partial(self._repo.dbt_progress, run_id))
-            # under the lock: the next build replaces the failing rows and compares with these
-            outcome = await triage(self._repo, run_id, outcome)
+            # Under the lock: the next build replaces the failing rows and compares with these.
+            # dbt has ended and its outcome stands: a restart now costs the triage (idempotent)
+            # a retry, not the whole build again.
+            built = outcome
+            outcome = await through_restart(
+                lambda: triage(self._repo, run_id, built), _PERSIST_FOR_S
+            )
             return outcome, await lock.survived()
 
     async def relay(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.transformer.core import DbtOutcome
+from services.transformer.core import DataTestResult, DbtOutcome
 from services.transformer.handlers import build_router
 from services.transformer.service import Transformer
 from shared.messages import RunStatus, topics
@@ -160,6 +160,33 @@ class TestFaults:
             rig.repo.runs["r1"].status,
             rig.dbt.builds,
             rig.finished(),
+        )
+
+    async def test_a_restart_after_dbt_ended_retries_the_triage_not_the_build(
+        self, no_waits: None
+    ) -> None:
+        """The database restarts while the build's failures are triaged: dbt ran once, the
+        warning is triaged and recorded once, the run succeeds."""
+        warned = DataTestResult("test.p.stale", "warn", 2, "Got 2 results", "dbt_test.stale")
+        rig = Rig(FakeDbtRunner(DbtOutcome(ok=True, tests=(warned,))))
+        rig.repo.stored_failures["dbt_test.stale"] = [{"ticker": "A"}, {"ticker": "B"}]
+        real, down = rig.repo.previous_failures, [ConnectionRefusedError("restarting")]
+
+        async def flaky(run_id: str) -> set[tuple[str, str]]:
+            if down:
+                raise down.pop()
+            return await real(run_id)
+
+        rig.repo.previous_failures = flaky  # type: ignore[method-assign]
+        async with TestKafkaBroker(rig.broker), rig.service.running():
+            await rig.deliver_all()
+            await rig.service.idle()
+
+        assert (RunStatus.SUCCEEDED, ["r1"], 2, []) == (
+            rig.repo.runs["r1"].status,
+            rig.dbt.builds,
+            len(rig.repo.failures["r1"]),
+            down,
         )
 
 
