@@ -34,9 +34,18 @@
 {%- endmacro %}
 
 {#- Memory for a build that sorts or indexes the whole history (a full refresh): the default
-    4MB work_mem spills every window sort and index build to disk. `set local` lasts for the
-    model's transaction only. -#}
+    4MB work_mem spills every window sort and index build to disk.
+
+    A full build reads its upstream whole, a ticker's rows in date order. int is written in
+    that order (correlation 1 after its ANALYZE), so its (ticker, trading_date) index yields
+    them with no sort; priced at the default random_page_cost (4, a spinning disk's) that scan
+    looked dearer than a sort of every row, and the marts sorted 2.5 M rows a year of the
+    whole market (EXPLAIN ANALYZE: moving averages 8.1 s with the sort, 6.4 s with the index;
+    volatility 5.8 and 4.1 s). Pages are in memory or on SSD: 1.1, for a full build only (an incremental one keeps the server's). A
+    table whose order has drifted (years of appended days) keeps its low correlation, and the
+    planner its sort. `set local` lasts for the model's transaction only. -#}
 {% macro big_build_settings() -%}
     set local work_mem = '{{ var("build_work_mem") }}';
-    set local maintenance_work_mem = '{{ var("build_maintenance_work_mem") }}'
+    set local maintenance_work_mem = '{{ var("build_maintenance_work_mem") }}';
+    {% raw %}set local random_page_cost = {{ "default" if is_incremental() else var("full_build_random_page_cost") }}{% endraw %}
 {%- endmacro %}
