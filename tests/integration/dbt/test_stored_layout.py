@@ -60,5 +60,5 @@ def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(own_project: DbtPr
     later = project.invoke("build", *SELECT)
     after_later = _state(project)
 
-    assert (0, ("layout forward-dividends", 0, False, True)) == (upgrade.returncode, upgraded)
-    assert (0, ("layout forward-dividends", 3, False, True)) == (later.returncode, after_later)
+    assert (0, ("layout lineage-in-raw", 0, False, True)) == (upgrade.returncode, upgraded)
+    assert (0, ("layout lineage-in-raw", 3, False, True)) == (later.returncode, after_later)

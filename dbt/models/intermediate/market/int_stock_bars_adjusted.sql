@@ -12,7 +12,7 @@
         ],
         pre_hook=[big_build_settings(), "set local datestyle = 'ISO, YMD'", full_build_marker()],
         post_hook=[analyze_after_full_build(), mark_model_built(), store_layout()],
-        meta={'layout': 'forward-dividends'},
+        meta={'layout': 'lineage-in-raw'},
     )
 }}
 
@@ -50,7 +50,7 @@ series_input as (
     select
         bars.ticker, bars.trading_date, bars.open_price, bars.high_price, bars.low_price,
         bars.close_price, bars.volume, bars.vwap_price, bars.transaction_count, bars.is_otc,
-        bars.source_endpoint, bars.bar_timestamp_ms, bars.run_id, bars.object_key, bars.loaded_at,
+        bars.loaded_at,
         0::bigint as bar_number_offset,
         null::double precision as built_tr_index,
         false as is_built
@@ -72,8 +72,7 @@ series_input as (
     select
         new_rows.ticker, new_rows.trading_date, new_rows.open_price, new_rows.high_price,
         new_rows.low_price, new_rows.close_price, new_rows.volume, new_rows.vwap_price,
-        new_rows.transaction_count, new_rows.is_otc, new_rows.source_endpoint,
-        new_rows.bar_timestamp_ms, new_rows.run_id, new_rows.object_key, new_rows.loaded_at,
+        new_rows.transaction_count, new_rows.is_otc, new_rows.loaded_at,
         plan.last_bar_number - 1,
         null,
         false
@@ -89,7 +88,6 @@ series_input as (
         null as open_price, null as high_price, null as low_price,
         built_last.last_close_price as close_price,
         null as volume, null as vwap_price, null as transaction_count, null as is_otc,
-        null as source_endpoint, null as bar_timestamp_ms, null as run_id, null as object_key,
         built_last.last_change as loaded_at,
         plan.last_bar_number - 1,
         built_last.last_tr_index,
@@ -107,7 +105,7 @@ series_input as (
     -- explicit columns: the view's bar_id (to_char) is computed below more cheaply
     select
         ticker, trading_date, open_price, high_price, low_price, close_price, volume, vwap_price,
-        transaction_count, is_otc, source_endpoint, bar_timestamp_ms, run_id, object_key, loaded_at,
+        transaction_count, is_otc, loaded_at,
         0::bigint as bar_number_offset,
         null::double precision as built_tr_index,
         false as is_built
@@ -196,12 +194,9 @@ final as (
         previous_tr_index,
         tr_index / nullif(previous_tr_index, 0) - 1 as total_return,
 
-        ---------- lineage
+        ---------- lineage (a bar's run, object and endpoint are in raw, by its key: not
+        -- carried here, where they made a third of each row that every mart pass reads)
         is_otc,
-        source_endpoint,
-        bar_timestamp_ms,
-        run_id,
-        object_key,
         loaded_at,
         bars_loaded_at,
         splits_loaded_at,
