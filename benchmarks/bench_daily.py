@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.support import (
     age_warehouse,
+    batch_timeline,
     dbt_breakdown,
     loader_rows_per_s,
     peak_rss_by_kind,
@@ -59,6 +60,19 @@ def parse() -> argparse.Namespace:
         " run (the day between them); 0: the daily run right after the backfill",
     )
     return p.parse_args()
+
+
+def loads_of(log: Path, run_id: str) -> list[dict[str, Any]]:
+    """A loader's lines for the objects of one run: what it loaded, when and in how long."""
+    found = []
+    for line in log.read_bytes().splitlines():
+        if run_id.encode() in line and (
+            b'"object_loaded"' in line or b'"corporate_actions_loaded"' in line
+        ):
+            entry = json.loads(line)
+            keep = ("timestamp", "batch_id", "kind", "rows", "rejected", "duration_s")
+            found.append({k: entry[k] for k in keep if k in entry})
+    return found
 
 
 def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
@@ -122,6 +136,14 @@ def main() -> None:
         p.set_clock(next_day)
         daily = timed_run(p, a.loaders, to=next_day)
         daily["peak_rss_mb"] = peak_rss_by_kind(p.supervisor.running())
+        # where the daily run's ingest time goes, batch by batch (seconds after its listing)
+        for batch in asyncio.run(batch_timeline(p.connect, daily["run_id"])):
+            print("  daily batch: " + ", ".join(f"{k} {v}" for k, v in batch.items()))
+        for i in range(1, a.loaders + 1):
+            for entry in loads_of(p.supervisor.log(Replica("loader", i)), daily["run_id"]):
+                print(
+                    f"  daily load (loader {i}): " + ", ".join(f"{k} {v}" for k, v in entry.items())
+                )
         copy_rps, _ = asyncio.run(plain_copy_rows_per_s(p.connect))
     for run in (backfill, daily):
         run["plain_copy_rows_per_s"] = round(copy_rps)
