@@ -30,6 +30,7 @@ from benchmarks.support import (
     age_warehouse,
     batch_timeline,
     dbt_breakdown,
+    loader_lines,
     loader_rows_per_s,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
@@ -41,6 +42,11 @@ from shared.market_calendar import nyse_sessions
 from testbed.pipeline import Pipeline, running_pipeline
 
 END = date(2024, 12, 31)
+
+
+# a loader's lines for each object of the daily run: when it loaded it, and in how long
+LOAD_EVENTS = ("object_loaded", "corporate_actions_loaded")
+LOAD_FIELDS = ("timestamp", "batch_id", "kind", "rows", "rejected", "duration_s")
 
 
 def parse() -> argparse.Namespace:
@@ -60,19 +66,6 @@ def parse() -> argparse.Namespace:
         " run (the day between them); 0: the daily run right after the backfill",
     )
     return p.parse_args()
-
-
-def loads_of(log: Path, run_id: str) -> list[dict[str, Any]]:
-    """A loader's lines for the objects of one run: what it loaded, when and in how long."""
-    found = []
-    for line in log.read_bytes().splitlines():
-        if run_id.encode() in line and (
-            b'"object_loaded"' in line or b'"corporate_actions_loaded"' in line
-        ):
-            entry = json.loads(line)
-            keep = ("timestamp", "batch_id", "kind", "rows", "rejected", "duration_s")
-            found.append({k: entry[k] for k in keep if k in entry})
-    return found
 
 
 def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
@@ -140,9 +133,11 @@ def main() -> None:
         for batch in asyncio.run(batch_timeline(p.connect, daily["run_id"])):
             print("  daily batch: " + ", ".join(f"{k} {v}" for k, v in batch.items()))
         for i in range(1, a.loaders + 1):
-            for entry in loads_of(p.supervisor.log(Replica("loader", i)), daily["run_id"]):
+            log = p.supervisor.log(Replica("loader", i))
+            for entry in loader_lines(log, daily["run_id"], LOAD_EVENTS):
+                shown = {k: entry[k] for k in LOAD_FIELDS if k in entry}
                 print(
-                    f"  daily load (loader {i}): " + ", ".join(f"{k} {v}" for k, v in entry.items())
+                    f"  daily load (loader {i}): " + ", ".join(f"{k} {v}" for k, v in shown.items())
                 )
         copy_rps, _ = asyncio.run(plain_copy_rows_per_s(p.connect))
     for run in (backfill, daily):

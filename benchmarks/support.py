@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -202,17 +202,27 @@ async def stage_times(connect: Connect, run_id: str) -> dict[str, float]:
         await conn.close()
 
 
+def loader_lines(
+    log: Path, run_id: str | None, events: tuple[str, ...]
+) -> Iterator[dict[str, Any]]:
+    """A loader's log entries of the given events (of one run when `run_id` is given)."""
+    wanted = [f'"{e}"'.encode() for e in events]
+    for line in log.read_bytes().splitlines():
+        if any(w in line for w in wanted) and (run_id is None or run_id.encode() in line):
+            entry: dict[str, Any] = json.loads(line)
+            if entry.get("event") in events and (run_id is None or entry.get("run_id") == run_id):
+                yield entry
+
+
 def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[float, int]:
     """Rows over the time spent inside Loader.load, from the loaders' own `object_loaded` lines
     (bars objects only; of one run when `run_id` is given)."""
     rows, seconds = 0, 0.0
     for log in logs:
-        for line in log.read_bytes().splitlines():
-            if b'"object_loaded"' in line and b'"daily_bars"' in line:
-                entry = json.loads(line)
-                if run_id is None or entry.get("run_id") == run_id:
-                    rows += entry["rows"]
-                    seconds += entry["duration_s"]
+        for entry in loader_lines(log, run_id, ("object_loaded",)):
+            if entry.get("kind") == "daily_bars":
+                rows += entry["rows"]
+                seconds += entry["duration_s"]
     return (rows / seconds if seconds else 0.0), rows
 
 
@@ -307,9 +317,9 @@ async def age_warehouse(connect: Connect, hours: float) -> list[str]:
     loaded within `tested_rows_window` (6 hours) of the newest would test the whole backfill
     again. The update leaves what a day would not, so it is undone before the daily run:
     - the update writes a new version of every row: each table ends twice its size, and its
-      indexes too, until VACUUM FULL rewrites it as the backfill left it (same row order);
-    - a day later the server has long written the pages the update dirtied: a CHECKPOINT (the
-      5-year daily run at cc67529 met that write, a checkpoint of 320 MB over 92 s: 17.3 s).
+      indexes too, until VACUUM FULL rewrites it compact (in heap order, as the update left it);
+    - a day later the server has long written the pages the update dirtied: a CHECKPOINT (a
+      5-year daily run at cc67529 ran inside that write, a checkpoint of 320 MB over 92 s).
     The tables aged, as schema.table."""
     conn = await connect()
     try:
