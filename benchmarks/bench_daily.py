@@ -8,7 +8,8 @@ Needs the native stack. Starts the simulator (its clock at the backfill's last d
 service on a database and bucket of their own; backfills by grouped daily; moves the clock with
 POST /_sim/clock; ages the warehouse's load times by --age-hours (the day between the two runs,
 not waited); runs the daily request. Prints both runs' figures (end to end, dbt, ingest,
-the loader next to a plain COPY, API requests, bars) and each service's peak RSS, and ends with
+the loader next to a plain COPY, API requests, bars), each service's peak RSS and, for each of
+the daily run's objects, how long MinIO's event took to reach Kafka; and ends with
 one JSON line: the daily run's figures, plus the backfill's under "backfill". Asserts nothing.
 """
 
@@ -32,6 +33,7 @@ from benchmarks.support import (
     dbt_breakdown,
     loader_lines,
     loader_rows_per_s,
+    notification_delays,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
     stage_times,
@@ -39,6 +41,8 @@ from benchmarks.support import (
 )
 from services.cli.processes import Replica
 from shared.market_calendar import nyse_sessions
+from shared.messages import topics
+from testbed.kafka_tail import end_offsets, records_since
 from testbed.pipeline import Pipeline, running_pipeline
 
 END = date(2024, 12, 31)
@@ -127,8 +131,12 @@ def main() -> None:
             aged = asyncio.run(age_warehouse(p.connect, a.age_hours))
             print(f"aged {len(aged)} tables by {a.age_hours} h in {time.monotonic() - t0:.0f} s")
         p.set_clock(next_day)
+        events_mark = asyncio.run(end_offsets(p.kafka, topics.RAW_OBJECT_EVENTS))
         daily = timed_run(p, a.loaders, to=next_day)
         daily["peak_rss_mb"] = peak_rss_by_kind(p.supervisor.running())
+        # how long each object waited for MinIO's event to reach Kafka (its queue dir)
+        events = asyncio.run(records_since(p.kafka, topics.RAW_OBJECT_EVENTS, events_mark))
+        daily["notification_delays_s"] = notification_delays(events, daily["run_id"])
         # where the daily run's ingest time goes, batch by batch (seconds after its listing)
         for batch in asyncio.run(batch_timeline(p.connect, daily["run_id"])):
             print("  daily batch: " + ", ".join(f"{k} {v}" for k, v in batch.items()))

@@ -9,15 +9,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
 import httpx
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
 
 from shared.db.control import TICKERS_BATCH_ID, RunStatus
+from shared.messages import ObjectCreated
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -190,6 +194,26 @@ async def batch_timeline(connect: Connect, run_id: str) -> list[dict[str, Any]]:
         return [dict(r) for r in await conn.fetch(BATCH_TIMELINE, run_id)]
     finally:
         await conn.close()
+
+
+def notification_delays(
+    records: Iterable[ConsumerRecord[bytes, bytes]], run_id: str
+) -> dict[str, float]:
+    """For each object of the run whose object-created event is among `records`: seconds from
+    its creation (the event's eventTime, MinIO's clock) to the event's arrival on Kafka (the
+    record's timestamp, set by MinIO's producer), by object name. Same machine, same clock."""
+    delays = {}
+    for record in records:
+        try:
+            event = ObjectCreated.model_validate_json(record.value or b"")
+        except ValidationError:
+            continue
+        created = event.record.event_time
+        if f"/{run_id}/" not in event.key or created is None:
+            continue
+        at = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        delays[event.key.rsplit("/", 1)[-1]] = round(record.timestamp / 1000 - at, 2)
+    return delays
 
 
 async def stage_times(connect: Connect, run_id: str) -> dict[str, float]:

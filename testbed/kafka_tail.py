@@ -34,6 +34,16 @@ class Tail:
 
         return await asyncio.wait_for(scan(), timeout_s)
 
+    async def drain(self) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record from the reader's position up to where each partition ends now."""
+        ends = await self._consumer.end_offsets(list(self.positions))
+        records = list(self._pending)
+        self._pending.clear()
+        while [p for p, end in ends.items() if await self._consumer.position(p) < end]:
+            for batch in (await self._consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
     """Every partition of the topic; the consumer's metadata may not know the topic yet."""
@@ -51,6 +61,14 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[TopicPartition
     """Where each partition of `topic` ends now: a mark to read from later."""
     async with tail(bootstrap_servers, topic) as t:
         return t.positions
+
+
+async def records_since(
+    bootstrap_servers: str, topic: str, start: dict[TopicPartition, int]
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The records of `topic` from `start` (a mark taken by end_offsets) up to its end now."""
+    async with tail(bootstrap_servers, topic, start) as t:
+        return await t.drain()
 
 
 @asynccontextmanager
