@@ -42,6 +42,8 @@ from benchmarks.support import (
 from services.cli.processes import Replica
 from shared.market_calendar import nyse_sessions
 from shared.messages import topics
+from shared.messages.raw_objects import run_prefix
+from shared.settings import MinioSettings
 from testbed.kafka_tail import end_offsets, records_since
 from testbed.pipeline import Pipeline, running_pipeline
 
@@ -136,7 +138,8 @@ def main() -> None:
         daily["peak_rss_mb"] = peak_rss_by_kind(p.supervisor.running())
         # how long each object waited for MinIO's event to reach Kafka (its queue dir)
         events = asyncio.run(records_since(p.kafka, topics.RAW_OBJECT_EVENTS, events_mark))
-        daily["notification_delays_s"] = notification_delays(events, daily["run_id"])
+        objects = run_prefix(MinioSettings().raw_prefix, daily["run_id"])
+        daily["notification_delays_s"] = notification_delays(events, objects)
         # where the daily run's ingest time goes, batch by batch (seconds after its listing)
         for batch in asyncio.run(batch_timeline(p.connect, daily["run_id"])):
             print("  daily batch: " + ", ".join(f"{k} {v}" for k, v in batch.items()))

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from shared.db.control import TICKERS_BATCH_ID, RunStatus
 from shared.messages import ObjectCreated
+from shared.messages.raw_objects import batch_of
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -197,11 +198,12 @@ async def batch_timeline(connect: Connect, run_id: str) -> list[dict[str, Any]]:
 
 
 def notification_delays(
-    records: Iterable[ConsumerRecord[bytes, bytes]], run_id: str
+    records: Iterable[ConsumerRecord[bytes, bytes]], objects_prefix: str
 ) -> dict[str, float]:
-    """For each object of the run whose object-created event is among `records`: seconds from
-    its creation (the event's eventTime, MinIO's clock) to the event's arrival on Kafka (the
-    record's timestamp, set by MinIO's producer), by object name. Same machine, same clock."""
+    """For each object under `objects_prefix` (a run's, raw_objects.run_prefix) whose
+    object-created event is among `records`: seconds from its creation (the event's eventTime,
+    MinIO's clock) to the event's arrival on Kafka (the record's timestamp, set by MinIO's
+    producer), by batch id. Same machine, same clock."""
     delays = {}
     for record in records:
         try:
@@ -209,10 +211,10 @@ def notification_delays(
         except ValidationError:
             continue
         created = event.record.event_time
-        if f"/{run_id}/" not in event.key or created is None:
+        if created is None or not event.key.startswith(objects_prefix):
             continue
         at = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
-        delays[event.key.rsplit("/", 1)[-1]] = round(record.timestamp / 1000 - at, 2)
+        delays[batch_of(event.key)] = round(record.timestamp / 1000 - at, 2)
     return delays
 
 
