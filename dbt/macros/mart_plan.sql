@@ -25,7 +25,8 @@ price_series as not materialized (
 
 {#-
     The CTEs that decide what an incremental build of a per-bar mart of price_series
-    (`upstream`) writes, and the built rows it reads to continue a series.
+    (`upstream`) writes, and the built values it reads from the mart's tail (series_tail.sql,
+    `tail` its spec) to continue a series.
 
     price_series's inputs_loaded_at never decreases along a ticker's series: it is the running
     maximum of its bars' loads, or its splits' one load, which stamps every bar of the ticker.
@@ -38,23 +39,29 @@ price_series as not materialized (
                  found through any_inputs_loaded_at, int's index)
     spans        one row per ticker: first_new, its first candidate bar, and the date int has
                  before it (previous_trading_date; previous dates rise with the bar number)
-    wanted       bar numbers of built rows to read: first_new - 1 (the last built row, where the
-                 running totals continue) and, for each window n in `windows`, the bars n back
-                 from the candidates that are not candidates themselves
-    built_rows   those rows of {{ this }}, one index probe each (ticker, bar_number)
     plan         ticker, last_bar_number (first_new - 1), is_rebuilt: the whole series is
                  written again when it starts at bar 1 (new, or rebuilt by int: a late bar, a
                  split), when fewer than `rebuild_below` bars are built (a series still
-                 seeding), or when the mart is out of step with int (its row first_new - 1 is
-                 missing or on another date)
+                 seeding), or when the tail is not at bar first_new - 1 on int's date before
+                 first_new (no tail; the mart is out of step with int; int rewrote bars the
+                 mart had built, whose state the tail no longer holds)
+    wanted       bar numbers of built rows an appended ticker reads: first_new - 1 (the last
+                 built row, where the running totals continue) and, for each window n in
+                 `windows`, the bars n back from the candidates that are not candidates
+                 themselves (all within the tail: n <= its length)
     written      a rebuilt ticker's whole series from upstream (by index), an appended ticker's
                  candidates; each with is_rebuilt and last_bar_number
-    lookups      the built rows an appended ticker continues from, with is_last (its row
-                 first_new - 1, which holds the running totals) and last_bar_number
+    lookups      the built rows an appended ticker continues from, from its tail: ticker,
+                 bar_number, the tail's arrays at that bar, its scalars (last row only), is_last
+                 (its row first_new - 1, which holds the running totals) and last_bar_number
 -#}
-{% macro mart_plan_ctes(upstream, windows, rebuild_below=1) %}
+{% macro mart_plan_ctes(upstream, windows, tail, rebuild_below=1) %}
 {#- the fewest built bars a ticker is continued from -#}
 {%- set min_built = [rebuild_below, 1] | max %}
+{%- if windows | max > tail['length'] | int -%}
+    {{ exceptions.raise_compiler_error(
+        this ~ ": its tail keeps " ~ tail['length'] ~ " bars, its windows need " ~ windows | max) }}
+{%- endif %}
 
 candidates as (
 
@@ -75,50 +82,36 @@ spans as (
 
 ),
 
-wanted as (
-
-    select ticker, first_new - 1 as bar_number
-    from spans
-    where first_new - 1 >= {{ min_built }}
-
-    union
-
-    select candidates.ticker, candidates.bar_number - windows.n
-    from candidates
-    inner join spans on candidates.ticker = spans.ticker
-    cross join (values
-        {%- for n in windows | unique %} ({{ n }}){{ ',' if not loop.last }}{% endfor %}
-    ) as windows (n)
-    where spans.first_new - 1 >= {{ min_built }}
-      and candidates.bar_number - windows.n between 1 and spans.first_new - 1
-
-),
-
-built_rows as (
-
-    select built.*
-    from wanted
-    -- lateral with limit: one index probe per bar (a join reads the ticker's whole history)
-    cross join lateral (
-        select *
-        from {{ this }} as built
-        where built.ticker = wanted.ticker and built.bar_number = wanted.bar_number
-        limit 1
-    ) as built
-
-),
-
 plan as (
 
     select
         spans.ticker,
         spans.first_new - 1 as last_bar_number,
         spans.first_new - 1 < {{ min_built }}
-            or last_built.trading_date is distinct from spans.previous_trading_date
+            or tail.last_bar_number is distinct from spans.first_new - 1
+            or tail.last_trading_date is distinct from spans.previous_trading_date
             as is_rebuilt
     from spans
-    left join built_rows as last_built
-        on spans.ticker = last_built.ticker and last_built.bar_number = spans.first_new - 1
+    left join {{ series_tail_relation() }} as tail on spans.ticker = tail.ticker
+
+),
+
+wanted as (
+
+    select ticker, last_bar_number as bar_number
+    from plan
+    where not is_rebuilt
+
+    union
+
+    select candidates.ticker, candidates.bar_number - windows.n
+    from candidates
+    inner join plan on candidates.ticker = plan.ticker
+    cross join (values
+        {%- for n in windows | unique %} ({{ n }}){{ ',' if not loop.last }}{% endfor %}
+    ) as windows (n)
+    where not plan.is_rebuilt
+      and candidates.bar_number - windows.n between 1 and plan.last_bar_number
 
 ),
 
@@ -138,14 +131,25 @@ written as (
 
 ),
 
+-- the tail's arrays end at its last bar: bar b is element b - last + cardinality
 lookups as (
 
     select
-        built.*,
-        built.bar_number = plan.last_bar_number as is_last,
-        plan.last_bar_number
-    from built_rows as built
-    inner join plan on built.ticker = plan.ticker and not plan.is_rebuilt
+        wanted.ticker,
+        wanted.bar_number,
+        {%- for column in tail['arrays'] %}
+        tail.{{ column }}[
+            wanted.bar_number - tail.last_bar_number + cardinality(tail.{{ column }})
+        ] as {{ column }},
+        {%- endfor %}
+        {%- for column in tail.get('scalars', {}) %}
+        case when wanted.bar_number = tail.last_bar_number then tail.{{ column }} end
+            as {{ column }},
+        {%- endfor %}
+        wanted.bar_number = tail.last_bar_number as is_last,
+        tail.last_bar_number
+    from wanted
+    inner join {{ series_tail_relation() }} as tail on wanted.ticker = tail.ticker
 
 )
 

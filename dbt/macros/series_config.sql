@@ -1,18 +1,26 @@
 {#- The config every per-bar incremental mart shares: one row per (ticker, trading_date), rows
-    replaced by key (delete+insert), indexed for the key and for the newest inputs (plus
-    `extra_indexes`, e.g. the point lookups of an incremental build). -#}
-{% macro bar_series_config(extra_indexes=[]) %}
+    replaced by key, indexed for the key and for the newest inputs, and the `tail` an
+    incremental build continues from (series_tail.sql): the series_tail strategy (dbt's
+    delete+insert, then the tail) keeps it, and the layout (a mart and its tail) makes a mart
+    stored without one be rebuilt in full once. -#}
+{% macro bar_series_config(tail) %}
     {{ config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='series_tail',
         unique_key=['ticker', 'trading_date'],
         on_schema_change='fail',
         indexes=[
             {'columns': ['ticker', 'trading_date'], 'unique': True},
             {'columns': ['inputs_loaded_at']},
-        ] + extra_indexes,
-        pre_hook=[big_build_settings(), full_build_marker()],
-        post_hook=[analyze_after_full_build(), mark_model_built()],
+        ],
+        pre_hook=[big_build_settings(), full_build_marker(), create_series_tail_hook()],
+        post_hook=[
+            analyze_after_full_build(),
+            mark_model_built(),
+            refill_series_tail_after_full_build(),
+            store_layout(),
+        ],
+        meta={'series_tail': tail, 'layout': 'series-tail'},
     ) }}
 {% endmacro %}
 

@@ -42,6 +42,7 @@ class Build:
     invocation: Invocation
     staging: Rows
     marts: dict[str, Rows]
+    tails: dict[str, Rows]
 
 
 def build(project: DbtProject, *args: str) -> Build:
@@ -51,6 +52,7 @@ def build(project: DbtProject, *args: str) -> Build:
         invocation,
         project.read("staging.stg_polygon__stock_bars_daily"),
         project.read_marts(),
+        project.read_tails(),
     )
 
 

@@ -29,6 +29,21 @@ BAR_MARTS = (
     "fct_rolling_volatility",
 )
 MARTS = (*BAR_MARTS, "dim_tickers", "fct_rejected_corporate_actions")
+# the marts an incremental build continues from their tails (dbt/macros/series_tail.sql): the
+# mart, its arrays' length (dbt_project.yml's longest window), the columns they keep for the
+# last bars and those kept for the last bar only
+TAILED_MARTS = {
+    "fct_moving_averages": (200, ("adj_close_running_sum",), ("ema_12", "ema_26")),
+    "fct_rolling_volatility": (
+        20,
+        (
+            "log_return_running_count",
+            "log_return_running_sum",
+            "log_return_running_sum_of_squares",
+        ),
+        (),
+    ),
+}
 VERSIONED_TABLES = (
     "intermediate.int_stock_bars_adjusted",
     "marts.fct_moving_averages",
@@ -104,6 +119,9 @@ class DbtProject:
 
     def read_marts(self) -> dict[str, Rows]:
         return {name: self.read(f"marts.{name}") for name in MARTS}
+
+    def read_tails(self) -> dict[str, Rows]:
+        return {name: self.read(f"intermediate.{name}_tail") for name in TAILED_MARTS}
 
     def row_versions(self) -> dict[str, dict[str, str]]:
         """Per per-bar table, each row's xmin (the transaction that last wrote it) by bar_id

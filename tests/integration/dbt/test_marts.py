@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from typing import Any
 
 import pytest
 
 from tests.integration.dbt.comparing import approx_rows, plain_rows
 from tests.integration.dbt.conftest import Build
+from tests.integration.dbt.project import TAILED_MARTS, Rows
 from tests.integration.dbt.raw_data import (
     AAA_GAP,
     AAA_SPLIT_DAY,
@@ -146,5 +149,52 @@ class TestIncrementalBuild:
 
         changed = {after[k]["ticker"] for k in before if before[k] != after[k]}
         actual = (len(after) - len(before), changed)
+
+        assert expected == actual
+
+
+def tails_of(marts: dict[str, Rows]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each tailed mart's tail as its rows say it should be, by ticker: the last bar's number,
+    date and kept columns, and the arrays of the last `length` bars, oldest first."""
+    tails: dict[str, dict[str, dict[str, Any]]] = {}
+    for mart, (length, arrays, scalars) in TAILED_MARTS.items():
+        series: dict[str, Rows] = defaultdict(list)
+        for row in marts[mart]:
+            series[row["ticker"]].append(row)
+        tails[mart] = {}
+        for ticker, bars in series.items():
+            bars.sort(key=lambda bar: bar["bar_number"])
+            last = bars[-1]
+            tails[mart][ticker] = {
+                "ticker": ticker,
+                "last_bar_number": last["bar_number"],
+                "last_trading_date": last["trading_date"],
+                **{column: [bar[column] for bar in bars[-length:]] for column in arrays},
+                **{column: last[column] for column in scalars},
+            }
+    return tails
+
+
+def by_ticker(tails: dict[str, Rows]) -> dict[str, dict[str, dict[str, Any]]]:
+    return {mart: {row["ticker"]: row for row in rows} for mart, rows in tails.items()}
+
+
+class TestSeriesTails:
+    """The tail an incremental build continues from holds the mart's own last values, exactly:
+    after a full build (refilled from the mart), after a build that wrote nothing, and after one
+    that appended a bar (AAA) and rebuilt a ticker whose tail was past its first new bar
+    (KIMpL's re-pulled bar)."""
+
+    def test_the_tails_hold_the_marts_last_bars(
+        self,
+        first_build: Build,
+        second_build: Build,
+        incremental_and_full_refresh: tuple[Build, Build],
+    ) -> None:
+        builds = {"first": first_build, "second": second_build}
+        builds["incremental"], builds["full refresh"] = incremental_and_full_refresh
+        expected = {name: tails_of(build.marts) for name, build in builds.items()}
+
+        actual = {name: by_ticker(build.tails) for name, build in builds.items()}
 
         assert expected == actual

@@ -1,12 +1,17 @@
-{#- (ticker, bar_number): an incremental build reads the few built rows it needs by bar number -#}
-{{ bar_series_config(extra_indexes=[{'columns': ['ticker', 'bar_number']}]) }}
-
 {%- set sma_short = var('sma_short_window') | int -%}
 {%- set sma_medium = var('sma_medium_window') | int -%}
 {%- set sma_long = var('sma_long_window') | int -%}
 {%- set ema_fast = var('ema_fast_window') | int -%}
 {%- set ema_slow = var('ema_slow_window') | int -%}
 {%- set ema_longest = [ema_fast, ema_slow] | max -%}
+
+{#- the tail: the running sums of the last bars the SMAs look back to, the last bar's EMAs -#}
+{%- set tail = {
+    'length': [sma_short, sma_medium, sma_long] | max,
+    'arrays': {'adj_close_running_sum': 'double precision'},
+    'scalars': {'ema_12': 'double precision', 'ema_26': 'double precision'},
+} %}
+{{ bar_series_config(tail=tail) }}
 
 with
 
@@ -20,6 +25,7 @@ with
 {{ mart_plan_ctes(
     upstream='price_series',
     windows=[sma_short, sma_medium, sma_long],
+    tail=tail,
     rebuild_below=ema_longest,
 ) }},
 
@@ -39,10 +45,10 @@ bars as (
 
     union all
 
-    -- the running sum restarts from the last built row's: the earlier lookups add nothing
+    -- the running sum restarts from the last built row's: the earlier lookups add nothing (a
+    -- lookup is never written: its date, id, close and load time are not read)
     select
-        built.ticker, built.trading_date, built.bar_number, built.bar_id, built.adj_close,
-        built.inputs_loaded_at,
+        built.ticker, null, built.bar_number, null, null, null,
         case when built.is_last then built.adj_close_running_sum else 0 end,
         built.adj_close_running_sum,
         case when built.is_last then built.ema_12 end,

@@ -1,7 +1,15 @@
-{#- (ticker, bar_number): an incremental build reads the few built rows it needs by bar number -#}
-{{ bar_series_config(extra_indexes=[{'columns': ['ticker', 'bar_number']}]) }}
-
 {%- set window_size = var('volatility_window') | int %}
+
+{#- the tail: the running totals of the last bars the window looks back to -#}
+{%- set tail = {
+    'length': window_size,
+    'arrays': {
+        'log_return_running_count': 'bigint',
+        'log_return_running_sum': 'double precision',
+        'log_return_running_sum_of_squares': 'double precision',
+    },
+} %}
+{{ bar_series_config(tail=tail) }}
 
 with
 
@@ -11,7 +19,7 @@ with
 
 -- an appended ticker continues the running totals from its last built row and needs the
 -- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
-{{ mart_plan_ctes(upstream='price_series', windows=[window_size]) }},
+{{ mart_plan_ctes(upstream='price_series', windows=[window_size], tail=tail) }},
 
 bars as (
 
@@ -28,10 +36,10 @@ bars as (
 
     union all
 
-    -- the totals restart from the last built row's: the earlier lookups add nothing
+    -- the totals restart from the last built row's: the earlier lookups add nothing (a lookup
+    -- is never written: its date, id, return and load time are not read)
     select
-        built.ticker, built.trading_date, built.bar_number, built.bar_id, built.log_return,
-        built.inputs_loaded_at,
+        built.ticker, null, built.bar_number, null, null, null,
         -- int, as the written rows' term: sum(int) is bigint, sum(bigint) numeric
         (case when built.is_last then built.log_return_running_count else 0 end)::int,
         case when built.is_last then built.log_return_running_sum else 0 end,

@@ -1,0 +1,152 @@
+{#-
+    A per-bar mart's tail: one row per ticker with what an incremental build continues its
+    series from, so that build reads one small table in one scan instead of probing the mart.
+
+    On a warehouse of years, the mart's rows a daily build needs (the last bar, the bars n back
+    of each window) are scattered over the whole table, a page each: a 5-year daily build
+    probed 36,340 rows at 0.127 ms each for the moving averages alone (auto_explain), against
+    0.016 ms at one year, where the table still fits in memory. The tail's size does not grow
+    with the years kept: `length` values per ticker.
+
+    spec (a model's config meta.series_tail):
+      length   how many of the last bars the arrays keep: the longest window n (bar b reads
+               the totals of bar b - n, so the next bars need the last n)
+      arrays   {column: type}: mart columns kept for the last `length` bars, oldest first
+      scalars  {column: type}: mart columns kept for the last bar only (the EMAs)
+    with last_bar_number and last_trading_date, the ticker's last built bar. A ticker whose
+    tail row is missing or out of step with int (its last bar is not the one before the new
+    ones) is rebuilt whole, and its tail with it: the tail is never trusted blindly.
+
+    It is written in the model's transaction: by the series_tail incremental strategy after an
+    incremental build (from the rows it wrote), by a post-hook after a full build (from the
+    mart), so the two commit together. Its table sits beside the build marks (intermediate),
+    named after the mart: <mart>_tail.
+-#}
+{% macro series_tail_relation(model=this) -%}
+    {{ return(api.Relation.create(
+        database=target.database,
+        schema=build_marks_schema(),
+        identifier=model.identifier ~ '_tail',
+    )) }}
+{%- endmacro %}
+
+{#- The model's spec; while dbt parses (it renders hooks to find their refs, before the
+    model's config is whole) an empty one -#}
+{% macro series_tail_spec() -%}
+    {%- if not execute -%}
+        {{ return({'length': 1, 'arrays': {}, 'scalars': {}}) }}
+    {%- endif -%}
+    {{ return((config.get('meta') or {}).get('series_tail')) }}
+{%- endmacro %}
+
+{#- pre-hook: the table, empty, where it is missing (a first build, or a tail dropped by hand:
+    every ticker is then rebuilt once) (raw: rendered when the hook runs) -#}
+{% macro create_series_tail_hook() -%}
+    {% raw %}{{ create_series_tail() }}{% endraw %}
+{%- endmacro %}
+
+{% macro create_series_tail() -%}
+    {%- set spec = series_tail_spec() -%}
+    create table if not exists {{ series_tail_relation() }} (
+        ticker text primary key,
+        last_bar_number integer,
+        last_trading_date date
+        {%- for column, type in spec['arrays'].items() %},
+        {{ column }} {{ type }}[]
+        {%- endfor %}
+        {%- for column, type in spec.get('scalars', {}).items() %},
+        {{ column }} {{ type }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- The tail's columns, in the order create_series_tail gives them -#}
+{% macro series_tail_columns(spec) -%}
+    {{ return(['ticker', 'last_bar_number', 'last_trading_date'] + (spec['arrays'] | list)
+              + (spec.get('scalars', {}) | list)) }}
+{%- endmacro %}
+
+{#- The last `length` elements of array expression `values` -#}
+{% macro last_elements(values, length) -%}
+    ({{ values }})[greatest(cardinality({{ values }}) - {{ length - 1 }}, 1):]
+{%- endmacro %}
+
+{#- The tail rows of the series in `rows` (one ticker's bars, each whole from bar 1, or
+    continuing the stored tail from its bar last_bar_number + 1): the stored arrays extended
+    by the new bars and cut to `length`. A ticker whose rows do neither gets a tail of nulls,
+    which the next build takes as out of step (a rebuild) rather than continue from it. -#}
+{% macro series_tail_rows(rows, spec) -%}
+    {%- set length = spec['length'] | int %}
+    select
+        new.ticker,
+        case when new.continues then new.last_bar_number end,
+        case when new.continues then new.last_trading_date end
+        {%- for column in spec['arrays'] %},
+        case
+            when new.first_bar_number = 1
+                then {{ last_elements('new.' ~ column, length) }}
+            when new.continues
+                then {{ last_elements('new.stored_' ~ column ~ ' || new.' ~ column, length) }}
+        end
+        {%- endfor %}
+        {%- for column in spec.get('scalars', {}) %},
+        case when new.continues then new.{{ column }} end
+        {%- endfor %}
+    from (
+        select
+            written.*,
+            {%- for column in spec['arrays'] %}
+            stored.{{ column }} as stored_{{ column }},
+            {%- endfor %}
+            written.first_bar_number = 1
+                or written.first_bar_number = stored.last_bar_number + 1 as continues
+        from (
+            select
+                ticker,
+                min(bar_number) as first_bar_number,
+                max(bar_number) as last_bar_number,
+                -- dates rise with bar numbers
+                max(trading_date) as last_trading_date
+                {%- for column in spec['arrays'] %},
+                array_agg({{ column }} order by bar_number) as {{ column }}
+                {%- endfor %}
+                {%- for column in spec.get('scalars', {}) %},
+                (array_agg({{ column }} order by bar_number desc))[1] as {{ column }}
+                {%- endfor %}
+            from {{ rows }}
+            group by ticker
+        ) as written
+        left join {{ series_tail_relation() }} as stored on stored.ticker = written.ticker
+    ) as new
+{%- endmacro %}
+
+{#- Incremental strategy of a mart with a tail: dbt's delete+insert, then the tail of every
+    ticker the build wrote, from the rows it wrote (the temp relation) -#}
+{% macro get_incremental_series_tail_sql(arg_dict) %}
+    {%- set spec = series_tail_spec() -%}
+    {%- set columns = series_tail_columns(spec) -%}
+    {{ get_incremental_delete_insert_sql(arg_dict) }};
+    insert into {{ series_tail_relation() }} ({{ columns | join(', ') }})
+    {{ series_tail_rows(arg_dict['temp_relation'], spec) }}
+    on conflict (ticker) do update set
+        {%- for column in columns[1:] %}
+        {{ column }} = excluded.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+{% endmacro %}
+
+{#- post-hook: after a full build, the tail again from the whole mart (raw: rendered when the
+    hook runs) -#}
+{% macro refill_series_tail_after_full_build() -%}
+    {% raw %}{{ refill_series_tail() }}{% endraw %}
+{%- endmacro %}
+
+{% macro refill_series_tail() -%}
+    {%- set spec = series_tail_spec() -%}
+    do $tail$ begin
+        if current_setting('stocks_elt.full_build', true) = 'on' then
+            truncate {{ series_tail_relation() }};
+            insert into {{ series_tail_relation() }} ({{ series_tail_columns(spec) | join(', ') }})
+            {{ series_tail_rows(this, spec) }};
+        end if;
+    end $tail$
+{%- endmacro %}
