@@ -82,6 +82,15 @@ spans as (
 
 ),
 
+-- where each ticker's tail ends, in one scan of the tail: joined to spans as it is (the planner
+-- guesses a few hundred spans), it was probed 10,000 times by its key, 0.4 s of page reads cold
+tail_ends as materialized (
+
+    select ticker, last_bar_number, last_trading_date
+    from {{ series_tail_relation() }} as tail
+
+),
+
 plan as (
 
     select
@@ -92,7 +101,7 @@ plan as (
             or tail.last_trading_date is distinct from spans.previous_trading_date
             as is_rebuilt
     from spans
-    left join {{ series_tail_relation() }} as tail on spans.ticker = tail.ticker
+    left join tail_ends as tail on spans.ticker = tail.ticker
 
 ),
 
