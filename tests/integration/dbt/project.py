@@ -123,6 +123,18 @@ class DbtProject:
     def read_tails(self) -> dict[str, Rows]:
         return {name: self.read(f"intermediate.{name}_tail") for name in TAILED_MARTS}
 
+    def mark_rows(self, table: str, assignment: str, sql: str = "") -> None:
+        """Sets `assignment` (a value no build computes) on the first three rows of `table` by
+        bar_id, after running `sql`: a full rebuild puts them back, an incremental one does not."""
+        with self.connect() as conn, conn.cursor() as cur:
+            if sql:
+                cur.execute(sql)
+            cur.execute(
+                f"update {table} set {assignment} where bar_id in"
+                f" (select bar_id from {table} order by bar_id limit 3)"
+            )
+            conn.commit()
+
     def row_versions(self) -> dict[str, dict[str, str]]:
         """Per per-bar table, each row's xmin (the transaction that last wrote it) by bar_id
         (fct_adjusted_bars and fct_daily_returns are views of int_stock_bars_adjusted)."""

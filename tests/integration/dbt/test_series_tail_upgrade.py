@@ -37,29 +37,17 @@ def _state(project: DbtProject) -> tuple[str | None, int, bool]:
         return comment, marked, has_tail
 
 
-def _mark_rows(project: DbtProject, sql: str = "") -> None:
-    """Three rows marked with an average no build computes; `sql` runs first."""
-    with project.connect() as conn, conn.cursor() as cur:
-        if sql:
-            cur.execute(sql)
-        cur.execute(
-            f"update {MART} set sma_20 = -1 where bar_id in"
-            f" (select bar_id from {MART} order by bar_id limit 3)"
-        )
-        conn.commit()
-
-
 def test_a_mart_stored_without_a_tail_is_rebuilt_in_full_once(own_project: DbtProject) -> None:
     project = own_project
     first = project.invoke("build", *SELECT)
     assert 0 == first.returncode, first.output[-3000:]
     # as the earlier version left it: no layout comment and no tail
-    _mark_rows(project, f"comment on table {MART} is null; drop table {TAIL}")
+    project.mark_rows(MART, "sma_20 = -1", f"comment on table {MART} is null; drop table {TAIL}")
 
     upgrade = project.invoke("build", *SELECT)
     upgraded = _state(project)
     # the layout is now current: a later build is incremental again and leaves the rows be
-    _mark_rows(project)
+    project.mark_rows(MART, "sma_20 = -1")
     later = project.invoke("build", *SELECT)
     after_later = _state(project)
 

@@ -29,26 +29,15 @@ def _state(project: DbtProject) -> tuple[str | None, int, bool, bool]:
         return row[0], row[1], row[2], row[3]
 
 
-def _mark_rows(project: DbtProject, sql: str = "") -> None:
-    """Three rows marked with an index no build computes; `sql` runs first."""
-    with project.connect() as conn, conn.cursor() as cur:
-        if sql:
-            cur.execute(sql)
-        cur.execute(
-            f"update {INT} set tr_index = -1 where bar_id in"
-            f" (select bar_id from {INT} order by bar_id limit 3)"
-        )
-        conn.commit()
-
-
 def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(own_project: DbtProject) -> None:
     project = own_project
     first = project.invoke("build", *SELECT)
     assert 0 == first.returncode, first.output[-3000:]
     # as an earlier version left it: no layout comment, a column of its own (which fails an
     # incremental build: on_schema_change='fail')
-    _mark_rows(
-        project,
+    project.mark_rows(
+        INT,
+        "tr_index = -1",
         f"comment on table {INT} is null;"
         f" alter table {INT} add column actions_loaded_at timestamptz",
     )
@@ -56,7 +45,7 @@ def test_a_table_of_an_earlier_layout_is_rebuilt_in_full_once(own_project: DbtPr
     upgrade = project.invoke("build", *SELECT)
     upgraded = _state(project)
     # the layout is now current: a later build is incremental again and leaves the rows be
-    _mark_rows(project)
+    project.mark_rows(INT, "tr_index = -1")
     later = project.invoke("build", *SELECT)
     after_later = _state(project)
 
