@@ -45,15 +45,13 @@ price_series as not materialized (
                  seeding), or when the tail is not at bar first_new - 1 on int's date before
                  first_new (no tail; the mart is out of step with int; int rewrote bars the
                  mart had built, whose state the tail no longer holds)
-    wanted       bar numbers of built rows an appended ticker reads: first_new - 1 (the last
-                 built row, where the running totals continue) and, for each window n in
-                 `windows`, the bars n back from the candidates that are not candidates
-                 themselves (all within the tail: n <= its length)
     written      a rebuilt ticker's whole series from upstream (by index), an appended ticker's
-                 candidates; each with is_rebuilt and last_bar_number
-    lookups      the built rows an appended ticker continues from, from its tail: ticker,
-                 bar_number, the tail's arrays at that bar, its scalars (last row only), is_last
-                 (its row first_new - 1, which holds the running totals) and last_bar_number
+                 candidates; each with is_rebuilt, last_bar_number and, for an appended
+                 ticker's rows, what it continues from, from its tail: stored_<column>, the
+                 value of each tail column on the last built bar, and tail_back_<n>_<column>,
+                 each array column's value n bars back from the row for each window n in
+                 `windows` (null where that bar is not built: bars_back then reads it from the
+                 written rows)
 -#}
 {% macro mart_plan_ctes(upstream, windows, tail, rebuild_below=1) %}
 {#- the fewest built bars a ticker is continued from -#}
@@ -105,60 +103,48 @@ plan as (
 
 ),
 
-wanted as (
-
-    select ticker, last_bar_number as bar_number
-    from plan
-    where not is_rebuilt
-
-    union
-
-    select candidates.ticker, candidates.bar_number - windows.n
-    from candidates
-    inner join plan on candidates.ticker = plan.ticker
-    cross join (values
-        {%- for n in windows | unique %} ({{ n }}){{ ',' if not loop.last }}{% endfor %}
-    ) as windows (n)
-    where not plan.is_rebuilt
-      and candidates.bar_number - windows.n between 1 and plan.last_bar_number
-
-),
-
 written as (
 
-    select upstream_rows.*, plan.is_rebuilt, plan.last_bar_number
+    select
+        upstream_rows.*,
+        plan.is_rebuilt,
+        plan.last_bar_number
+        {%- for column in tail['arrays'] %},
+        null as stored_{{ column }}
+        {%- for n in windows | unique %},
+        null as tail_back_{{ n }}_{{ column }}
+        {%- endfor %}
+        {%- endfor %}
+        {%- for column in tail.get('scalars', {}) %},
+        null as stored_{{ column }}
+        {%- endfor %}
     from plan
     inner join {{ upstream }} as upstream_rows on upstream_rows.ticker = plan.ticker
     where plan.is_rebuilt
 
     union all
 
-    select candidates.*, plan.is_rebuilt, plan.last_bar_number
+    -- the tail's arrays end at its last bar: bar b is element b - last + cardinality (an
+    -- index past either end gives null)
+    select
+        candidates.*,
+        plan.is_rebuilt,
+        plan.last_bar_number
+        {%- for column in tail['arrays'] %},
+        tail.{{ column }}[cardinality(tail.{{ column }})]
+        {%- for n in windows | unique %},
+        tail.{{ column }}[
+            candidates.bar_number - {{ n }} - tail.last_bar_number + cardinality(tail.{{ column }})
+        ]
+        {%- endfor %}
+        {%- endfor %}
+        {%- for column in tail.get('scalars', {}) %},
+        tail.{{ column }}
+        {%- endfor %}
     from plan
     inner join candidates on candidates.ticker = plan.ticker
+    inner join {{ series_tail_relation() }} as tail on tail.ticker = plan.ticker
     where not plan.is_rebuilt
-
-),
-
--- the tail's arrays end at its last bar: bar b is element b - last + cardinality
-lookups as (
-
-    select
-        wanted.ticker,
-        wanted.bar_number,
-        {%- for column in tail['arrays'] %}
-        tail.{{ column }}[
-            wanted.bar_number - tail.last_bar_number + cardinality(tail.{{ column }})
-        ] as {{ column }},
-        {%- endfor %}
-        {%- for column in tail.get('scalars', {}) %}
-        case when wanted.bar_number = tail.last_bar_number then tail.{{ column }} end
-            as {{ column }},
-        {%- endfor %}
-        wanted.bar_number = tail.last_bar_number as is_last,
-        tail.last_bar_number
-    from wanted
-    inner join {{ series_tail_relation() }} as tail on wanted.ticker = tail.ticker
 
 )
 

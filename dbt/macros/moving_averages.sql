@@ -3,11 +3,10 @@
     Computed from `running_sum` (the sum of the value from the ticker's bar 1, stored on every
     mart row): (running_sum[b] - running_sum[b - n]) / n. Postgres has no inverse transition for
     float avg, so a sliding `rows n - 1 preceding` frame would re-add all n values on every row;
-    and the stored sum lets an incremental build read one row n bars back instead of n - 1 rows.
-    running_sum[b - n] is found by bar number (`bars_back`), so the rows before the written ones
-    may be sparse: only the bars n back. A missing one gives null, never a wrong mean. Rounding:
-    the sums' error is ~1e-16 of the running total, far below 1e-9 of the mean. `order_by` must
-    order a ticker's rows as bar_number does (the model's one sort order for all its windows).
+    and the stored sum lets an incremental build read one value n bars back instead of n - 1
+    rows (`bars_back`). Rounding: the sums' error is ~1e-16 of the running total, far below
+    1e-9 of the mean. `order_by` must order a ticker's rows as bar_number does (the model's one
+    sort order for all its windows).
 -#}
 {% macro trailing_average(running_sum, n, order_by='bar_number') -%}
     case
@@ -30,27 +29,27 @@
     `ema_chunk_bars()` bars (at most e^600: far inside the float range), and a chunk's EMA adds
     the previous chunk's sum, weighted beta^chunk. Older chunks weigh beta^(2 chunk) < e^-40
     (checked at compile time): below the last bit of a double, so the result equals the
-    recursion to rounding. An incremental build continues from the EMA stored on the ticker's
-    last built row: that row's term is its EMA, at scale 1.
+    recursion to rounding. An incremental build continues from the EMA of the ticker's last
+    built bar (`stored`, given on its first new bar, which is at offset 1 from that bar, the
+    chunk's base): the EMA at scale 1 is the first term of the chunk's sum, as that bar's row
+    was before.
 
-    ema_term: the row's term (null for rows the EMA does not read: ema_chunk < 0);
-    exponential_average: the EMA from `summed`, the running sum of the terms within the chunk,
-    and the previous chunk's (lag over `order_by`, the model's order of a ticker's rows).
+    ema_term: the row's term; exponential_average: the EMA from `summed`, the running sum of the
+    terms within the chunk, and the previous chunk's (lag over `order_by`, the model's order of
+    a ticker's rows).
 -#}
 {% macro ema_term(column, n, stored) -%}
     case
-        when ema_chunk < 0 then null
-        when {{ stored }} is not null then {{ stored }}
         when bar_number <= {{ n }}
             then {{ column }} / {{ n }} * power({{ ema_growth(n) }}, {{ n - 1 }})
-        else 2::double precision / {{ n + 1 }} * {{ column }}
-            * power({{ ema_growth(n) }}, ema_offset)
+        else coalesce({{ stored }}, 0)
+            + 2::double precision / {{ n + 1 }} * {{ column }} * power({{ ema_growth(n) }}, ema_offset)
     end
 {%- endmacro %}
 
 {% macro exponential_average(summed, n, order_by) -%}
     case
-        when bar_number >= {{ n }} and ema_chunk >= 0
+        when bar_number >= {{ n }}
             then power({{ ema_growth(n) }}, -ema_offset) * (
                 {{ summed }}
                 + case
@@ -97,47 +96,30 @@
 {%- endmacro %}
 
 {#- The value of `column` on the ticker's bar n bars before this one. A full build reads every
-    row from bar 1, so it is lag(n). An incremental build reads sparse rows (the written ones and
-    the few built rows they need), so it joins the row by bar number (`bars_back_joins`; a RANGE
-    frame of exactly that bar cost ~0.1 ms a row); a row that was not read gives null. -#}
+    row from bar 1, so it is lag(n). An incremental build writes a rebuilt ticker whole (lag
+    again) and an appended ticker's new bars only: a bar n back among them is lag(n), one built
+    before is in the tail (mart_plan_ctes' tail_back_<n>_<column>). -#}
 {% macro bars_back(column, n, order_by='bar_number') -%}
-    {%- if is_incremental() -%}
-        back_{{ n }}_{{ column }}
-    {%- else -%}
+    {%- set lag -%}
         lag({{ column }}, {{ n }}) over (partition by ticker order by {{ order_by }})
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The joins `bars_back` reads in an incremental build: for each n, the `columns` of the row of
-    relation `cte` n bars back, as back_<n>_<column> (nothing in a full build). -#}
-{% macro bars_back_joins(cte, columns, ns) -%}
+    {%- endset -%}
     {%- if is_incremental() -%}
-        {%- for n in ns | unique %}
-    left join (
-        select
-            ticker as back_{{ n }}_ticker,
-            bar_number + {{ n }} as back_{{ n }}_bar_number
-            {%- for column in columns %},
-            {{ column }} as back_{{ n }}_{{ column }}
-            {%- endfor %}
-        from {{ cte }}
-    ) as back_{{ n }}
-        on back_{{ n }}.back_{{ n }}_ticker = {{ cte }}.ticker
-        and back_{{ n }}.back_{{ n }}_bar_number = {{ cte }}.bar_number
-        {%- endfor -%}
+        case
+            when is_rebuilt or bar_number - {{ n }} > last_bar_number then {{ lag }}
+            else tail_back_{{ n }}_{{ column }}
+        end
+    {%- else -%}
+        {{ lag }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- A running total of `term` from the ticker's first row read, on the written rows only (an
-    incremental build starts the term of its lookups at the stored total of the last built row
-    and at 0 before it, so the total continues). -#}
+{#- A running total of `term` from the ticker's first row written (an incremental build adds
+    the stored total of the last built bar to its first new bar's term, so the total
+    continues) -#}
 {% macro running_total(term) -%}
-    case
-        when is_written
-            then sum({{ term }}) over (
-                partition by ticker
-                order by bar_number
-                rows between unbounded preceding and current row
-            )
-    end
+    sum({{ term }}) over (
+        partition by ticker
+        order by bar_number
+        rows between unbounded preceding and current row
+    )
 {%- endmacro %}

@@ -29,33 +29,22 @@ with
     rebuild_below=ema_longest,
 ) }},
 
--- the EMAs continue from the ticker's last built row (ema_base: its bar number, whose stored
--- EMAs restart the recursion); a rebuilt ticker's start again from bar 1
+-- an appended ticker continues from its last built bar (ema_base, its bar number): its first
+-- new bar adds that bar's running sum and EMAs (its tail's) to its own terms; a rebuilt
+-- ticker's start again from bar 1
 bars as (
 
     select
-        ticker, trading_date, bar_number, bar_id, adj_close, inputs_loaded_at,
-        adj_close as running_sum_term,
-        null::double precision as stored_running_sum,
-        null::double precision as stored_ema_12,
-        null::double precision as stored_ema_26,
-        case when is_rebuilt then 1 else last_bar_number end as ema_base,
-        true as is_written
+        *,
+        case
+            when bar_number = last_bar_number + 1 and not is_rebuilt
+                then stored_adj_close_running_sum + adj_close
+            else adj_close
+        end as running_sum_term,
+        case when bar_number = last_bar_number + 1 then stored_ema_12 end as first_ema_12,
+        case when bar_number = last_bar_number + 1 then stored_ema_26 end as first_ema_26,
+        case when is_rebuilt then 1 else last_bar_number end as ema_base
     from written
-
-    union all
-
-    -- the running sum restarts from the last built row's: the earlier lookups add nothing (a
-    -- lookup is never written: its date, id, close and load time are not read)
-    select
-        built.ticker, null, built.bar_number, null, null, null,
-        case when built.is_last then built.adj_close_running_sum else 0 end,
-        built.adj_close_running_sum,
-        case when built.is_last then built.ema_12 end,
-        case when built.is_last then built.ema_26 end,
-        built.last_bar_number,
-        false
-    from lookups as built
 
 ),
 
@@ -66,26 +55,21 @@ bars as (
     select
         ticker, trading_date, bar_number, bar_id, adj_close, inputs_loaded_at,
         adj_close as running_sum_term,
-        null::double precision as stored_running_sum,
-        null::double precision as stored_ema_12,
-        null::double precision as stored_ema_26,
-        1 as ema_base,
-        true as is_written
+        null::double precision as first_ema_12,
+        null::double precision as first_ema_26,
+        1 as ema_base
     from price_series
 
 ),
 
 {% endif %}
 
--- the EMAs' chunks (-1: a row before ema_base, which they do not read) and their terms
+-- the EMAs' chunks and their terms
 chunked as (
 
     select
         *,
-        case
-            when bar_number >= ema_base then (bar_number - ema_base) / {{ ema_chunk_bars() }}
-            else -1
-        end as ema_chunk,
+        (bar_number - ema_base) / {{ ema_chunk_bars() }} as ema_chunk,
         (bar_number - ema_base) % {{ ema_chunk_bars() }} as ema_offset
     from bars
 
@@ -97,18 +81,14 @@ summed as (
 
     select
         *,
-        case
-            when is_written
-                then sum(running_sum_term) over (
-                    partition by ticker
-                    order by ema_chunk, bar_number
-                    rows between unbounded preceding and current row
-                )
-            else stored_running_sum
-        end as adj_close_running_sum,
-        sum({{ ema_term('adj_close', ema_fast, 'stored_ema_12') }}) over ema_chunk_so_far
+        sum(running_sum_term) over (
+            partition by ticker
+            order by ema_chunk, bar_number
+            rows between unbounded preceding and current row
+        ) as adj_close_running_sum,
+        sum({{ ema_term('adj_close', ema_fast, 'first_ema_12') }}) over ema_chunk_so_far
             as ema_12_sum,
-        sum({{ ema_term('adj_close', ema_slow, 'stored_ema_26') }}) over ema_chunk_so_far
+        sum({{ ema_term('adj_close', ema_slow, 'first_ema_26') }}) over ema_chunk_so_far
             as ema_26_sum
     from chunked
     window ema_chunk_so_far as (
@@ -135,11 +115,9 @@ moving_averages as (
         {{ trailing_average('adj_close_running_sum', sma_long, order) }} as sma_200,
         {{ exponential_average('ema_12_sum', ema_fast, order) }} as ema_12,
         {{ exponential_average('ema_26_sum', ema_slow, order) }} as ema_26,
-        inputs_loaded_at,
-        is_written
+        inputs_loaded_at
 
     from summed
-    {{ bars_back_joins('summed', ['adj_close_running_sum'], [sma_short, sma_medium, sma_long]) }}
 
 )
 
@@ -157,4 +135,3 @@ select
     ema_26,
     inputs_loaded_at
 from moving_averages
-where is_written

@@ -21,34 +21,26 @@ with
 -- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
 {{ mart_plan_ctes(upstream='price_series', windows=[window_size], tail=tail) }},
 
+-- an appended ticker's first new bar adds the totals of its last built bar (its tail's) to its
+-- own terms, so the running totals continue
 bars as (
 
     select
-        ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at,
-        (log_return is not null)::int as count_term,
-        coalesce(log_return, 0) as sum_term,
-        coalesce(log_return * log_return, 0) as squares_term,
-        null::bigint as stored_count,
-        null::double precision as stored_sum,
-        null::double precision as stored_squares,
-        true as is_written
-    from written
-
-    union all
-
-    -- the totals restart from the last built row's: the earlier lookups add nothing (a lookup
-    -- is never written: its date, id, return and load time are not read)
-    select
-        built.ticker, null, built.bar_number, null, null, null,
-        -- int, as the written rows' term: sum(int) is bigint, sum(bigint) numeric
-        (case when built.is_last then built.log_return_running_count else 0 end)::int,
-        case when built.is_last then built.log_return_running_sum else 0 end,
-        case when built.is_last then built.log_return_running_sum_of_squares else 0 end,
-        built.log_return_running_count,
-        built.log_return_running_sum,
-        built.log_return_running_sum_of_squares,
-        false
-    from lookups as built
+        *,
+        (
+            (log_return is not null)::int
+            + case when continues then stored_log_return_running_count else 0 end
+        -- int, as the full build's term: sum(int) is bigint, sum(bigint) numeric
+        )::int as count_term,
+        coalesce(log_return, 0)
+            + case when continues then stored_log_return_running_sum else 0 end as sum_term,
+        coalesce(log_return * log_return, 0)
+            + case when continues then stored_log_return_running_sum_of_squares else 0 end
+            as squares_term
+    from (
+        select *, bar_number = last_bar_number + 1 and not is_rebuilt as continues
+        from written
+    ) as written
 
 ),
 
@@ -60,11 +52,7 @@ bars as (
         ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at,
         (log_return is not null)::int as count_term,
         coalesce(log_return, 0) as sum_term,
-        coalesce(log_return * log_return, 0) as squares_term,
-        null::bigint as stored_count,
-        null::double precision as stored_sum,
-        null::double precision as stored_squares,
-        true as is_written
+        coalesce(log_return * log_return, 0) as squares_term
     from price_series
 
 ),
@@ -75,11 +63,10 @@ bars as (
 totals as (
 
     select
-        ticker, trading_date, bar_number, bar_id, log_return, inputs_loaded_at, is_written,
-        coalesce({{ running_total('count_term') }}, stored_count) as log_return_running_count,
-        coalesce({{ running_total('sum_term') }}, stored_sum) as log_return_running_sum,
-        coalesce({{ running_total('squares_term') }}, stored_squares)
-            as log_return_running_sum_of_squares
+        *,
+        {{ running_total('count_term') }} as log_return_running_count,
+        {{ running_total('sum_term') }} as log_return_running_sum,
+        {{ running_total('squares_term') }} as log_return_running_sum_of_squares
     from bars
 
 ),
@@ -105,15 +92,6 @@ windowed as (
             else 0
         end as window_sum_of_squares
     from totals
-    {{ bars_back_joins(
-        'totals',
-        [
-            'log_return_running_count',
-            'log_return_running_sum',
-            'log_return_running_sum_of_squares',
-        ],
-        [window_size],
-    ) }}
 
 ),
 
@@ -145,7 +123,6 @@ final as (
         inputs_loaded_at
 
     from windowed
-    where is_written
 
 )
 
