@@ -48,7 +48,9 @@ price_series as not materialized (
     written      a rebuilt ticker's whole series from upstream (by index), an appended ticker's
                  candidates; each with is_rebuilt, last_bar_number and, for an appended
                  ticker's rows, what it continues from, from its tail: stored_<column>, the
-                 value of each tail column on the last built bar, and tail_back_<n>_<column>,
+                 value of each tail column on the last built bar (on the first new bar only,
+                 null on the others: a model adds it to that bar's term), and
+                 tail_back_<n>_<column>,
                  each array column's value n bars back from the row for each window n in
                  `windows` (null where that bar is not built: bars_back then reads it from the
                  written rows)
@@ -125,13 +127,16 @@ written as (
     union all
 
     -- the tail's arrays end at its last bar: bar b is element b - last + cardinality (an
-    -- index past either end gives null)
+    -- index past either end gives null); the stored values go on the first new bar only
     select
         candidates.*,
         plan.is_rebuilt,
         plan.last_bar_number
         {%- for column in tail['arrays'] %},
-        tail.{{ column }}[cardinality(tail.{{ column }})]
+        case
+            when candidates.bar_number = plan.last_bar_number + 1
+                then tail.{{ column }}[cardinality(tail.{{ column }})]
+        end
         {%- for n in windows | unique %},
         tail.{{ column }}[
             candidates.bar_number - {{ n }} - tail.last_bar_number + cardinality(tail.{{ column }})
@@ -139,7 +144,7 @@ written as (
         {%- endfor %}
         {%- endfor %}
         {%- for column in tail.get('scalars', {}) %},
-        tail.{{ column }}
+        case when candidates.bar_number = plan.last_bar_number + 1 then tail.{{ column }} end
         {%- endfor %}
     from plan
     inner join candidates on candidates.ticker = plan.ticker

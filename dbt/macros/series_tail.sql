@@ -15,18 +15,19 @@
       scalars  {column: type}: mart columns kept for the last bar only (the EMAs)
     with last_bar_number and last_trading_date, the ticker's last built bar. A ticker whose
     tail row is missing or out of step with int (its last bar is not the one before the new
-    ones) is rebuilt whole, and its tail with it: the tail is never trusted blindly.
+    ones, or not on int's date for it) is rebuilt whole, and its tail with it; the arrays
+    themselves are trusted as written.
 
     It is written in the model's transaction: by the series_tail incremental strategy after an
     incremental build (from the rows it wrote), by a post-hook after a full build (from the
     mart), so the two commit together. Its table sits beside the build marks (intermediate),
     named after the mart: <mart>_tail.
 -#}
-{% macro series_tail_relation(model=this) -%}
+{% macro series_tail_relation() -%}
     {{ return(api.Relation.create(
         database=target.database,
         schema=build_marks_schema(),
-        identifier=model.identifier ~ '_tail',
+        identifier=this.identifier ~ '_tail',
     )) }}
 {%- endmacro %}
 

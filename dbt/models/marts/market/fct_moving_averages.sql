@@ -36,13 +36,7 @@ bars as (
 
     select
         *,
-        case
-            when bar_number = last_bar_number + 1 and not is_rebuilt
-                then stored_adj_close_running_sum + adj_close
-            else adj_close
-        end as running_sum_term,
-        case when bar_number = last_bar_number + 1 then stored_ema_12 end as first_ema_12,
-        case when bar_number = last_bar_number + 1 then stored_ema_26 end as first_ema_26,
+        adj_close + coalesce(stored_adj_close_running_sum, 0) as running_sum_term,
         case when is_rebuilt then 1 else last_bar_number end as ema_base
     from written
 
@@ -55,8 +49,8 @@ bars as (
     select
         ticker, trading_date, bar_number, bar_id, adj_close, inputs_loaded_at,
         adj_close as running_sum_term,
-        null::double precision as first_ema_12,
-        null::double precision as first_ema_26,
+        null::double precision as stored_ema_12,
+        null::double precision as stored_ema_26,
         1 as ema_base
     from price_series
 
@@ -86,9 +80,9 @@ summed as (
             order by ema_chunk, bar_number
             rows between unbounded preceding and current row
         ) as adj_close_running_sum,
-        sum({{ ema_term('adj_close', ema_fast, 'first_ema_12') }}) over ema_chunk_so_far
+        sum({{ ema_term('adj_close', ema_fast, 'stored_ema_12') }}) over ema_chunk_so_far
             as ema_12_sum,
-        sum({{ ema_term('adj_close', ema_slow, 'first_ema_26') }}) over ema_chunk_so_far
+        sum({{ ema_term('adj_close', ema_slow, 'stored_ema_26') }}) over ema_chunk_so_far
             as ema_26_sum
     from chunked
     window ema_chunk_so_far as (

@@ -18,7 +18,7 @@ with
 {% if is_incremental() %}
 
 -- an appended ticker continues the running totals from its last built row and needs the
--- totals of the bars n back from its new ones: a few index probes, not n - 1 returns
+-- totals of the bars n back from its new ones, from its tail: not n - 1 returns
 {{ mart_plan_ctes(upstream='price_series', windows=[window_size], tail=tail) }},
 
 -- an appended ticker's first new bar adds the totals of its last built bar (its tail's) to its
@@ -27,20 +27,13 @@ bars as (
 
     select
         *,
-        (
-            (log_return is not null)::int
-            + case when continues then stored_log_return_running_count else 0 end
         -- int, as the full build's term: sum(int) is bigint, sum(bigint) numeric
-        )::int as count_term,
-        coalesce(log_return, 0)
-            + case when continues then stored_log_return_running_sum else 0 end as sum_term,
+        ((log_return is not null)::int + coalesce(stored_log_return_running_count, 0))::int
+            as count_term,
+        coalesce(log_return, 0) + coalesce(stored_log_return_running_sum, 0) as sum_term,
         coalesce(log_return * log_return, 0)
-            + case when continues then stored_log_return_running_sum_of_squares else 0 end
-            as squares_term
-    from (
-        select *, bar_number = last_bar_number + 1 and not is_rebuilt as continues
-        from written
-    ) as written
+            + coalesce(stored_log_return_running_sum_of_squares, 0) as squares_term
+    from written
 
 ),
 
