@@ -8,9 +8,10 @@ Needs the native stack. Starts the simulator (its clock at the backfill's last d
 service on a database and bucket of their own; backfills by grouped daily; moves the clock with
 POST /_sim/clock; ages the warehouse's load times by --age-hours (the day between the two runs,
 not waited); runs the daily request. Prints both runs' figures (end to end, dbt, ingest,
-the loader next to a plain COPY, API requests, bars), each service's peak RSS and, for each of
-the daily run's objects, how long MinIO's event took to reach Kafka; and ends with
-one JSON line: the daily run's figures, plus the backfill's under "backfill". Asserts nothing.
+the loader next to a plain COPY, API requests, bars, the CPU seconds each process spent), each
+service's peak RSS and, for each of the daily run's objects, how long MinIO's event took to
+reach Kafka; and ends with one JSON line: the daily run's figures, plus the backfill's under
+"backfill". Asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.cpu import CpuSpan, stack_pids
 from benchmarks.support import (
     age_warehouse,
     batch_timeline,
@@ -76,10 +78,16 @@ def parse() -> argparse.Namespace:
 
 def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
     """One run from request to its final status, with its figures."""
+    roots = {**stack_pids(), **p.supervisor.running()}
+    if p.sim is not None:
+        roots["polygon_sim"] = p.sim.pid
+    cpu = CpuSpan(roots)
+    cpu.start()
     run_id = asyncio.run(p.request_run(**request))
     t0 = time.monotonic()
     row = asyncio.run(p.wait_finished(run_id, timeout_s=4 * 3600))
     wall = time.monotonic() - t0
+    cpu_s = cpu.stop()
     stages = asyncio.run(stage_times(p.connect, run_id))
     logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, loaders + 1)]
     loader_rps, _ = loader_rows_per_s(logs, run_id)
@@ -98,6 +106,8 @@ def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
         "bars": int(bars),
         "api_requests": int(stages["api_requests"]),
         **dbt_breakdown(p.supervisor.log(Replica("transformer", 1)), run_id),
+        # CPU seconds by process over the run (2 cores: twice the wall time is the most there is)
+        "cpu_s": cpu_s,
     }
 
 
