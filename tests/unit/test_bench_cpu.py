@@ -6,7 +6,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from benchmarks.cpu import CpuSpan, tree_cpu_s
+
+pytestmark = pytest.mark.unit
 
 # burns `seconds` of its own CPU time, then prints and waits for stdin to close
 BURN = """
