@@ -210,8 +210,22 @@ class TestPermanentErrors:
             httpx.Response(200, json={"status": "OK", "results": {"o": 1}}),
             httpx.Response(200, json={"status": "OK", "results": [{"o": "x", "t": 1}]}),
             httpx.Response(200, json={"status": "OK", "results": [], "next_url": 5}),
+            # NaN is not JSON (Python's decoder would take it, and the bar would have no price)
+            httpx.Response(
+                200,
+                content=b'{"status": "OK", "results": [{"T": "A", "o": NaN, "h": 1, "l": 1,'
+                b' "c": 1, "v": 1, "t": 1602705600000}]}',
+            ),
         ],
-        ids=["invalid-json", "binary", "array", "results-object", "bad-row", "bad-next-url"],
+        ids=[
+            "invalid-json",
+            "binary",
+            "array",
+            "results-object",
+            "bad-row",
+            "bad-next-url",
+            "nan-price",
+        ],
     )
     async def test_malformed_bodies_are_permanent(self, response: httpx.Response) -> None:
         """Malformed 2xx bodies raise PolygonMalformedResponse without a retry (the decision)."""
