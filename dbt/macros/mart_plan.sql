@@ -121,16 +121,7 @@ written as (
         null as stored_{{ column }}
         {%- endfor %}
     from plan
-    -- one index range scan of upstream per rebuilt ticker. As a join, the planner guessed
-    -- plan's rows (a CTE: 4,846 for 70 rebuilt in a daily run after a year) and hashed every
-    -- row of int: 1.43 s of the moving averages' 1.63 s. `offset 0` keeps the subquery from
-    -- being pulled up into that join again (as int_stock_bars_adjusted's series_input does).
-    cross join lateral (
-        select *
-        from {{ upstream }} as ticker_rows
-        where ticker_rows.ticker = plan.ticker
-        offset 0
-    ) as upstream_rows
+    cross join lateral {{ ticker_rows(upstream, 'plan.ticker') }} as upstream_rows
     where plan.is_rebuilt
 
     union all

@@ -43,7 +43,8 @@
         when bar_number <= {{ n }}
             then {{ column }} / {{ n }} * power({{ ema_growth(n) }}, {{ n - 1 }})
         else coalesce({{ stored }}, 0)
-            + 2::double precision / {{ n + 1 }} * {{ column }} * power({{ ema_growth(n) }}, ema_offset)
+            + 2::double precision / {{ n + 1 }} * {{ column }}
+                * power({{ ema_growth(n) }}, ema_offset)
     end
 {%- endmacro %}
 

@@ -147,10 +147,10 @@
 
 {#- A full build numbers each ticker's bars from 1, so its tail is its last `length` rows, read
     by the (ticker, trading_date) index: one probe a ticker for the last bar, one backward range
-    of `length` rows for the arrays. Aggregating every row of the mart (series_tail_rows) took
-    1.75-2.0 s for a whole-market year's moving averages (three sorts of each ticker's 253
-    rows), 0.86 s so, and grew with the years kept. The tickers come from the same index, one probe each (a
-    recursive skip scan): `select distinct` would read every row. -#}
+    of `length` rows for the arrays, whatever the years kept. Aggregating every row of the mart
+    instead (series_tail_rows: three sorts of each ticker's 253 rows) took 1.75-2.0 s for a
+    whole-market year's moving averages; this takes 0.86 s. The tickers come from the same
+    index, one probe each (a recursive skip scan): `select distinct` would read every row. -#}
 {% macro refill_series_tail() -%}
     {%- set spec = series_tail_spec() -%}
     {%- set scalars = spec.get('scalars', {}) | list -%}
@@ -161,7 +161,10 @@
             with recursive tickers as (
                 select min(ticker) as ticker from {{ this }}
                 union all
-                select (select min(mart.ticker) from {{ this }} as mart where mart.ticker > tickers.ticker)
+                select (
+                    select min(mart.ticker) from {{ this }} as mart
+                    where mart.ticker > tickers.ticker
+                )
                 from tickers
                 where tickers.ticker is not null
             )
@@ -186,7 +189,8 @@
             cross join lateral (
                 select
                     {%- for column in spec['arrays'] %}
-                    array_agg({{ column }} order by trading_date) as {{ column }}{{ ',' if not loop.last }}
+                    array_agg({{ column }} order by trading_date)
+                        as {{ column }}{{ ',' if not loop.last }}
                     {%- endfor %}
                 from (
                     select trading_date{% for column in spec['arrays'] %}, {{ column }}{% endfor %}

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from shared.clients.polygon import trading_date_of
 from shared.messages.ids import TICKER_PATTERN
 from shared.messages.raw_objects import (
     GROUPED_DAY_PREFIX,
@@ -18,7 +19,7 @@ from shared.messages.raw_objects import (
     TickerError,
 )
 
-from .fast_rows import BarRow, fast_rows, trading_date
+from .fast_rows import BarRow, fast_rows
 
 # Vendor glitches have put control characters, and worse, into tickers: a ticker Postgres or
 # its b-tree would refuse costs its own line, never the batch.
@@ -116,7 +117,7 @@ def bar_row(bar: dict[str, Any], ticker: str, head: ObjectHeader, key: str) -> B
     vw, n = bar.get("vw"), bar.get("n")
     return (
         ticker,
-        trading_date(t),
+        trading_date_of(t),
         head.adjusted,
         *_prices(bar),
         None if vw is None else _number(bar, "vw"),

@@ -4,23 +4,14 @@ bar that is not plainly valid sends the line to the bar-by-bar path, which names
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from functools import lru_cache
 from itertools import chain, repeat
 from operator import contains, itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from shared.clients.polygon import trading_date_of
 from shared.messages.raw_objects import ObjectHeader
 
-NEW_YORK = ZoneInfo("America/New_York")
 BarRow = tuple[Any, ...]
-
-
-@lru_cache(maxsize=8192)  # a batch's bars share a few hundred distinct days
-def trading_date(t_ms: int) -> date:
-    """The bar's New York calendar date (midnight or 16:00 ET both fall on it)."""
-    return datetime.fromtimestamp(t_ms / 1000, NEW_YORK).date()
 
 
 _REQUIRED = itemgetter("t", "o", "h", "l", "c", "v")
@@ -72,7 +63,7 @@ def fast_rows(bars: list[Any], ticker: str, head: ObjectHeader, key: str) -> lis
     if any(map(contains, bars, repeat("otc"))):
         otc = [bool(b.get("otc", False)) for b in bars]
     try:
-        dates = list(map(trading_date, t))
+        dates = list(map(trading_date_of, t))
     except (OverflowError, OSError, ValueError):  # beyond the calendar: `bar_row` says so
         return None
     return list(

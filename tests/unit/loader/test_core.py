@@ -18,7 +18,7 @@ from services.loader.core import (
     ticker_line,
     ticker_row,
 )
-from services.loader.fast_rows import trading_date
+from shared.clients.polygon import trading_date_of
 from shared.messages.raw_objects import ObjectHeader, TickerError
 
 pytestmark = pytest.mark.unit
@@ -100,13 +100,13 @@ class TestTradingDate:
             ny_ms(day.year, day.month, day.day, 16),
         )
 
-        assert (day, day) == (trading_date(midnight), trading_date(close))
+        assert (day, day) == (trading_date_of(midnight), trading_date_of(close))
 
     def test_the_recorded_fixture_dates_cross_the_2005_dst_change(self) -> None:
         """The AAPL fixture's t values are 2005-04-01 (EST) and 2005-04-04 (EDT)."""
         assert (date(2005, 4, 1), date(2005, 4, 4)) == (
-            trading_date(1112331600000),
-            trading_date(1112587200000),
+            trading_date_of(1112331600000),
+            trading_date_of(1112587200000),
         )
 
     def test_the_date_is_new_yorks_not_utcs(self) -> None:
@@ -114,7 +114,7 @@ class TestTradingDate:
         t = ny_ms(2024, 7, 1, 20)
 
         assert (date(2024, 7, 1), date(2024, 7, 2)) == (
-            trading_date(t),
+            trading_date_of(t),
             datetime.fromtimestamp(t / 1000, UTC).date(),
         )
 

@@ -55,16 +55,8 @@ series_input as (
         null::double precision as built_tr_index,
         false as is_built
     from plan
-    -- one index range scan of raw per rebuilt ticker. As a join, the planner guessed plan's
-    -- rows (a CTE: 1,010 for 64) and hashed all of raw: 3.2 s of a 4.2 s daily build on
-    -- 10,000 tickers, a year each. `offset 0` keeps the subquery from being pulled up into
-    -- that join again.
-    cross join lateral (
-        select *
-        from {{ ref('stg_polygon__stock_bars_daily') }} as ticker_bars
-        where ticker_bars.ticker = plan.ticker
-        offset 0
-    ) as bars
+    cross join lateral
+        {{ ticker_rows(ref('stg_polygon__stock_bars_daily'), 'plan.ticker') }} as bars
     where plan.is_rebuilt
 
     union all
