@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -170,6 +171,38 @@ class TestRowsOffThePlainPath:
             for b in bars
         ]
         assert [float, int] == [type(bars[0].open), type(bars[1].t_ms)]
+
+    @pytest.mark.parametrize(
+        "row",
+        [
+            {"o": 2, "h": 3, "l": 1, "c": 2, "v": 10, "vw": 2, "n": 7, "otc": True},
+            {"o": 2.5, "h": 3.5, "l": 1.5, "c": 2.5, "v": 10.5, "vw": 2.25},
+            {"o": 2.5, "h": 3.5, "l": 1.5, "c": 2.5, "v": 10.5, "otc": False},
+        ],
+        ids=["whole-numbers-and-otc", "no-n-no-otc", "no-vwap"],
+    )
+    async def test_both_paths_make_the_same_bar_of_a_row(self, row: dict[str, Any]) -> None:
+        """A row parsed on the plain path (a page of plain rows) and on the row-by-row one (the
+        same page with a string price on another row) gives equal bars, value and type."""
+        plain = {"T": "AAA", "t": T_2020_10_14, **row}
+        lax = {"T": "BBB", "o": "1", "h": 1, "l": 1, "c": 1, "v": 1, "t": T_2020_10_14}
+        h = Harness(
+            [
+                ok({"status": "OK", "results": [plain]}),
+                ok({"status": "OK", "results": [plain, lax]}),
+            ]
+        )
+
+        [fast] = await h.client.grouped_daily(date(2020, 10, 14))
+        slow, _ = await h.client.grouped_daily(date(2020, 10, 14))
+
+        assert fast == slow
+        assert [type(v) for v in fast] == [type(v) for v in slow]
+        assert (fast.open, fast.vwap, fast.otc) == (
+            float(row["o"]),
+            row.get("vw"),
+            row.get("otc", False),
+        )
 
 
 class TestTickers:
