@@ -52,14 +52,18 @@ bars as (
 
 {% endif %}
 
--- running totals of the log returns from the ticker's bar 1: count, sum and sum of squares
+-- running totals of the log returns from the ticker's bar 1: count, sum and sum of squares.
+-- Every window orders a ticker's rows by trading_date, the order of bar_number and of int's
+-- (ticker, trading_date) index, which a full build reads: no sort (by bar_number the planner
+-- sorted 2.5 M rows a year of the whole market: 5.0-5.2 -> 4.5-4.6 s, EXPLAIN ANALYZE)
+{%- set order = 'trading_date' %}
 totals as (
 
     select
         *,
-        {{ running_total('count_term') }} as log_return_running_count,
-        {{ running_total('sum_term') }} as log_return_running_sum,
-        {{ running_total('squares_term') }} as log_return_running_sum_of_squares
+        {{ running_total('count_term', order) }} as log_return_running_count,
+        {{ running_total('sum_term', order) }} as log_return_running_sum,
+        {{ running_total('squares_term', order) }} as log_return_running_sum_of_squares
     from bars
 
 ),
@@ -71,17 +75,17 @@ windowed as (
         *,
         log_return_running_count - case
             when bar_number > {{ window_size }}
-                then {{ bars_back('log_return_running_count', window_size) }}
+                then {{ bars_back('log_return_running_count', window_size, order) }}
             else 0
         end as return_count,
         log_return_running_sum - case
             when bar_number > {{ window_size }}
-                then {{ bars_back('log_return_running_sum', window_size) }}
+                then {{ bars_back('log_return_running_sum', window_size, order) }}
             else 0
         end as window_sum,
         log_return_running_sum_of_squares - case
             when bar_number > {{ window_size }}
-                then {{ bars_back('log_return_running_sum_of_squares', window_size) }}
+                then {{ bars_back('log_return_running_sum_of_squares', window_size, order) }}
             else 0
         end as window_sum_of_squares
     from totals
