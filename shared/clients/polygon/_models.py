@@ -121,10 +121,11 @@ def _plain_bars(results: list[Any], ticker: str | None, adjusted: bool) -> list[
     """The bars of a page whose rows are all plainly valid: numbers where numbers belong (a
     price int or float, `t` and `n` int), `otc` a bool, `T` a non-empty string. The values
     become what _AggRow's lax parsing makes of them (an int price is a float). Checking each
-    row by hand and building a plain tuple: 3.9 -> 1.1 us a bar for a whole-market day (a
-    pydantic DailyBar of each row took 3.6 us). Raises on anything else, for parse_bars'
-    row-by-row path, which accepts the lax values _AggRow does (a price sent as a string, a
-    whole-number float `t`) and names what is wrong with the rest."""
+    row by hand and building a plain tuple: 5.9 -> 1.8 us a bar over 20 whole-market days
+    (benchmarks/bench_parse.py), where a pydantic DailyBar of each row took 3.6 us. Raises on
+    anything else, for parse_bars' row-by-row path, which accepts the lax values _AggRow does
+    (a price sent as a string, a whole-number float `t`) and names what is wrong with the
+    rest."""
     bars: list[DailyBar] = []
     append = bars.append
     for item in results:
