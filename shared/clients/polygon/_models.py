@@ -19,8 +19,8 @@ _M = TypeVar("_M", bound=BaseModel)
 class DailyBar(NamedTuple):
     """One daily bar, immutable. `trading_date` is the New York date of `t` (midnight or 16:00
     ET). A plain tuple, not a pydantic model: parse_bars validates each row before it builds
-    one, and a model's own validation cost 3.6 us a bar, more than half of what the fetcher
-    spends on a whole-market day (a year is 2.26 M bars)."""
+    one. With a model per bar, parsing took 5.9 of the 8.3 us the fetcher spent on a bar; 1.8
+    us now (benchmarks/bench_parse.py; a whole-market year is 2.26 M bars)."""
 
     ticker: str  # as received, case-sensitive: "BRK.A", "KIMpL"
     trading_date: date  # the date of t in America/New_York
@@ -121,11 +121,10 @@ def _plain_bars(results: list[Any], ticker: str | None, adjusted: bool) -> list[
     """The bars of a page whose rows are all plainly valid: numbers where numbers belong (a
     price int or float, `t` and `n` int), `otc` a bool, `T` a non-empty string. The values
     become what _AggRow's lax parsing makes of them (an int price is a float). Checking each
-    row by hand and building a plain tuple: 5.9 -> 1.8 us a bar over 20 whole-market days
-    (benchmarks/bench_parse.py), where a pydantic DailyBar of each row took 3.6 us. Raises on
-    anything else, for parse_bars' row-by-row path, which accepts the lax values _AggRow does
-    (a price sent as a string, a whole-number float `t`) and names what is wrong with the
-    rest."""
+    row by hand and building a plain tuple, not a pydantic model: 5.9 -> 1.8 us a bar over 20
+    whole-market days (benchmarks/bench_parse.py). Raises on anything else, for parse_bars'
+    row-by-row path, which accepts the lax values _AggRow does (a price sent as a string, a
+    whole-number float `t`) and names what is wrong with the rest."""
     bars: list[DailyBar] = []
     append = bars.append
     for item in results:
