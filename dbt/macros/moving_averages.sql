@@ -117,7 +117,7 @@
 {#- A running total of `term` from the ticker's first row written (an incremental build adds
     the stored total of the last built bar to its first new bar's term, so the total
     continues), over `order_by`, which orders a ticker's rows as bar_number does -#}
-{% macro running_total(term, order_by='bar_number') -%}
+{% macro running_total(term, order_by) -%}
     sum({{ term }}) over (
         partition by ticker
         order by {{ order_by }}

@@ -147,6 +147,8 @@ def _plain_bars(results: list[Any], ticker: str | None, adjusted: bool) -> list[
             or type(otc) is not bool
         ):
             raise _NotPlain
+        # positional, in DailyBar's field order: keywords cost 0.8 us a bar more (a third of
+        # the parse); test_both_paths_make_the_same_bar_of_a_row holds it to _daily_bar's
         append(
             DailyBar(
                 symbol,
