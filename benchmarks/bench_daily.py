@@ -35,6 +35,7 @@ from benchmarks.support import (
     dbt_breakdown,
     loader_lines,
     loader_rows_per_s,
+    loaders_together_rows_per_s,
     notification_delays,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
@@ -91,6 +92,7 @@ def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
     stages = asyncio.run(stage_times(p.connect, run_id))
     logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, loaders + 1)]
     loader_rps, _ = loader_rows_per_s(logs, run_id)
+    together_rps = loaders_together_rows_per_s(logs, run_id)
     bars = stages["bars"]
     return {
         "run_id": run_id,
@@ -103,6 +105,7 @@ def timed_run(p: Pipeline, loaders: int, **request: Any) -> dict[str, Any]:
         "fetch_and_load_s": round(stages["fetch_and_load"], 1),
         "ingest_bars_per_s": round(bars / stages["fetch_and_load"]) if bars else 0,
         "loader_rows_per_s": round(loader_rps),
+        "loaders_together_rows_per_s": round(together_rps),
         "bars": int(bars),
         "api_requests": int(stages["api_requests"]),
         **dbt_breakdown(p.supervisor.log(Replica("transformer", 1)), run_id),

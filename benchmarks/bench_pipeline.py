@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.support import (
     loader_rows_per_s,
+    loaders_together_rows_per_s,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
     stage_times,
@@ -88,6 +89,7 @@ def main() -> None:
         stages = asyncio.run(stage_times(p.connect, run_id))
         logs = [p.supervisor.log(Replica("loader", i)) for i in range(1, a.loaders + 1)]
         loader_rps, loader_rows = loader_rows_per_s(logs)
+        together_rps = loaders_together_rows_per_s(logs)
         straight = straight_share(logs)
         copy_rps, copy_rows = asyncio.run(plain_copy_rows_per_s(p.connect))
     bars = stages["bars"]
@@ -104,6 +106,7 @@ def main() -> None:
         f"  ingest bars/s   {bars / stages['fetch_and_load']:8.0f}   (listed -> last batch loaded)"
     )
     print(f"  loader rows/s   {loader_rps:8.0f}   (one loader, inside Loader.load, {loader_rows})")
+    print(f"  loaders rows/s  {together_rps:8.0f}   (all loaders together, their busy wall time)")
     print(f"  plain COPY      {copy_rps:8.0f}   rows/s ({copy_rows} rows, same shape, same run)")
     print(f"  peak RSS MB     {peaks}")
     figures = {
@@ -113,6 +116,8 @@ def main() -> None:
         "loader_rows_per_s": round(loader_rps),
         "plain_copy_rows_per_s": round(copy_rps),
         "loader_vs_copy": round(loader_rps / copy_rps, 2) if copy_rps else None,
+        "loaders_together_rows_per_s": round(together_rps),
+        "loaders_together_vs_copy": round(together_rps / copy_rps, 2) if copy_rps else None,
         "loader_straight_share": straight,
         "bars": int(bars),
         "api_requests": int(stages["api_requests"]),

@@ -252,6 +252,32 @@ def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[floa
     return (rows / seconds if seconds else 0.0), rows
 
 
+def loaders_together_rows_per_s(logs: list[Path], run_id: str | None = None) -> float:
+    """Rows over the time at least one loader was inside Loader.load (bars objects only).
+    loader_rows_per_s adds up each loader's own time, so two loaders at work side by side count
+    it twice: that is one loader's pace beside the others, this is what they load together,
+    the figure a plain COPY on one connection compares with."""
+    rows, spans = 0, []
+    for log in logs:
+        for entry in loader_lines(log, run_id, ("object_loaded",)):
+            if entry.get("kind") == "daily_bars":
+                rows += entry["rows"]
+                end = datetime.fromisoformat(entry["timestamp"]).timestamp()
+                spans.append((end - entry["duration_s"], end))
+    busy = covered_seconds(spans)
+    return rows / busy if busy else 0.0
+
+
+def covered_seconds(spans: list[tuple[float, float]]) -> float:
+    """The length of the union of (start, end) spans: overlaps counted once."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
 def dbt_breakdown(log: Path, run_id: str) -> dict[str, Any]:
     """Where a run's dbt stage went, from the transformer's own lines: dbt's elapsed time and
     the build's wall time, its slowest nodes, then source freshness and triage."""
