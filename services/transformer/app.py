@@ -52,13 +52,15 @@ async def wiring(broker: KafkaBroker) -> AsyncIterator[Handling[BatchLoaded]]:
         )
         transformer = Transformer(repo, dbt, broker, opts.heartbeat_s, Reconciler(repo, bucket))
         sweeper = asyncio.create_task(_sweep_forever(transformer))
+        warming = asyncio.create_task(dbt.warm())
         try:
             async with transformer.running():
                 yield handling(transformer)
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, warming):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await dbt.close()
 
 

@@ -92,6 +92,21 @@ class TestBuilds:
         finally:
             await runner.close()
 
+    async def test_a_warmed_runner_builds_on_the_worker_it_started(
+        self, database: PostgresSettings, tmp_path: Path
+    ) -> None:
+        """warm() parses before any build is asked for; the build then starts no worker."""
+        runner = DbtRunner(project(tmp_path, "select 1 as n"), database, timeout_s=300)
+        try:
+            await runner.warm()
+            warmed = runner._proc.pid if runner._proc else None
+            built = await runner.build("r1")
+
+            assert warmed is not None
+            assert (True, warmed) == (built.ok, runner._proc.pid if runner._proc else None)
+        finally:
+            await runner.close()
+
     async def test_a_failing_test_is_an_outcome_not_an_exception(
         self, database: PostgresSettings, tmp_path: Path
     ) -> None:
@@ -132,4 +147,20 @@ class TestFailures:
         finally:
             await runner.close()
 
+        assert (False, True) == (outcome.ok, "dbt parse failed" in (outcome.error or ""))
+
+    async def test_a_warm_up_that_fails_leaves_the_build_to_say_why(
+        self, database: PostgresSettings, tmp_path: Path
+    ) -> None:
+        """warm() of a project that does not parse raises nothing and keeps no worker; the
+        build starts its own and names the parse failure."""
+        runner = DbtRunner(project(tmp_path, "select * from {{ ref('nope') }}"), database, 300)
+        try:
+            await runner.warm()
+            kept = runner._proc
+            outcome = await runner.build("r1")
+        finally:
+            await runner.close()
+
+        assert kept is None
         assert (False, True) == (outcome.ok, "dbt parse failed" in (outcome.error or ""))
