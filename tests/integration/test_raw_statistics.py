@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from shared.bootstrap import bootstrap_database
+from shared.clients.db import connect
 from shared.clients.dbt import dbt_environment
 from shared.settings import PostgresSettings
 from testbed.names import unique_db
@@ -39,13 +40,7 @@ async def warehouse(stack: Stack) -> AsyncIterator[tuple[PostgresSettings, async
         }
     )
     await bootstrap_database(pg, stack.admin)
-    admin = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=stack.admin.user,
-        password=stack.admin.password.get_secret_value(),
-    )
+    admin = await connect(pg, stack.admin)
     await admin.execute(f"alter table {BARS} set (autovacuum_enabled = false)")
     yield pg, admin
     await admin.close()
@@ -82,13 +77,7 @@ async def changed_since_analyze(admin: asyncpg.Connection) -> int:
 
 
 async def analyze_as_transform(pg: PostgresSettings) -> list[str]:
-    conn = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        database=pg.database,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-    )
+    conn = await connect(pg)
     try:
         return [row[0] for row in await conn.fetch("select * from control.analyze_stale_raw()")]
     finally:
