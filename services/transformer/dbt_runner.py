@@ -49,7 +49,7 @@ class DbtRunner:
 
     async def warm(self) -> None:
         """Start the worker now, not with the first build: it imports dbt and parses the
-        project (4.5-4.7 s of a whole-market year's dbt stage, measured), which the first run
+        project (4.7-4.9 s of a whole-market year's dbt stage, measured), which the first run
         after a transformer starts would otherwise wait for. A worker that fails to start is
         logged and left to the first build, which starts another and reports why."""
         async with self._lock:
