@@ -110,6 +110,9 @@ class DbtRunner:
     async def _build_once(self, run_id: str, on_progress: OnProgress | None) -> DbtOutcome:
         started = time.monotonic()
         async with self._lock:
+            # the worker usually started with the service: this line, not its start, is the
+            # build's beginning in the run's log
+            log.info("dbt_build_started")
             with tempfile.TemporaryDirectory(prefix=f"dbt-{run_id}-") as tmp:
                 try:
                     build = self._build(tmp, on_progress)

@@ -74,8 +74,8 @@ def drop_one_notification(queue: Path, timeout_s: float = 60) -> str:
     raise TimeoutError(f"MinIO queued no notification in {timeout_s} s while Kafka was down")
 
 
-async def kill_during_dbt(p: Pipeline, run_id: str, into_s: float = 3.0) -> float:
-    """SIGKILL the transformer `into_s` after its dbt worker started on the run, no build
+async def kill_during_dbt(p: Pipeline, run_id: str, into_s: float = 1.0) -> float:
+    """SIGKILL the transformer `into_s` after its dbt build of the run started, no build
     having ended; the seconds from the run turning `transforming` to the kill."""
     await until(lambda: _is(p, run_id, "transforming"), at_least=1)
     took = await into_build(p, run_id, 1, into_s)
@@ -84,12 +84,12 @@ async def kill_during_dbt(p: Pipeline, run_id: str, into_s: float = 3.0) -> floa
 
 
 async def into_build(p: Pipeline, run_id: str, nth: int, into_s: float = 3.0) -> float:
-    """Return `into_s` after the run's `nth` dbt worker started, no build having ended; the
+    """Return `into_s` after the run's `nth` dbt build started, no build having ended; the
     seconds waited."""
     log = p.supervisor.log(TRANSFORMER)
     began = time.monotonic()
-    while logged_count(log.read_text(errors="replace"), "dbt_worker_started", run_id) < nth:
-        assert time.monotonic() - began < 240, f"dbt worker {nth} never started"
+    while logged_count(log.read_text(errors="replace"), "dbt_build_started", run_id) < nth:
+        assert time.monotonic() - began < 240, f"dbt build {nth} never started"
         await asyncio.sleep(0.2)
     await asyncio.sleep(into_s)
     text = log.read_text(errors="replace")
