@@ -240,32 +240,37 @@ def loader_lines(
                 yield entry
 
 
-def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[float, int]:
-    """Rows over the time spent inside Loader.load, from the loaders' own `object_loaded` lines
-    (bars objects only; of one run when `run_id` is given)."""
-    rows, seconds = 0, 0.0
+def bar_loads(logs: list[Path], run_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """The loaders' own `object_loaded` lines of bars objects (of one run when `run_id` is
+    given)."""
     for log in logs:
         for entry in loader_lines(log, run_id, ("object_loaded",)):
             if entry.get("kind") == "daily_bars":
-                rows += entry["rows"]
-                seconds += entry["duration_s"]
+                yield entry
+
+
+def loader_rows_per_s(logs: list[Path], run_id: str | None = None) -> tuple[float, int]:
+    """Rows over the time spent inside Loader.load, each loader's time added up."""
+    loads = list(bar_loads(logs, run_id))
+    rows = sum(entry["rows"] for entry in loads)
+    seconds = sum(entry["duration_s"] for entry in loads)
     return (rows / seconds if seconds else 0.0), rows
 
 
 def loaders_together_rows_per_s(logs: list[Path], run_id: str | None = None) -> float:
-    """Rows over the time at least one loader was inside Loader.load (bars objects only).
-    loader_rows_per_s adds up each loader's own time, so two loaders at work side by side count
-    it twice: that is one loader's pace beside the others, this is what they load together,
-    the figure a plain COPY on one connection compares with."""
-    rows, spans = 0, []
-    for log in logs:
-        for entry in loader_lines(log, run_id, ("object_loaded",)):
-            if entry.get("kind") == "daily_bars":
-                rows += entry["rows"]
-                end = datetime.fromisoformat(entry["timestamp"]).timestamp()
-                spans.append((end - entry["duration_s"], end))
-    busy = covered_seconds(spans)
-    return rows / busy if busy else 0.0
+    """Rows over the time at least one loader was inside Loader.load. loader_rows_per_s adds
+    up each loader's own time, so two loaders at work side by side count it twice: that is one
+    loader's pace beside the others, this is what they load together, the figure a plain COPY
+    on one connection compares with."""
+    loads = list(bar_loads(logs, run_id))
+    busy = covered_seconds([_load_span(entry) for entry in loads])
+    return sum(entry["rows"] for entry in loads) / busy if busy else 0.0
+
+
+def _load_span(entry: dict[str, Any]) -> tuple[float, float]:
+    """A load's (start, end): the line is logged as it ends, with its duration."""
+    end = datetime.fromisoformat(entry["timestamp"]).timestamp()
+    return end - entry["duration_s"], end
 
 
 def covered_seconds(spans: list[tuple[float, float]]) -> float:
