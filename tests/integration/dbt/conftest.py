@@ -43,6 +43,7 @@ class Build:
     staging: Rows
     marts: dict[str, Rows]
     tails: dict[str, Rows]
+    factors: Rows
 
 
 def build(project: DbtProject, *args: str) -> Build:
@@ -53,6 +54,7 @@ def build(project: DbtProject, *args: str) -> Build:
         project.read("staging.stg_polygon__stock_bars_daily"),
         project.read_marts(),
         project.read_tails(),
+        project.read_factors(),
     )
 
 
@@ -238,3 +240,23 @@ def moved_dividend(dbt_project: DbtProject, daily_dividend: DailyDividend) -> Ac
     incremental = build(dbt_project)
     after = dbt_project.row_versions()
     return ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+
+
+@pytest.fixture(scope="session")
+def splits_to_another_ticker(
+    dbt_project: DbtProject, splits: list[Split], moved_dividend: ActionRebuild
+) -> ActionRebuild:
+    """Two rejected splits moved to a new ticker, NOBODY2 (a vendor correction): NOBODY's only
+    event, so NOBODY has none left, and KIMpL's split, so KIMpL keeps its dividends; an
+    incremental build, then a full refresh. Both are moved back and built after, so the
+    project's later tests see the data they were written for."""
+    moving = [s for s in splits if s.id in ("E-NOBODY-SPLIT", "E-KIM-ZERO")]
+    assert {s.ticker for s in moving} == {"NOBODY", "KIMpL"}
+    before = dbt_project.row_versions()
+    insert_splits(dbt_project, [replace(s, ticker="NOBODY2") for s in moving])
+    incremental = build(dbt_project)
+    after = dbt_project.row_versions()
+    rebuild = ActionRebuild(before, after, incremental, build(dbt_project, "--full-refresh"))
+    insert_splits(dbt_project, moving)
+    build(dbt_project)
+    return rebuild

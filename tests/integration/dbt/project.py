@@ -49,6 +49,8 @@ VERSIONED_TABLES = (
     "marts.fct_moving_averages",
     "marts.fct_rolling_volatility",
 )
+# rows keyed ticker|valid_until_date, as the per-bar tables' bar_id is ticker|trading_date
+FACTORS = "intermediate.int_adjustment_factors"
 
 Rows = list[dict[str, Any]]
 
@@ -135,14 +137,26 @@ class DbtProject:
             )
             conn.commit()
 
+    def read_factors(self) -> Rows:
+        """int_adjustment_factors in key order (its first column, ticker, is not a key)."""
+        with (
+            self.connect() as conn,
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
+        ):
+            cur.execute(f"select * from {FACTORS} order by ticker, valid_until_date")
+            return [dict(row) for row in cur.fetchall()]
+
     def row_versions(self) -> dict[str, dict[str, str]]:
         """Per per-bar table, each row's xmin (the transaction that last wrote it) by bar_id
-        (fct_adjusted_bars and fct_daily_returns are views of int_stock_bars_adjusted)."""
+        (fct_adjusted_bars and fct_daily_returns are views of int_stock_bars_adjusted); and
+        the factors' by ticker|valid_until_date."""
         versions: dict[str, dict[str, str]] = {}
         with self.connect() as conn, conn.cursor() as cur:
             for name in VERSIONED_TABLES:
                 cur.execute(f"select bar_id, xmin::text from {name}")
                 versions[name] = dict(cur.fetchall())
+            cur.execute(f"select ticker || '|' || valid_until_date, xmin::text from {FACTORS}")
+            versions[FACTORS] = dict(cur.fetchall())
         return versions
 
 

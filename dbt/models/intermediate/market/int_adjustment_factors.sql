@@ -1,10 +1,65 @@
-{{ config(materialized='table', indexes=[{'columns': ['ticker', 'valid_until_date']}]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='ticker',
+        on_schema_change='fail',
+        indexes=[{'columns': ['ticker', 'valid_until_date']}],
+        post_hook=[delete_tickers_without_events(), store_layout()],
+        meta={'layout': 'events-fingerprint'},
+    )
+}}
+
+{#- Incremental: a build writes again only the tickers whose events changed, told by a
+    fingerprint of each ticker's validated events stored on its rows. A daily build re-validates
+    a few dozen tickers' events (new ones, and dividends whose previous close moved), and the
+    ranges of the others stay as they are; rebuilt whole, this table was 0.6-0.9 s of every
+    5-year daily build, on the path every mart waits for. A ticker left without any event (its
+    only event moved to another ticker) is deleted by the post-hook. -#}
 
 with
 
 events as (
 
     select * from {{ ref('int_corporate_actions_validated') }}
+
+),
+
+-- per ticker: a hash of every field of its events that the ranges are computed from (xor of
+-- the rows' hashes: no order to sort by; event ids are unique, so no two rows cancel), written
+-- in session-independent forms (the float's bits, the epoch); and when its splits last changed
+ticker_events as (
+
+    select
+        ticker,
+        bit_xor(
+            hashtextextended(
+                concat(
+                    action_kind, '|', event_id, '|', event_date - date '2000-01-01', '|',
+                    encode(float8send(price_factor), 'hex'), '|', is_valid, '|',
+                    extract(epoch from loaded_at)
+                ),
+                0
+            )
+        ) as events_fingerprint,
+        max(loaded_at) filter (where action_kind = 'split') as splits_loaded_at
+    from events
+    group by ticker
+
+),
+
+-- the tickers this build writes: all of them in a full build, else those whose fingerprint
+-- differs from the one stored with their ranges (or that have none yet)
+ticker_actions as (
+
+    select ticker_events.*
+    from ticker_events
+    {% if is_incremental() %}
+    left join {{ this }} as built
+        on built.ticker = ticker_events.ticker
+        and built.valid_until_date = 'infinity'
+    where built.events_fingerprint is distinct from ticker_events.events_fingerprint
+    {% endif %}
 
 ),
 
@@ -28,23 +83,17 @@ event_dates as (
         max(loaded_at) filter (where action_kind = 'dividend') as dividends_loaded_at
     from events
     where event_date is not null
+    {%- if is_incremental() %}
+      and ticker in (select ticker from ticker_actions)
+    {%- endif %}
     group by ticker, event_date
 
 ),
 
 -- every ticker with an event (even only rejected ones) gets a last, open-ended range, carrying
--- when its splits last changed: that is how int finds a split to rebuild for (a split moves the
--- whole series) and the marts, which read the split-adjusted series only, what to rebuild
-ticker_actions as (
-
-    select
-        ticker,
-        max(loaded_at) filter (where action_kind = 'split') as splits_loaded_at
-    from events
-    group by ticker
-
-),
-
+-- when its splits last changed (ticker_actions): that is how int finds a split to rebuild for (a
+-- split moves the whole series) and the marts, which read the split-adjusted series only, what
+-- to rebuild
 boundaries as (
 
     select ticker, event_date, split_ratio, dividend_ratio, dividends_loaded_at
@@ -96,6 +145,7 @@ select
     ranges.split_factor,
     ranges.dividend_growth,
     ticker_actions.splits_loaded_at,
-    ranges.dividends_loaded_at
+    ranges.dividends_loaded_at,
+    ticker_actions.events_fingerprint
 from ranges
 inner join ticker_actions on ranges.ticker = ticker_actions.ticker
