@@ -1,7 +1,8 @@
 {#- post-hook of int_adjustment_factors (raw: rendered when it runs): an incremental build
     writes the tickers whose events changed, and a ticker whose every event moved to another
-    ticker has none left to write; its ranges go. Its open range finds it (one per ticker). In a
-    full build, which starts from an empty table, it deletes nothing. -#}
+    ticker, with no split move recorded (a dividend's), has none left to write; its ranges go.
+    Its open range finds it (one per ticker). In a full build, which starts from an empty
+    table, it deletes nothing. -#}
 {% macro delete_tickers_without_events() -%}
     {% raw -%}
     delete from {{ this }} as factors
@@ -13,6 +14,11 @@
               select
               from {{ ref('int_corporate_actions_validated') }} as events
               where events.ticker = open_range.ticker
+          )
+          and not exists (
+              select
+              from {{ ref('stg_polygon__split_ticker_moves') }} as moves
+              where moves.from_ticker = open_range.ticker
           )
     )
     {%- endraw %}

@@ -54,6 +54,8 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "raw.stock_dividends": (R, W, U),
         # loader: insert ... on conflict do nothing
         "raw.rejected_corporate_actions": (R, W),
+        # loader: a split upserted under another ticker inserts its move (trigger, 0017)
+        "raw.split_ticker_moves": (W,),
     },
     "elt_transform": {
         # claim, heartbeats, take-over, stall sweep, finish
@@ -73,6 +75,7 @@ GRANTS: dict[str, dict[str, Privileges]] = {
         "raw.stock_splits": (R,),
         "raw.stock_dividends": (R,),
         "raw.rejected_corporate_actions": (R,),
+        "raw.split_ticker_moves": (R,),
     },
 }
 # Written only by bootstrap as the admin; elt_reader may still read it with the other control

@@ -105,8 +105,8 @@ class TestEachRoleRunsItsServicesStatements:
         self, pools: Pools, pg: PostgresSettings, stack: Stack
     ) -> None:
         """Register a run and its batches, fetch, load bars (straight COPY, then the staged
-        upsert of a replay), tickers, splits, errors and watermarks, take a rate-limit slot,
-        and read the run back as `stocks-elt status` does."""
+        upsert of a replay), tickers, splits (one corrected to another ticker), errors and
+        watermarks, take a rate-limit slot, and read the run back as `stocks-elt status` does."""
         ingest = pools["elt_ingest"]
         runs = RunRepository(ingest)
         await ingest.execute(
@@ -138,9 +138,11 @@ class TestEachRoleRunsItsServicesStatements:
                 "daily_bars", RUN, "b1", "k1", _chunks([_bar(4), _bar(5)]), [("LPY", error)]
             )
             await loader.load("tickers", RUN, "tickers", "k2", _chunks([_ticker()]), [])
-        await ingest.execute(
-            SPLITS_UPSERT, ["s1"], ["LPX"], [date(2024, 3, 4)], [1.0], [2.0], RUN, "k3"
-        )
+        # the second sends it under another ticker: raw's trigger records the move
+        for ticker in ("LPX", "LPZ"):
+            await ingest.execute(
+                SPLITS_UPSERT, ["s1"], [ticker], [date(2024, 3, 4)], [1.0], [2.0], RUN, "k3"
+            )
         await ingest.execute(
             ACTION_WATERMARKS_UPSERT, "splits", ["LPX"], date(2024, 1, 1), date(2024, 3, 5)
         )
@@ -161,6 +163,12 @@ class TestEachRoleRunsItsServicesStatements:
             await reader.close()
 
         assert 2 == rows
+        assert [("s1", "LPX", "LPZ")] == [
+            tuple(r)
+            for r in await pools[stack.admin.user].fetch(
+                "select split_id, from_ticker, to_ticker from raw.split_ticker_moves"
+            )
+        ]
         assert {"LPX": date(2024, 3, 5)} == await runs.watermarks()
         assert {"LPX": date(2024, 3, 4)} == await runs.first_bars(["LPX"])
         assert {"splits"} == set(await runs.action_watermarks())

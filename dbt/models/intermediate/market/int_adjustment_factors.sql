@@ -14,8 +14,9 @@
     fingerprint of each ticker's validated events stored on its rows. A daily build re-validates
     a few dozen tickers' events (new ones, and dividends whose previous close moved), and the
     ranges of the others stay as they are; rebuilt whole, this table was 0.6-0.9 s of every
-    5-year daily build, on the path every mart waits for. A ticker left without any event (its
-    only event moved to another ticker) is deleted by the post-hook. -#}
+    5-year daily build, on the path every mart waits for. A ticker left without any event or
+    split move (its only events moved to another ticker, unrecorded for dividends) is deleted
+    by the post-hook. -#}
 
 with
 
@@ -25,25 +26,47 @@ events as (
 
 ),
 
--- per ticker: a hash of every field of its events that the ranges are computed from (xor of
--- the rows' hashes: no order to sort by; event ids are unique, so no two rows cancel), written
--- in session-independent forms (the float's bits, the epoch); and when its splits last changed
+-- per event, a hash of every field the ranges are computed from, in session-independent
+-- forms (the float's bits, the epoch). A split that moved to another ticker counts for the
+-- ticker it left as a load of its splits, at the move: the ticker's split history changed,
+-- and int and the marts find that by a newer splits_loaded_at (a lower one, the newest of the
+-- splits it has left, none would look for)
+event_hashes as (
+
+    select
+        ticker,
+        hashtextextended(
+            concat(
+                action_kind, '|', event_id, '|', event_date - date '2000-01-01', '|',
+                encode(float8send(price_factor), 'hex'), '|', is_valid, '|',
+                extract(epoch from loaded_at)
+            ),
+            0
+        ) as event_hash,
+        case when action_kind = 'split' then loaded_at end as splits_loaded_at
+    from events
+
+    union all
+
+    select
+        from_ticker,
+        hashtextextended(
+            concat('split moved', '|', split_id, '|', extract(epoch from moved_at)), 0
+        ),
+        moved_at
+    from {{ ref('stg_polygon__split_ticker_moves') }}
+
+),
+
+-- per ticker: the xor of its events' hashes (no order to sort by; event ids are unique, so no
+-- two rows cancel), and when its splits last changed
 ticker_events as (
 
     select
         ticker,
-        bit_xor(
-            hashtextextended(
-                concat(
-                    action_kind, '|', event_id, '|', event_date - date '2000-01-01', '|',
-                    encode(float8send(price_factor), 'hex'), '|', is_valid, '|',
-                    extract(epoch from loaded_at)
-                ),
-                0
-            )
-        ) as events_fingerprint,
-        max(loaded_at) filter (where action_kind = 'split') as splits_loaded_at
-    from events
+        bit_xor(event_hash) as events_fingerprint,
+        max(splits_loaded_at) as splits_loaded_at
+    from event_hashes
     group by ticker
 
 ),
@@ -90,7 +113,8 @@ event_dates as (
 
 ),
 
--- every ticker with an event (even only rejected ones) gets a last, open-ended range, carrying
+-- every ticker with an event (even only rejected ones) or a split that left it gets a last,
+-- open-ended range, carrying
 -- when its splits last changed (ticker_actions): that is how int finds a split to rebuild for (a
 -- split moves the whole series) and the marts, which read the split-adjusted series only, what
 -- to rebuild
