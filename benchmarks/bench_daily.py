@@ -7,7 +7,8 @@ trading day forward and the daily incremental run (a request without "from") is 
 Needs the native stack. Starts the simulator (its clock at the backfill's last day) and every
 service on a database and bucket of their own; backfills by grouped daily; moves the clock with
 POST /_sim/clock; ages the warehouse's load times by --age-hours (the day between the two runs,
-not waited); runs the daily request. Prints both runs' figures (end to end, dbt, ingest,
+not waited) and rebuilds int_adjustment_factors on the aged events (its fingerprints hash their
+load times); runs the daily request. Prints both runs' figures (end to end, dbt, ingest,
 the loader next to a plain COPY, API requests, bars, the CPU seconds each process spent), each
 service's peak RSS and, for each of the daily run's objects, how long MinIO's event took to
 reach Kafka; and ends with one JSON line: the daily run's figures, plus the backfill's under
@@ -39,6 +40,7 @@ from benchmarks.support import (
     notification_delays,
     peak_rss_by_kind,
     plain_copy_rows_per_s,
+    refingerprint_factors,
     stage_times,
     wait_until_alone,
 )
@@ -144,6 +146,7 @@ def main() -> None:
         if a.age_hours:
             t0 = time.monotonic()
             aged = asyncio.run(age_warehouse(p.connect, a.age_hours))
+            refingerprint_factors(p.pg, Path(tmp))
             print(f"aged {len(aged)} tables by {a.age_hours} h in {time.monotonic() - t0:.0f} s")
         p.set_clock(next_day)
         events_mark = asyncio.run(end_offsets(p.kafka, topics.RAW_OBJECT_EVENTS))

@@ -20,9 +20,11 @@ import httpx
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
+from shared.clients.dbt import dbt_environment
 from shared.db.control import TICKERS_BATCH_ID, RunStatus
 from shared.messages import ObjectCreated
 from shared.messages.raw_objects import batch_of
+from shared.settings import PostgresAdminSettings, PostgresSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -390,3 +392,27 @@ async def age_warehouse(connect: Connect, hours: float) -> list[str]:
         return aged
     finally:
         await conn.close()
+
+
+def refingerprint_factors(pg: PostgresSettings, work: Path) -> None:
+    """After age_warehouse: int_adjustment_factors keeps, per ticker, a fingerprint of its
+    events that hashes their load times, which the aging moved and a day does not. Left so,
+    the next build writes every ticker's ranges again. The table is rebuilt (dbt, as the
+    transform role, that model alone), so it holds what a build of the aged events would have
+    written a day earlier. `pg`: the warehouse's database."""
+    admin = PostgresAdminSettings()
+    transform = pg.model_copy(
+        update={"user": "elt_transform", "password": admin.transform_password}
+    )
+    dbt = Path(sys.executable).parent / "dbt"
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    select = ["--select", "int_adjustment_factors", "--full-refresh"]
+    done = subprocess.run(
+        [str(dbt), "run", "--project-dir", "dbt", "--profiles-dir", "dbt", *select, *paths],
+        cwd=REPO,
+        env=dbt_environment(transform),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"dbt run failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
