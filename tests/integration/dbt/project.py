@@ -110,13 +110,13 @@ class DbtProject:
         with connect(self.stack, self.database) as conn:
             yield conn
 
-    def read(self, relation: str) -> Rows:
-        """All rows of `relation`, as dicts, in a stable order."""
+    def read(self, relation: str, order_by: str = "1") -> Rows:
+        """All rows of `relation`, as dicts, in a stable order (its key's)."""
         with (
             self.connect() as conn,
             conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
         ):
-            cur.execute(f"select * from {relation} order by 1")
+            cur.execute(f"select * from {relation} order by {order_by}")
             return [dict(row) for row in cur.fetchall()]
 
     def read_marts(self) -> dict[str, Rows]:
@@ -139,12 +139,7 @@ class DbtProject:
 
     def read_factors(self) -> Rows:
         """int_adjustment_factors in key order (its first column, ticker, is not a key)."""
-        with (
-            self.connect() as conn,
-            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
-        ):
-            cur.execute(f"select * from {FACTORS} order by ticker, valid_until_date")
-            return [dict(row) for row in cur.fetchall()]
+        return self.read(FACTORS, order_by="ticker, valid_until_date")
 
     def row_versions(self) -> dict[str, dict[str, str]]:
         """Per per-bar table, each row's xmin (the transaction that last wrote it) by bar_id

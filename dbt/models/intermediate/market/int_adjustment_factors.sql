@@ -114,10 +114,9 @@ event_dates as (
 ),
 
 -- every ticker with an event (even only rejected ones) or a split that left it gets a last,
--- open-ended range, carrying
--- when its splits last changed (ticker_actions): that is how int finds a split to rebuild for (a
--- split moves the whole series) and the marts, which read the split-adjusted series only, what
--- to rebuild
+-- open-ended range, carrying when its splits last changed (ticker_actions): that is how int
+-- finds a split to rebuild for (a split moves the whole series) and the marts, which read the
+-- split-adjusted series only, what to rebuild
 boundaries as (
 
     select ticker, event_date, split_ratio, dividend_ratio, dividends_loaded_at
