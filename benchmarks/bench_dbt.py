@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,30 +27,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_dbt_data import generate_history, load_next_day
+from benchmarks.support import run_dbt
 from services.transformer.dbt_worker import BUILD_EXCLUDES
 from shared.bootstrap.database import bootstrap_database
 from shared.clients.db import connect
-from shared.clients.dbt import dbt_environment
 from shared.settings import PostgresAdminSettings, PostgresSettings
-
-REPO = Path(__file__).resolve().parents[1]
-DBT = REPO / ".venv" / "bin" / "dbt"
 
 
 def dbt_build(pg: PostgresSettings, work: Path, *args: str) -> dict[str, Any]:
     """`dbt build` as the transform role; its run_results.json."""
-    env = dbt_environment(pg)
-    target = work / "target"
-    paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
-    done = subprocess.run(
-        [str(DBT), "build", "--project-dir", "dbt", "--profiles-dir", "dbt", *args, *paths],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"dbt build failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    target = run_dbt(pg, work, "build", *args)
     results: dict[str, Any] = json.loads((target / "run_results.json").read_text())
     return results
 

@@ -394,25 +394,31 @@ async def age_warehouse(connect: Connect, hours: float) -> list[str]:
         await conn.close()
 
 
+def run_dbt(pg: PostgresSettings, work: Path, command: str, *args: str) -> Path:
+    """`dbt <command> <args>` on our project, connected as `pg`, its target and logs under
+    `work`; the target directory. A failure ends the benchmark with dbt's last lines."""
+    target = work / "target"
+    paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
+    project = ["--project-dir", "dbt", "--profiles-dir", "dbt"]
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), command, *project, *args, *paths],
+        cwd=REPO,
+        env=dbt_environment(pg),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"dbt {command} failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    return target
+
+
 def refingerprint_factors(pg: PostgresSettings, work: Path) -> None:
     """After age_warehouse: int_adjustment_factors keeps, per ticker, a fingerprint of its
     events that hashes their load times, which the aging moved and a day does not. Left so,
     the next build writes every ticker's ranges again. The table is rebuilt (dbt, as the
     transform role, that model alone), so it holds what a build of the aged events would have
     written a day earlier. `pg`: the warehouse's database."""
-    admin = PostgresAdminSettings()
     transform = pg.model_copy(
-        update={"user": "elt_transform", "password": admin.transform_password}
+        update={"user": "elt_transform", "password": PostgresAdminSettings().transform_password}
     )
-    dbt = Path(sys.executable).parent / "dbt"
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    select = ["--select", "int_adjustment_factors", "--full-refresh"]
-    done = subprocess.run(
-        [str(dbt), "run", "--project-dir", "dbt", "--profiles-dir", "dbt", *select, *paths],
-        cwd=REPO,
-        env=dbt_environment(transform),
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"dbt run failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    run_dbt(transform, work, "run", "--select", "int_adjustment_factors", "--full-refresh")
